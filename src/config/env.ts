@@ -1,0 +1,89 @@
+/**
+ * Component configuration read from the environment and validated with zod.
+ * A bad value stops start-up with a message naming the variable.
+ */
+import { z } from "zod";
+import { ConfigError } from "../errors/mod.ts";
+
+const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
+const bool = z.enum(["0", "1", "true", "false"]).transform((v) =>
+  v === "1" || v === "true"
+);
+const redisUrl = z.string().regex(
+  /^rediss?:\/\/[^\s]+$/,
+  "must look like redis://host:port",
+);
+
+/** Settings shared by the API and the workers. */
+const common = {
+  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/).default("wt"),
+  DEFAULT_MODEL: z.string().min(1).default("tiny.en"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+};
+
+/** API configuration schema (see README "Configuration"). */
+export const ApiConfigSchema = z.object({
+  ...common,
+  PORT: intFrom(0, 65535).default(8001),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  CHUNK_SIZE: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MAX_UPLOAD_BYTES: intFrom(1).default(100 * 1024 * 1024),
+  MAX_AUDIO_DURATION_S: z.coerce.number().positive().default(1800),
+  SESSION_TTL_S: intFrom(10).default(3600),
+  JOB_TTL_S: intFrom(60).default(86400),
+  MAX_SESSIONS_PER_USER: intFrom(1).default(100),
+  AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),
+  /** `name=sha256hex,...`: identities and the SHA-256 of their keys. */
+  API_KEYS: z.string().default(""),
+  /** Queued jobs beyond which new jobs get 429 (0 = derive from workers). */
+  MAX_BACKLOG: intFrom(0).default(0),
+  REQUEST_TIMEOUT_MS: intFrom(100).default(35_000),
+});
+/** Validated API configuration. */
+export type ApiConfig = z.infer<typeof ApiConfigSchema>;
+
+/** Worker configuration schema. */
+export const WorkerConfigSchema = z.object({
+  ...common,
+  WORKER_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  /** Jobs this worker runs at once (each on its own whisper state). */
+  WORKER_CONCURRENCY: intFrom(1, 64).default(1),
+  /** whisper.cpp threads per job. */
+  WHISPER_THREADS: intFrom(1, 64).default(1),
+  /** Comma-separated models to load at start-up (default: DEFAULT_MODEL). */
+  WORKER_MODELS: z.string().optional(),
+  /** Size whisper's audio context to the clip (`auto`) or use 1500 (`full`). */
+  AUDIO_CTX: z.enum(["auto", "full"]).default("auto"),
+  AUDIO_CTX_FLOOR: intFrom(16, 1500).default(64),
+  AUDIO_CTX_MARGIN: z.coerce.number().min(1).max(4).default(1.25),
+  JOB_ATTEMPTS: intFrom(1, 20).default(3),
+  HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
+  LOCK_MS: intFrom(1000).default(10_000),
+  STALLED_INTERVAL_MS: intFrom(500).default(5000),
+  WARMUP: bool.default(true),
+  JOB_TTL_S: intFrom(60).default(86400),
+});
+/** Validated worker configuration. */
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
+/**
+ * Parses `env` with `schema`, turning every issue into one {@linkcode ConfigError}
+ * whose message names each variable and the expectation.
+ */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): z.infer<S> {
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path.join(".");
+    return `  ${key}=${JSON.stringify(cleaned[key] ?? null)}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+}

@@ -1,0 +1,208 @@
+/**
+ * Typed errors shared by every component, and the one place where they are
+ * mapped to HTTP statuses (API) and exit codes (CLIs).
+ *
+ * Every expected failure is an {@linkcode AppError} with a stable machine
+ * `code`; callers never match on message strings.
+ *
+ * @module
+ */
+
+/** Options accepted by every {@linkcode AppError}. */
+export interface AppErrorOptions {
+  /** The underlying error, kept for logs. */
+  cause?: unknown;
+  /** Seconds a client should wait before retrying (429/503). */
+  retryAfterS?: number;
+  /** Extra machine-readable fields added to the JSON error body. */
+  extra?: Record<string, unknown>;
+}
+
+/** Base class of all expected failures. */
+export class AppError extends Error {
+  /** Stable machine-readable code, e.g. `chunk_out_of_range`. */
+  readonly code: string;
+  /** HTTP status used when this error reaches the API edge. */
+  readonly status: number;
+  /** Seconds a client should wait before retrying, when relevant. */
+  readonly retryAfterS?: number;
+  /** Extra fields for the JSON body. */
+  readonly extra?: Record<string, unknown>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "AppError";
+    this.status = status;
+    this.code = code;
+    this.retryAfterS = options.retryAfterS;
+    this.extra = options.extra;
+  }
+}
+
+/** The request is malformed (bad JSON, bad parameter). HTTP 400. */
+export class BadRequestError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(400, code, message, options);
+    this.name = "BadRequestError";
+  }
+}
+
+/** Well-formed request whose content fails validation. HTTP 422. */
+export class ValidationError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(422, code, message, options);
+    this.name = "ValidationError";
+  }
+}
+
+/** Missing or invalid credentials. HTTP 401. */
+export class UnauthorizedError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super(401, "unauthorized", message, options);
+    this.name = "UnauthorizedError";
+  }
+}
+
+/** Unknown resource, or one owned by another identity. HTTP 404. */
+export class NotFoundError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(404, code, message, options);
+    this.name = "NotFoundError";
+  }
+}
+
+/** The request conflicts with stored state. HTTP 409. */
+export class ConflictError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(409, code, message, options);
+    this.name = "ConflictError";
+  }
+}
+
+/** The resource existed but has expired. HTTP 410. */
+export class GoneError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(410, code, message, options);
+    this.name = "GoneError";
+  }
+}
+
+/** The request or file is larger than allowed. HTTP 413. */
+export class TooLargeError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(413, code, message, options);
+    this.name = "TooLargeError";
+  }
+}
+
+/**
+ * Audio that can't be decoded. HTTP 415 for a format we don't handle, 422
+ * for a known format whose content is broken. Permanent: never retried.
+ */
+export class InvalidAudioError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    options: AppErrorOptions & { unsupported?: boolean } = {},
+  ) {
+    super(options.unsupported ? 415 : 422, code, message, options);
+    this.name = "InvalidAudioError";
+  }
+}
+
+/** A model that is not installed (or not in the catalog). HTTP 422. */
+export class UnknownModelError extends AppError {
+  constructor(name: string, installed: readonly string[]) {
+    super(
+      422,
+      "model_not_installed",
+      `model "${name}" is not installed; installed models: ${
+        installed.length ? installed.join(", ") : "(none)"
+      }`,
+      { extra: { installed_models: [...installed] } },
+    );
+    this.name = "UnknownModelError";
+  }
+}
+
+/** A model file that is missing, truncated, corrupt or has a wrong checksum. */
+export class ModelIntegrityError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super(503, "model_corrupt", message, options);
+    this.name = "ModelIntegrityError";
+  }
+}
+
+/** The engine failed while transcribing (transient unless stated). */
+export class EngineError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super(500, "engine_failed", message, options);
+    this.name = "EngineError";
+  }
+}
+
+/** Too much work queued. HTTP 429 with Retry-After. */
+export class OverloadedError extends AppError {
+  constructor(message: string, retryAfterS: number) {
+    super(429, "overloaded", message, { retryAfterS });
+    this.name = "OverloadedError";
+  }
+}
+
+/** A dependency (Redis) is unavailable. HTTP 503 with Retry-After. */
+export class UnavailableError extends AppError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(503, "unavailable", message, {
+      retryAfterS: options.retryAfterS ?? 2,
+      ...options,
+    });
+    this.name = "UnavailableError";
+  }
+}
+
+/**
+ * Bad configuration or environment for a CLI or service start-up (exit 2).
+ * The message names the file or variable and what was expected.
+ */
+export class ConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+/** The JSON error body every API error uses. */
+export interface ErrorBody {
+  error: { code: string; message: string } & Record<string, unknown>;
+  detail: string;
+}
+
+/** Builds the JSON error body for `code` and `message`. */
+export function errorBody(
+  code: string,
+  message: string,
+  extra?: Record<string, unknown>,
+): ErrorBody {
+  return { error: { code, message, ...extra }, detail: message };
+}
+
+/** Exit codes shared by every CLI. */
+export const ExitCode = {
+  ok: 0,
+  /** The verdict is "failed" or "regression". */
+  failed: 1,
+  /** Unusable input, configuration or environment. */
+  usage: 2,
+} as const;
+
+/** Maps any thrown value to a CLI exit code. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError) return ExitCode.usage;
+  if (error instanceof AppError && error.status < 500) return ExitCode.usage;
+  return ExitCode.failed;
+}

@@ -1,0 +1,15 @@
+/**
+ * The Redis side of the service: upload sessions, chunks, audio and job
+ * records ({@linkcode Store}), the BullMQ queue of job ids
+ * ({@linkcode TranscribeQueue}), job-finished events for long polling, and
+ * worker heartbeats.
+ *
+ * @module
+ */
+export * from "./events.ts";
+export * from "./heartbeat.ts";
+export * from "./keys.ts";
+export * from "./queue.ts";
+export * from "./records.ts";
+export * from "./redis.ts";
+export * from "./store.ts";

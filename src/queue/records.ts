@@ -1,0 +1,131 @@
+/**
+ * The shapes stored in Redis: upload sessions and job records, with zod
+ * schemas so what comes back from Redis is checked like any other input.
+ */
+import { z } from "zod";
+
+/** Job states as the API reports them. */
+export const JobStatus = z.enum([
+  "queued",
+  "processing",
+  "completed",
+  "failed",
+]);
+/** A job state. */
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/** One transcript segment, times in seconds. */
+export const Segment = z.object({
+  start: z.number(),
+  end: z.number(),
+  text: z.string(),
+});
+/** One transcript segment. */
+export type Segment = z.infer<typeof Segment>;
+
+/** A job error as reported to clients. */
+export const JobErrorInfo = z.object({ code: z.string(), message: z.string() });
+/** A job error. */
+export type JobErrorInfo = z.infer<typeof JobErrorInfo>;
+
+/** A job record as kept in the Redis hash `<prefix>:job:<id>`. */
+export interface JobRecord {
+  job_id: string;
+  owner: string;
+  status: JobStatus;
+  model_name: string;
+  language: string;
+  filename: string;
+  file_hash: string;
+  file_size: number;
+  transcript: string | null;
+  segments: Segment[];
+  error: JobErrorInfo | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  audio_duration_s: number | null;
+  queue_wait_ms: number | null;
+  processing_ms: number | null;
+  attempts: number;
+  worker_id: string | null;
+}
+
+const num = (v: string | undefined): number | null =>
+  v === undefined || v === "" ? null : Number(v);
+const str = (v: string | undefined): string | null =>
+  v === undefined || v === "" ? null : v;
+
+/** Turns a Redis hash into a {@linkcode JobRecord}; null when empty. */
+export function jobFromHash(
+  id: string,
+  h: Record<string, string>,
+): JobRecord | null {
+  if (!h.status) return null;
+  return {
+    job_id: id,
+    owner: h.owner ?? "",
+    status: JobStatus.parse(h.status),
+    model_name: h.model_name ?? "",
+    language: h.language ?? "en",
+    filename: h.filename ?? "",
+    file_hash: h.file_hash ?? "",
+    file_size: Number(h.file_size ?? 0),
+    transcript: h.transcript ?? null,
+    segments: h.segments ? z.array(Segment).parse(JSON.parse(h.segments)) : [],
+    error: h.error ? JobErrorInfo.parse(JSON.parse(h.error)) : null,
+    created_at: h.created_at ?? "",
+    started_at: str(h.started_at),
+    completed_at: str(h.completed_at),
+    audio_duration_s: num(h.audio_duration_s),
+    queue_wait_ms: num(h.queue_wait_ms),
+    processing_ms: num(h.processing_ms),
+    attempts: Number(h.attempts ?? 0),
+    worker_id: str(h.worker_id),
+  };
+}
+
+/** An upload session as kept in `<prefix>:session:<id>`. */
+export interface SessionRecord {
+  session_id: string;
+  owner: string;
+  filename: string;
+  file_size: number;
+  chunk_size: number;
+  total_chunks: number;
+  model_name: string;
+  language: string;
+  created_at: string;
+  expires_at: string;
+  /** The job id reserved for this session; used once finalized. */
+  job_id: string;
+  finalized: boolean;
+}
+
+/** Turns a Redis hash into a {@linkcode SessionRecord}; null when empty. */
+export function sessionFromHash(
+  id: string,
+  h: Record<string, string>,
+): SessionRecord | null {
+  if (!h.owner && h.owner !== "") return null;
+  if (!h.total_chunks) return null;
+  return {
+    session_id: id,
+    owner: h.owner,
+    filename: h.filename ?? "",
+    file_size: Number(h.file_size),
+    chunk_size: Number(h.chunk_size),
+    total_chunks: Number(h.total_chunks),
+    model_name: h.model_name ?? "",
+    language: h.language ?? "en",
+    created_at: h.created_at ?? "",
+    expires_at: h.expires_at ?? "",
+    job_id: h.job_id ?? "",
+    finalized: h.finalized === "1",
+  };
+}
+
+/** ISO 8601 UTC with millisecond precision and a `Z`. */
+export function isoNow(now: number = Date.now()): string {
+  return new Date(now).toISOString();
+}

@@ -1,0 +1,58 @@
+/**
+ * Redis connections. Request-path connections give up after one reconnect
+ * attempt while Redis is down (so the API can answer 503 quickly); BullMQ
+ * connections wait and retry.
+ */
+import { Redis } from "ioredis";
+import { UnavailableError } from "../errors/mod.ts";
+
+/** Options for {@linkcode connectRedis}. */
+export interface ConnectOptions {
+  /** BullMQ needs `maxRetriesPerRequest: null`; the API wants fail-fast. */
+  forBullmq?: boolean;
+  /** Connection name shown by CLIENT LIST. */
+  name?: string;
+}
+
+/** Opens an ioredis connection to `url`. */
+export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
+  return new Redis(url, {
+    connectionName: options.name,
+    maxRetriesPerRequest: options.forBullmq ? null : 1,
+    connectTimeout: 2000,
+    commandTimeout: options.forBullmq ? undefined : 5000,
+    // Reconnect quickly: the API must recover within seconds of Redis returning.
+    retryStrategy: (times) => Math.min(100 * times, 1000),
+    lazyConnect: false,
+  });
+}
+
+/** Resolves once `redis` is connected, or rejects after `timeoutMs`. */
+export function waitConnected(redis: Redis, timeoutMs = 5000): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new UnavailableError(`Redis not reachable within ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+    };
+    redis.on("ready", onReady);
+  });
+}
+
+/** True when `error` comes from a lost or refused Redis connection. */
+export function isRedisDown(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const m = error.message;
+  return /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|enableOfflineQueue|Reached the max retries|Command timed out|EPIPE|connect ETIMEDOUT|LOADING/i
+    .test(m);
+}

@@ -1,0 +1,396 @@
+/**
+ * The Redis store for upload sessions, chunks, audio and job records.
+ *
+ * Everything lives in Redis with TTLs, so the API and workers can run on
+ * different machines that share only Redis, and an API restart loses nothing.
+ * Each state change that must happen once (a chunk stored, a job created, a
+ * transcript stored) is a single Lua script, so concurrent or repeated calls
+ * can't double it.
+ */
+import { Buffer } from "node:buffer";
+import type { Redis } from "ioredis";
+import { type Keys, keys } from "./keys.ts";
+import {
+  isoNow,
+  type JobErrorInfo,
+  jobFromHash,
+  type JobRecord,
+  type Segment,
+  sessionFromHash,
+  type SessionRecord,
+} from "./records.ts";
+
+/** Result of storing one chunk. */
+export type PutChunkResult =
+  | { kind: "stored" | "identical"; uploaded: number }
+  | { kind: "conflict" }
+  | { kind: "missing" };
+
+// KEYS: chunks hash, session hash. ARGV: index, bytes, ttl ms.
+const PUT_CHUNK = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {-2, 0} end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  if cur == ARGV[2] then return {1, redis.call('HLEN', KEYS[1])} end
+  return {-1, 0}
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {0, redis.call('HLEN', KEYS[1])}
+`;
+
+// KEYS: job hash, user jobs zset. ARGV: score, id, ttl s, then field/value pairs.
+const CREATE_JOB = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+`;
+
+// KEYS: job hash. ARGV: worker id, now iso, now ms.
+// Moves queued -> processing; returns the status before (or '' when gone).
+const START_JOB = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return '' end
+if s == 'completed' or s == 'failed' then return s end
+redis.call('HSET', KEYS[1], 'status', 'processing', 'worker_id', ARGV[1])
+if redis.call('HEXISTS', KEYS[1], 'started_at') == 0 then
+  redis.call('HSET', KEYS[1], 'started_at', ARGV[2], 'started_ms', ARGV[3])
+end
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+return s
+`;
+
+// KEYS: job hash, stats hash. ARGV: final status, then field/value pairs.
+// Stores a final result once: a job already final is left untouched.
+const FINISH_JOB = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return -1 end
+if s == 'completed' or s == 'failed' then return 0 end
+local fields = {'status', ARGV[1]}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+return 1
+`;
+
+/** Fields of a new job. */
+export interface NewJob {
+  job_id: string;
+  owner: string;
+  model_name: string;
+  language: string;
+  filename: string;
+  file_hash: string;
+  file_size: number;
+  audio_duration_s: number;
+}
+
+/** A finished transcription as the worker stores it. */
+export interface JobResult {
+  transcript: string;
+  segments: Segment[];
+  processing_ms: number;
+  audio_duration_s: number;
+  model_name: string;
+}
+
+/** One page of a user's jobs, newest first. */
+export interface JobPage {
+  jobs: JobRecord[];
+  next_cursor: string | null;
+}
+
+/** Typed access to everything the service keeps in Redis. */
+export class Store {
+  readonly keys: Keys;
+
+  constructor(readonly redis: Redis, prefix: string) {
+    this.keys = keys(prefix);
+  }
+
+  /** Creates an upload session with its TTL. */
+  async createSession(s: SessionRecord, ttlS: number): Promise<void> {
+    const k = this.keys.session(s.session_id);
+    await this.redis.multi()
+      .hset(k, {
+        owner: s.owner,
+        filename: s.filename,
+        file_size: String(s.file_size),
+        chunk_size: String(s.chunk_size),
+        total_chunks: String(s.total_chunks),
+        model_name: s.model_name,
+        language: s.language,
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+        job_id: s.job_id,
+        finalized: "0",
+      })
+      .expire(k, ttlS)
+      .zadd(this.keys.userSessions(s.owner), Date.now(), s.session_id)
+      .expire(this.keys.userSessions(s.owner), ttlS)
+      .exec();
+  }
+
+  /** Counts a user's sessions that are still open (not finalized, not expired). */
+  async openSessions(owner: string, ttlS: number): Promise<number> {
+    const key = this.keys.userSessions(owner);
+    await this.redis.zremrangebyscore(key, 0, Date.now() - ttlS * 1000);
+    return await this.redis.zcard(key);
+  }
+
+  /** Reads a session; null when unknown or expired. */
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const h = await this.redis.hgetall(this.keys.session(id));
+    return sessionFromHash(id, h);
+  }
+
+  /** Stores chunk `n` unless it's already there with other bytes. */
+  async putChunk(
+    sessionId: string,
+    n: number,
+    bytes: Uint8Array,
+    ttlMs: number,
+  ): Promise<PutChunkResult> {
+    const [code, count] = await this.redis.eval(
+      PUT_CHUNK,
+      2,
+      this.keys.chunks(sessionId),
+      this.keys.session(sessionId),
+      String(n),
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      String(Math.max(1, ttlMs)),
+    ) as [number, number];
+    if (code === -2) return { kind: "missing" };
+    if (code === -1) return { kind: "conflict" };
+    return { kind: code === 1 ? "identical" : "stored", uploaded: count };
+  }
+
+  /** Indexes of the chunks stored for a session, ascending. */
+  async chunkIndexes(sessionId: string): Promise<number[]> {
+    const names = await this.redis.hkeys(this.keys.chunks(sessionId));
+    return names.map(Number).sort((a, b) => a - b);
+  }
+
+  /** Concatenates the chunks `0..total-1`; null if any is missing. */
+  async assemble(sessionId: string, total: number): Promise<Uint8Array | null> {
+    const fields = Array.from({ length: total }, (_, i) => String(i));
+    const parts = await this.redis.hmgetBuffer(
+      this.keys.chunks(sessionId),
+      ...fields,
+    );
+    let size = 0;
+    for (const p of parts) {
+      if (!p) return null;
+      size += p.byteLength;
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p!, at);
+      at += p!.byteLength;
+    }
+    return out;
+  }
+
+  /** Marks a session finalized and drops its chunks (the audio now lives with the job). */
+  async closeSession(s: SessionRecord): Promise<void> {
+    await this.redis.multi()
+      .hset(this.keys.session(s.session_id), "finalized", "1")
+      .del(this.keys.chunks(s.session_id))
+      .zrem(this.keys.userSessions(s.owner), s.session_id)
+      .exec();
+  }
+
+  /**
+   * Stores the audio and creates the job record, once: returns false when a
+   * record with this id already exists (a repeated or concurrent finalize).
+   */
+  async createJob(
+    job: NewJob,
+    audio: Uint8Array,
+    ttlS: number,
+  ): Promise<boolean> {
+    const now = Date.now();
+    await this.redis.set(
+      this.keys.audio(job.job_id),
+      Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength),
+      "EX",
+      ttlS,
+    );
+    const fields: Record<string, string> = {
+      owner: job.owner,
+      status: "queued",
+      model_name: job.model_name,
+      language: job.language,
+      filename: job.filename,
+      file_hash: job.file_hash,
+      file_size: String(job.file_size),
+      audio_duration_s: String(job.audio_duration_s),
+      created_at: isoNow(now),
+      created_ms: String(now),
+      attempts: "0",
+    };
+    const created = await this.redis.eval(
+      CREATE_JOB,
+      2,
+      this.keys.job(job.job_id),
+      this.keys.userJobs(job.owner),
+      String(now),
+      job.job_id,
+      String(ttlS),
+      ...Object.entries(fields).flat(),
+    );
+    return created === 1;
+  }
+
+  /** Reads a job record; null when unknown, deleted or expired. */
+  async getJob(id: string): Promise<JobRecord | null> {
+    const h = await this.redis.hgetall(this.keys.job(id));
+    return jobFromHash(id, h);
+  }
+
+  /** The audio bytes of a job; null once deleted or expired. */
+  async getAudio(id: string): Promise<Uint8Array | null> {
+    const b = await this.redis.getBuffer(this.keys.audio(id));
+    return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  }
+
+  /** A page of `owner`'s jobs, newest first. `cursor` is the last score seen. */
+  async listJobs(
+    owner: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<JobPage> {
+    const key = this.keys.userJobs(owner);
+    const max = cursor ? `(${cursor}` : "+inf";
+    const raw = await this.redis.zrevrangebyscore(
+      key,
+      max,
+      "-inf",
+      "WITHSCORES",
+      "LIMIT",
+      0,
+      limit + 1,
+    );
+    const ids: { id: string; score: string }[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      ids.push({ id: raw[i]!, score: raw[i + 1]! });
+    }
+    const page = ids.slice(0, limit);
+    const pipeline = this.redis.pipeline();
+    for (const { id } of page) pipeline.hgetall(this.keys.job(id));
+    const results = (await pipeline.exec()) ?? [];
+    const jobs: JobRecord[] = [];
+    const gone: string[] = [];
+    results.forEach(([, h], i) => {
+      const id = page[i]!.id;
+      const rec = jobFromHash(id, (h ?? {}) as Record<string, string>);
+      if (rec) jobs.push(rec);
+      else gone.push(id);
+    });
+    if (gone.length) await this.redis.zrem(key, ...gone);
+    const more = ids.length > limit;
+    return { jobs, next_cursor: more ? page[page.length - 1]!.score : null };
+  }
+
+  /** Deletes a job record and its audio. */
+  async deleteJob(job: JobRecord): Promise<void> {
+    await this.redis.multi()
+      .del(this.keys.job(job.job_id))
+      .del(this.keys.audio(job.job_id))
+      .zrem(this.keys.userJobs(job.owner), job.job_id)
+      .exec();
+  }
+
+  /**
+   * Moves a job to processing for `workerId`. Returns the status it had, or
+   * null when the record is gone (deleted or expired).
+   */
+  async startJob(id: string, workerId: string): Promise<string | null> {
+    const now = Date.now();
+    const before = await this.redis.eval(
+      START_JOB,
+      1,
+      this.keys.job(id),
+      workerId,
+      isoNow(now),
+      String(now),
+    ) as string;
+    return before === "" ? null : before;
+  }
+
+  /** Timing fields the worker needs: when the job was created and started (ms). */
+  async jobTimes(id: string): Promise<{ created: number; started: number }> {
+    const [c, s] = await this.redis.hmget(
+      this.keys.job(id),
+      "created_ms",
+      "started_ms",
+    );
+    return { created: Number(c ?? 0), started: Number(s ?? 0) };
+  }
+
+  /** Stores a transcript once; returns false when the job was already final or gone. */
+  async completeJob(id: string, r: JobResult): Promise<boolean> {
+    const now = Date.now();
+    const t = await this.jobTimes(id);
+    const fields = {
+      transcript: r.transcript,
+      segments: JSON.stringify(r.segments),
+      processing_ms: String(Math.round(r.processing_ms * 10) / 10),
+      queue_wait_ms: String(Math.max(0, t.started - t.created)),
+      audio_duration_s: String(r.audio_duration_s),
+      model_name: r.model_name,
+      completed_at: isoNow(now),
+      error: "",
+    };
+    return await this.finish(id, "completed", fields);
+  }
+
+  /** Records a permanent failure once; returns false when already final or gone. */
+  async failJob(id: string, error: JobErrorInfo): Promise<boolean> {
+    const t = await this.jobTimes(id);
+    const fields = {
+      error: JSON.stringify(error),
+      queue_wait_ms: t.started
+        ? String(Math.max(0, t.started - t.created))
+        : "",
+      completed_at: isoNow(),
+    };
+    return await this.finish(id, "failed", fields);
+  }
+
+  private async finish(
+    id: string,
+    status: "completed" | "failed",
+    fields: Record<string, string>,
+  ): Promise<boolean> {
+    const stored = await this.redis.eval(
+      FINISH_JOB,
+      2,
+      this.keys.job(id),
+      this.keys.stats,
+      status,
+      ...Object.entries(fields).flat(),
+    );
+    if (stored === 1) {
+      await this.redis.del(this.keys.audio(id));
+      await this.redis.publish(this.keys.jobEvents, id);
+    }
+    return stored === 1;
+  }
+
+  /** Jobs finished since the keyspace was created, by final status. */
+  async finishedCounts(): Promise<{ completed: number; failed: number }> {
+    const [c, f] = await this.redis.hmget(
+      this.keys.stats,
+      "completed",
+      "failed",
+    );
+    return { completed: Number(c ?? 0), failed: Number(f ?? 0) };
+  }
+}

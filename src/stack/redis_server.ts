@@ -1,0 +1,129 @@
+/**
+ * Starts a private `redis-server` on a free loopback port in a temporary
+ * directory, ready when it answers PING.
+ */
+import { connectRedis, waitConnected } from "../queue/mod.ts";
+import { ConfigError } from "../errors/mod.ts";
+import {
+  freePort,
+  type ManagedProcess,
+  spawnManaged,
+  waitUntil,
+} from "./process.ts";
+
+/** Options for {@linkcode startRedisServer}. */
+export interface RedisServerOptions {
+  /** Folder for the log (and, in durable mode, the data). */
+  dir: string;
+  /** Append-only file with fsync every second. @default false */
+  durable?: boolean;
+  /** Port to use (a free one by default). */
+  port?: number;
+  /** `redis-server` executable. @default "redis-server" */
+  bin?: string;
+}
+
+/** A running private Redis. */
+export interface RedisServer {
+  url: string;
+  port: number;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/** Locates `redis-server` on PATH; null when absent. */
+export async function findRedisServer(
+  bin = "redis-server",
+): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(bin, {
+      args: ["--version"],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts redis-server and waits until it answers PING. */
+export async function startRedisServer(
+  options: RedisServerOptions,
+): Promise<RedisServer> {
+  const bin = options.bin ?? "redis-server";
+  if (!(await findRedisServer(bin))) {
+    throw new ConfigError(
+      `redis-server not found: run "deno task setup" or install the Debian package redis-server`,
+    );
+  }
+  // A port found free can be taken before redis binds it: retry a few times.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = options.port ?? freePort();
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      options.dir,
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--protected-mode",
+      "yes",
+      "--loglevel",
+      "notice",
+    ];
+    if (options.durable) {
+      args.push("--appendonly", "yes", "--appendfsync", "everysec");
+    } else args.push("--appendonly", "no");
+    const proc = spawnManaged({
+      name: "redis",
+      cmd: bin,
+      args,
+      logPath: `${options.dir}/redis.log`,
+    });
+    const url = `redis://127.0.0.1:${port}`;
+    const died = proc.exited.then((e) => {
+      throw new Error(
+        `redis-server exited with code ${e.code}: ${proc.tail(5).join(" | ")}`,
+      );
+    });
+    died.catch(() => undefined);
+    try {
+      await waitUntil("redis PING", () => ping(url), {
+        timeoutMs: 10_000,
+        abort: died,
+      });
+      return {
+        url,
+        port,
+        process: proc,
+        stop: async () => {
+          await proc.stop(5000);
+        },
+      };
+    } catch (error) {
+      lastError = error;
+      await proc.stop(2000);
+    }
+  }
+  throw new Error(`could not start redis-server: ${lastError}`, {
+    cause: lastError,
+  });
+}
+
+async function ping(url: string): Promise<boolean> {
+  const client = connectRedis(url, { name: "ping" });
+  client.on("error", () => undefined);
+  try {
+    await waitConnected(client, 1000);
+    return (await client.ping()) === "PONG";
+  } finally {
+    client.disconnect();
+  }
+}
