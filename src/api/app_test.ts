@@ -1,0 +1,488 @@
+import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { ApiConfigSchema, parseEnv } from "../config/mod.ts";
+import {
+  connectRedis,
+  JobEvents,
+  Store,
+  TranscribeQueue,
+  waitConnected,
+} from "../queue/mod.ts";
+import { encodeWav, probeAudio } from "../audio/mod.ts";
+import { testPrefix, testRedis } from "../testing/redis.ts";
+import { createApp } from "./app.ts";
+import { hashKey } from "./identity.ts";
+
+const WAV = encodeWav(
+  new Float32Array(16000).map((_, i) => Math.sin(i / 10) * 0.3),
+  {
+    sampleRate: 16000,
+  },
+);
+
+async function withApp(
+  env: Record<string, string>,
+  fn: (app: ReturnType<typeof createApp>, store: Store) => Promise<void>,
+) {
+  const server = await testRedis();
+  const redis = connectRedis(server.url);
+  const bull = connectRedis(server.url, { forBullmq: true });
+  const sub = connectRedis(server.url, { forBullmq: true });
+  await waitConnected(redis);
+  const prefix = testPrefix("app");
+  const config = parseEnv(ApiConfigSchema, {
+    REDIS_PREFIX: prefix,
+    CHUNK_SIZE: "4096",
+    ...env,
+  });
+  const store = new Store(redis, prefix);
+  const queue = new TranscribeQueue(bull, prefix);
+  const events = new JobEvents(sub, store.keys.jobEvents);
+  await events.ready();
+  const app = createApp({
+    config,
+    store,
+    queue,
+    events,
+    installedModels: () => Promise.resolve(["tiny.en"]),
+    checkAudio: async (bytes) => {
+      const p = await probeAudio(bytes);
+      return { durationS: p.durationS, format: p.format };
+    },
+  });
+  try {
+    await fn(app, store);
+  } finally {
+    await events.close();
+    await queue.close();
+    redis.disconnect();
+    bull.disconnect();
+    sub.disconnect();
+    await server.stop();
+  }
+}
+
+function json(body: unknown, user = "alice"): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-user-id": user },
+    body: JSON.stringify(body),
+  };
+}
+
+function chunk(
+  bytes: Uint8Array,
+  user = "alice",
+  field = "chunk_data",
+): RequestInit {
+  const form = new FormData();
+  form.append(field, new Blob([bytes as BlobPart]), "chunk");
+  return { method: "POST", headers: { "x-user-id": user }, body: form };
+}
+
+async function expectError(res: Response, status: number, code: string) {
+  const body = await res.json();
+  assertEquals(res.status, status, JSON.stringify(body));
+  assertEquals(body.error.code, code);
+  assertEquals(typeof body.error.message, "string");
+  assertEquals(body.detail, body.error.message);
+}
+
+Deno.test("api chunked upload, finalize and job lifecycle", async (t) => {
+  await withApp({}, async (app, store) => {
+    const init = await app.request(
+      "/uploads/initialize",
+      json({ filename: "a.wav", file_size: WAV.length }),
+    );
+    assertEquals(init.status, 200);
+    const s = await init.json();
+    assertEquals(s.chunk_size, 4096);
+    assertEquals(s.total_chunks, Math.ceil(WAV.length / 4096));
+    assertMatch(s.expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const parts = Array.from(
+      { length: s.total_chunks },
+      (_, i) => WAV.slice(i * 4096, (i + 1) * 4096),
+    );
+
+    await t.step(
+      "chunks in any order; identical resend is idempotent; conflicts 409",
+      async () => {
+        const last = s.total_chunks - 1;
+        const r1 = await app.request(
+          `/uploads/${s.session_id}/chunks/${last}`,
+          chunk(parts[last]!),
+        );
+        assertEquals(r1.status, 200);
+        assertEquals(await r1.json(), {
+          chunk_number: last,
+          status: "uploaded",
+          uploaded_chunks: 1,
+          total_chunks: s.total_chunks,
+          progress_percent: Math.round(10000 / s.total_chunks) / 100,
+        });
+        const again = await app.request(
+          `/uploads/${s.session_id}/chunks/${last}`,
+          chunk(parts[last]!),
+        );
+        assertEquals(again.status, 200);
+        assertEquals((await again.json()).uploaded_chunks, 1);
+        const other = parts[last]!.slice().reverse();
+        await expectError(
+          await app.request(
+            `/uploads/${s.session_id}/chunks/${last}`,
+            chunk(other),
+          ),
+          409,
+          "chunk_conflict",
+        );
+      },
+    );
+
+    await t.step("finalize with missing chunks names them", async () => {
+      const res = await app.request(`/uploads/${s.session_id}/finalize`, {
+        method: "POST",
+        headers: { "x-user-id": "alice" },
+      });
+      const body = await res.json();
+      assertEquals(res.status, 409);
+      assertEquals(body.error.code, "missing_chunks");
+      assertEquals(
+        body.error.missing_chunks,
+        Array.from({ length: s.total_chunks - 1 }, (_, i) => i),
+      );
+      const status = await (await app.request(`/uploads/${s.session_id}`, {
+        headers: { "x-user-id": "alice" },
+      })).json();
+      assertEquals(status.missing_chunks, body.error.missing_chunks);
+      assertEquals(status.present_chunks, [s.total_chunks - 1]);
+    });
+
+    await t.step("bad chunk requests", async () => {
+      const base = `/uploads/${s.session_id}/chunks`;
+      await expectError(
+        await app.request(`${base}/${s.total_chunks}`, chunk(parts[0]!)),
+        400,
+        "chunk_out_of_range",
+      );
+      await expectError(
+        await app.request(`${base}/-1`, chunk(parts[0]!)),
+        400,
+        "invalid_chunk_number",
+      );
+      await expectError(
+        await app.request(`${base}/1.5`, chunk(parts[0]!)),
+        400,
+        "invalid_chunk_number",
+      );
+      await expectError(
+        await app.request(`${base}/0`, chunk(parts[0]!.slice(1))),
+        400,
+        "chunk_size_mismatch",
+      );
+      await expectError(
+        await app.request(`${base}/0`, chunk(parts[0]!, "alice", "wrong")),
+        422,
+        "missing_field",
+      );
+      await expectError(
+        await app.request(`${base}/0`, chunk(parts[0]!, "bob")),
+        404,
+        "session_not_found",
+      );
+      await expectError(
+        await app.request(`/uploads/nope/chunks/0`, chunk(parts[0]!)),
+        404,
+        "session_not_found",
+      );
+    });
+
+    let jobId = "";
+    await t.step(
+      "finalize creates one job, again returns the same",
+      async () => {
+        for (let i = 0; i < s.total_chunks - 1; i++) {
+          assertEquals(
+            (await app.request(
+              `/uploads/${s.session_id}/chunks/${i}`,
+              chunk(parts[i]!),
+            )).status,
+            200,
+          );
+        }
+        const [a, b] = await Promise.all([
+          app.request(`/uploads/${s.session_id}/finalize`, {
+            method: "POST",
+            headers: { "x-user-id": "alice" },
+          }),
+          app.request(`/uploads/${s.session_id}/finalize`, {
+            method: "POST",
+            headers: { "x-user-id": "alice" },
+          }),
+        ]);
+        const ba = await a.json();
+        const bb = await b.json();
+        assertEquals(a.status, 200);
+        assertEquals(b.status, 200);
+        assertEquals(ba.job_id, bb.job_id);
+        const digest = new Uint8Array(
+          await crypto.subtle.digest("SHA-256", WAV as BufferSource),
+        );
+        const hex = [...digest].map((x) => x.toString(16).padStart(2, "0"))
+          .join("");
+        assertEquals(ba, {
+          status: "completed",
+          job_id: ba.job_id,
+          file_hash: hex,
+          missing_chunks: null,
+        });
+        const third =
+          await (await app.request(`/uploads/${s.session_id}/finalize`, {
+            method: "POST",
+            headers: { "x-user-id": "alice" },
+          })).json();
+        assertEquals(third.job_id, ba.job_id);
+        jobId = ba.job_id;
+        const page = await (await app.request("/jobs", {
+          headers: { "x-user-id": "alice" },
+        })).json();
+        assertEquals(page.jobs.map((j: { job_id: string }) => j.job_id), [
+          jobId,
+        ]);
+      },
+    );
+
+    await t.step(
+      "job is readable by owner and anonymously, not by another identity",
+      async () => {
+        const own = await app.request(`/jobs/${jobId}`, {
+          headers: { "x-user-id": "alice" },
+        });
+        const body = await own.json();
+        assertEquals(body.status, "queued");
+        assertEquals(body.model_name, "tiny.en");
+        assertEquals(body.transcript, null);
+        assertEquals(body.audio_duration_s, 1);
+        assertEquals((await app.request(`/jobs/${jobId}`)).status, 200);
+        await expectError(
+          await app.request(`/jobs/${jobId}`, {
+            headers: { "x-user-id": "bob" },
+          }),
+          404,
+          "job_not_found",
+        );
+        await expectError(
+          await app.request(`/jobs/${jobId}`, {
+            method: "DELETE",
+            headers: { "x-user-id": "bob" },
+          }),
+          404,
+          "job_not_found",
+        );
+      },
+    );
+
+    await t.step("long poll wakes when the job finishes", async () => {
+      const t0 = performance.now();
+      const poll = app.request(`/jobs/${jobId}?wait=10`, {
+        headers: { "x-user-id": "alice" },
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      assertEquals(await store.startJob(jobId, "test"), "queued");
+      await store.completeJob(jobId, {
+        transcript: "hello world",
+        segments: [{ start: 0, end: 1, text: "hello world" }],
+        processing_ms: 5,
+        audio_duration_s: 1,
+        model_name: "tiny.en",
+      });
+      const body = await (await poll).json();
+      assertEquals(body.status, "completed");
+      assertEquals(body.transcript, "hello world");
+      assert(
+        performance.now() - t0 < 5000,
+        "woken by the event, not the timeout",
+      );
+      await expectError(
+        await app.request(`/jobs/${jobId}?wait=31`),
+        400,
+        "invalid_wait",
+      );
+      await expectError(
+        await app.request(`/jobs/${jobId}?wait=abc`),
+        400,
+        "invalid_wait",
+      );
+    });
+
+    await t.step("delete a finished job", async () => {
+      const del = await app.request(`/jobs/${jobId}`, {
+        method: "DELETE",
+        headers: { "x-user-id": "alice" },
+      });
+      assertEquals(await del.json(), { job_id: jobId, status: "deleted" });
+      await expectError(
+        await app.request(`/jobs/${jobId}`, {
+          headers: { "x-user-id": "alice" },
+        }),
+        404,
+        "job_not_found",
+      );
+    });
+  });
+});
+
+Deno.test("api rejects bad input with the JSON error shape", async () => {
+  await withApp({ MAX_UPLOAD_BYTES: "1000000" }, async (app) => {
+    const cases: [string, RequestInit, number, string][] = [
+      [
+        "/uploads/initialize",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{",
+        },
+        400,
+        "invalid_json",
+      ],
+      [
+        "/uploads/initialize",
+        { method: "POST", body: "x" },
+        400,
+        "invalid_content_type",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "", file_size: 10 }),
+        422,
+        "invalid_body",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "a".repeat(256), file_size: 10 }),
+        422,
+        "invalid_body",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "a.wav", file_size: -1 }),
+        422,
+        "invalid_body",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "a.wav", file_size: 1.5 }),
+        422,
+        "invalid_body",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "a.wav", file_size: "10" }),
+        422,
+        "invalid_body",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "a.wav", file_size: 2_000_000 }),
+        413,
+        "file_too_large",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "a.wav", file_size: 10, model_name: "large" }),
+        422,
+        "model_not_installed",
+      ],
+      [
+        "/uploads/initialize",
+        json({ filename: "a.wav", file_size: 10, language: "fr" }),
+        422,
+        "unsupported_language",
+      ],
+      [
+        "/uploads/initialize",
+        {
+          ...json({ filename: "a", file_size: 1 }),
+          headers: {
+            "content-type": "application/json",
+            "x-user-id": "bad id!",
+          },
+        },
+        400,
+        "invalid_user_id",
+      ],
+      ["/jobs/unknown", { method: "GET" }, 404, "job_not_found"],
+      ["/nowhere", { method: "GET" }, 404, "route_not_found"],
+      ["/jobs?limit=0", { method: "GET" }, 400, "invalid_query"],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const res = await app.request(path, init);
+      const body = await res.json();
+      assertEquals([path, res.status, body.error?.code], [path, status, code]);
+    }
+    const notAudio = new FormData();
+    notAudio.append(
+      "file",
+      new Blob([new TextEncoder().encode("just some text, not audio")]),
+      "a.wav",
+    );
+    const res = await app.request("/jobs", { method: "POST", body: notAudio });
+    await expectError(res, 415, "unsupported_audio_format");
+    const missing = new FormData();
+    missing.append("model_name", "tiny.en");
+    await expectError(
+      await app.request("/jobs", { method: "POST", body: missing }),
+      422,
+      "missing_field",
+    );
+    const ok = new FormData();
+    ok.append("file", new Blob([WAV as BlobPart]), "../../etc/passwd");
+    const created = await app.request("/jobs", { method: "POST", body: ok });
+    assertEquals(created.status, 202);
+    const job = await created.json();
+    assertEquals(job.status, "queued");
+    assertEquals(
+      job.filename,
+      "../../etc/passwd",
+      "kept as metadata only, never a path",
+    );
+  });
+});
+
+Deno.test("api key mode: 401 without a known key, identity from the key", async () => {
+  const key = "secret-key-123";
+  await withApp(
+    { AUTH_MODE: "api_key", API_KEYS: `alice=${hashKey(key)}` },
+    async (app) => {
+      await expectError(await app.request("/jobs"), 401, "unauthorized");
+      await expectError(
+        await app.request("/jobs", {
+          headers: { authorization: "Bearer nope" },
+        }),
+        401,
+        "unauthorized",
+      );
+      const res = await app.request("/jobs", {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assertEquals(res.status, 200);
+      assertEquals(await res.json(), { jobs: [], next_cursor: null });
+    },
+  );
+});
+
+Deno.test("api metrics expose request counts and queue figures", async () => {
+  await withApp({}, async (app) => {
+    await app.request("/health");
+    const text = await (await app.request("/metrics")).text();
+    assertMatch(
+      text,
+      /http_requests_total\{method="GET",route="\/health",status="200"\} 1/,
+    );
+    assertMatch(text, /whisper_queue_depth 0/);
+    assertMatch(text, /whisper_job_processing_seconds_count 0/);
+    const ready = await app.request("/health/ready");
+    assertEquals(ready.status, 503, "no worker heartbeat yet");
+    const body = await ready.json();
+    assertEquals(body.checks.redis.ok, true);
+    assertEquals(body.checks.workers.ok, false);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Runs the API: connects to Redis, serves the app, and shuts down cleanly on
+ * SIGINT/SIGTERM.
+ */
+import type { ApiConfig } from "../config/mod.ts";
+import {
+  connectRedis,
+  JobEvents,
+  liveWorkers,
+  Store,
+  TranscribeQueue,
+  waitConnected,
+} from "../queue/mod.ts";
+import { listInstalledModels } from "../models/mod.ts";
+import { probeAudio } from "../audio/mod.ts";
+import { createLogger } from "../log/mod.ts";
+import { createApp } from "./app.ts";
+
+/** A running API server. */
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the API with `config`; resolves once it is listening. */
+export async function startApi(config: ApiConfig): Promise<ApiServer> {
+  const log = createLogger("api", config.LOG_LEVEL);
+  const redis = connectRedis(config.REDIS_URL, { name: "api" });
+  const bull = connectRedis(config.REDIS_URL, {
+    name: "api-bull",
+    forBullmq: true,
+  });
+  const sub = connectRedis(config.REDIS_URL, {
+    name: "api-sub",
+    forBullmq: true,
+  });
+  for (const r of [redis, bull, sub]) {
+    r.on(
+      "error",
+      (e: Error) =>
+        log({ level: "warn", msg: "redis error", error: e.message }),
+    );
+  }
+  await waitConnected(redis, 10_000);
+  const store = new Store(redis, config.REDIS_PREFIX);
+  const queue = new TranscribeQueue(bull, config.REDIS_PREFIX);
+  const events = new JobEvents(sub, store.keys.jobEvents);
+  await events.ready();
+
+  // Installed models: the local cache plus whatever live workers have loaded.
+  let cached: { at: number; models: string[] } | null = null;
+  const installedModels = async () => {
+    if (cached && Date.now() - cached.at < 2000) return cached.models;
+    const local = listInstalledModels();
+    const remote = await liveWorkers(redis, config.REDIS_PREFIX)
+      .then((ws) => ws.flatMap((w) => w.models))
+      .catch(() => [] as string[]);
+    cached = {
+      at: Date.now(),
+      models: [...new Set([...local, ...remote])].sort(),
+    };
+    return cached.models;
+  };
+
+  const app = createApp({
+    config,
+    store,
+    queue,
+    events,
+    installedModels,
+    checkAudio: async (bytes) => {
+      const p = await probeAudio(bytes, {
+        maxDurationS: config.MAX_AUDIO_DURATION_S,
+      });
+      return { durationS: p.durationS, format: p.format };
+    },
+    log,
+  });
+
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: config.HOST,
+    port: config.PORT,
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    onError: (error) => {
+      log({ level: "error", msg: "unhandled", error: String(error) });
+      return new Response(
+        JSON.stringify({
+          error: { code: "internal_error", message: "internal server error" },
+        }),
+        { status: 500, headers: { "content-type": "application/json" } },
+      );
+    },
+  }, app.fetch);
+  const addr = await listening.promise;
+  const url = `http://${addr.hostname}:${addr.port}`;
+  log({ msg: "listening", url });
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    close: () =>
+      closing ??= (async () => {
+        await server.shutdown();
+        await events.close();
+        await queue.close();
+        redis.disconnect();
+        bull.disconnect();
+        sub.disconnect();
+      })(),
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The one entry point the API and the worker use: bytes in, 16 kHz mono
+ * samples out, with every failure an {@linkcode InvalidAudioError}.
+ */
+import { InvalidAudioError } from "../errors/mod.ts";
+import { decodeWithFfmpeg, requireFfmpeg } from "./ffmpeg.ts";
+import { parseWav, readWavHeader } from "./parse_wav.ts";
+import { toWhisperInput, WHISPER_SAMPLE_RATE } from "./resample.ts";
+import { type AudioFormat, sniffFormat } from "./sniff.ts";
+
+/** Longest audio accepted when the caller sets no limit: 3 hours. */
+export const DEFAULT_MAX_DURATION_S = 3 * 3600;
+
+/** A format this module can decode. */
+export type KnownAudioFormat = Exclude<AudioFormat, "unknown">;
+
+/** Options of {@linkcode decodeAudio} and {@linkcode probeAudio}. */
+export interface DecodeOptions {
+  /**
+   * The ffmpeg executable used for formats other than WAV.
+   * @default "ffmpeg"
+   */
+  ffmpegPath?: string;
+  /**
+   * Reject audio longer than this many seconds (`audio_too_long`).
+   * @default 10800
+   */
+  maxDurationS?: number;
+  /**
+   * Give up on an ffmpeg decode after this many milliseconds.
+   * @default 60000
+   */
+  timeoutMs?: number;
+}
+
+/** Decoded audio, ready for Whisper. */
+export interface DecodedAudio {
+  /** 16 kHz mono samples in [-1, 1]. */
+  samples: Float32Array;
+  /** Duration of `samples`, in seconds. */
+  durationS: number;
+  /** The sniffed container. */
+  format: KnownAudioFormat;
+  /** The source sample rate in Hz; null when ffmpeg did not report it. */
+  sampleRate: number | null;
+  /** The source channel count; null when ffmpeg did not report it. */
+  channels: number | null;
+}
+
+/** What {@linkcode probeAudio} learnt without decoding. */
+export interface AudioProbe {
+  /** The sniffed container. */
+  format: KnownAudioFormat;
+  /** Duration in seconds (WAV only; null for other formats). */
+  durationS: number | null;
+  /** Source sample rate in Hz (WAV only; null for other formats). */
+  sampleRate: number | null;
+  /** Source channel count (WAV only; null for other formats). */
+  channels: number | null;
+}
+
+function tooLong(durationS: number, maxDurationS: number): InvalidAudioError {
+  return new InvalidAudioError(
+    "audio_too_long",
+    `audio is ${
+      durationS.toFixed(1)
+    } s long, longer than the ${maxDurationS} s limit`,
+    { extra: { max_duration_s: maxDurationS } },
+  );
+}
+
+function sniffKnown(bytes: Uint8Array): KnownAudioFormat {
+  if (bytes.length === 0) {
+    throw new InvalidAudioError("audio_empty", "the audio file is empty");
+  }
+  const format = sniffFormat(bytes);
+  if (format === "unknown") {
+    throw new InvalidAudioError(
+      "unsupported_audio_format",
+      "the upload is not a recognised audio file; expected WAV, MP3, FLAC, Ogg, M4A/MP4 or WebM",
+      { unsupported: true },
+    );
+  }
+  return format;
+}
+
+/**
+ * A cheap check run before a job is queued: the bytes are a known format,
+ * WAV headers are valid with at least one frame and within the duration
+ * limit, and ffmpeg is available for other formats. Samples are not decoded.
+ *
+ * @throws {InvalidAudioError} `audio_empty` (422), `unsupported_audio_format`
+ * (415), `ffmpeg_not_installed` (415), `audio_too_long` (422), or any
+ * `wav_*` code from the WAV header.
+ */
+export async function probeAudio(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<AudioProbe> {
+  const format = sniffKnown(bytes);
+  if (format !== "wav") {
+    await requireFfmpeg(options.ffmpegPath);
+    return { format, durationS: null, sampleRate: null, channels: null };
+  }
+  const info = readWavHeader(bytes);
+  const durationS = info.frames / info.sampleRate;
+  const max = options.maxDurationS ?? DEFAULT_MAX_DURATION_S;
+  if (durationS > max) throw tooLong(durationS, max);
+  return {
+    format,
+    durationS,
+    sampleRate: info.sampleRate,
+    channels: info.channels,
+  };
+}
+
+/**
+ * Decodes an upload into 16 kHz mono float samples.
+ *
+ * WAV (PCM 8/16/24/32-bit, float 32/64-bit, plain or EXTENSIBLE) is decoded
+ * in-process; MP3, FLAC, Ogg, M4A and WebM go through ffmpeg. The format is
+ * sniffed from the bytes, never taken from a file name.
+ *
+ * @throws {InvalidAudioError} and nothing else for bad input: see
+ * {@linkcode probeAudio}, plus `audio_decode_failed` and
+ * `audio_decode_timeout` from ffmpeg.
+ */
+export async function decodeAudio(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<DecodedAudio> {
+  const format = sniffKnown(bytes);
+  const max = options.maxDurationS ?? DEFAULT_MAX_DURATION_S;
+  if (format === "wav") {
+    const info = readWavHeader(bytes);
+    const durationS = info.frames / info.sampleRate;
+    if (durationS > max) throw tooLong(durationS, max);
+    const wav = parseWav(bytes);
+    const samples = toWhisperInput(wav.samples, wav.sampleRate);
+    return {
+      samples,
+      durationS,
+      format,
+      sampleRate: wav.sampleRate,
+      channels: wav.channels,
+    };
+  }
+  const decoded = await decodeWithFfmpeg(bytes, {
+    format,
+    ffmpegPath: options.ffmpegPath,
+    timeoutMs: options.timeoutMs,
+    // One second more than allowed, so "too long" is detectable.
+    limitS: max + 1,
+  });
+  const durationS = decoded.samples.length / WHISPER_SAMPLE_RATE;
+  if (durationS > max) throw tooLong(durationS, max);
+  return { ...decoded, durationS, format };
+}

@@ -1,0 +1,8 @@
+/**
+ * Shared command-line plumbing: progress bars and the top-level runner that
+ * maps errors to exit codes.
+ *
+ * @module
+ */
+export * from "./progress.ts";
+export * from "./run.ts";
