@@ -57,7 +57,8 @@ export const WorkerConfigSchema = z.object({
   /** Size whisper's audio context to the clip (`auto`) or use 1500 (`full`). */
   AUDIO_CTX: z.enum(["auto", "full"]).default("auto"),
   AUDIO_CTX_FLOOR: intFrom(16, 1500).default(64),
-  AUDIO_CTX_MARGIN: z.coerce.number().min(1).max(4).default(1.25),
+  /** Seconds of audio added to the clip when sizing the context. */
+  AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).default(0.25),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
   LOCK_MS: intFrom(1000).default(10_000),

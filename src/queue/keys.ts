@@ -5,6 +5,7 @@ export function keys(prefix: string) {
   return {
     session: (id: string) => `${prefix}:session:${id}`,
     chunks: (id: string) => `${prefix}:session:${id}:chunks`,
+    sessionTombstone: (id: string) => `${prefix}:session:${id}:seen`,
     userSessions: (owner: string) => `${prefix}:user:${owner}:sessions`,
     job: (id: string) => `${prefix}:job:${id}`,
     audio: (id: string) => `${prefix}:audio:${id}`,

@@ -100,6 +100,8 @@ export interface SessionRecord {
   /** The job id reserved for this session; used once finalized. */
   job_id: string;
   finalized: boolean;
+  /** sha256 of the assembled file, once finalized. */
+  file_hash: string;
 }
 
 /** Turns a Redis hash into a {@linkcode SessionRecord}; null when empty. */
@@ -122,6 +124,7 @@ export function sessionFromHash(
     expires_at: h.expires_at ?? "",
     job_id: h.job_id ?? "",
     finalized: h.finalized === "1",
+    file_hash: h.file_hash ?? "",
   };
 }
 

@@ -10,6 +10,7 @@
 import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import { type Keys, keys } from "./keys.ts";
+import type { HistogramSeries } from "../metrics/mod.ts";
 import {
   isoNow,
   type JobErrorInfo,
@@ -131,6 +132,13 @@ export class Store {
         finalized: "0",
       })
       .expire(k, ttlS)
+      // Outlives the session by a day so an expired id answers 410, not 404.
+      .set(
+        this.keys.sessionTombstone(s.session_id),
+        s.owner,
+        "EX",
+        ttlS + 86400,
+      )
       .zadd(this.keys.userSessions(s.owner), Date.now(), s.session_id)
       .expire(this.keys.userSessions(s.owner), ttlS)
       .exec();
@@ -147,6 +155,11 @@ export class Store {
   async getSession(id: string): Promise<SessionRecord | null> {
     const h = await this.redis.hgetall(this.keys.session(id));
     return sessionFromHash(id, h);
+  }
+
+  /** The owner of a session that existed and has expired; null if never seen. */
+  async expiredSessionOwner(id: string): Promise<string | null> {
+    return await this.redis.get(this.keys.sessionTombstone(id));
   }
 
   /** Stores chunk `n` unless it's already there with other bytes. */
@@ -198,9 +211,15 @@ export class Store {
   }
 
   /** Marks a session finalized and drops its chunks (the audio now lives with the job). */
-  async closeSession(s: SessionRecord): Promise<void> {
+  async closeSession(s: SessionRecord, fileHash: string): Promise<void> {
     await this.redis.multi()
-      .hset(this.keys.session(s.session_id), "finalized", "1")
+      .hset(
+        this.keys.session(s.session_id),
+        "finalized",
+        "1",
+        "file_hash",
+        fileHash,
+      )
       .del(this.keys.chunks(s.session_id))
       .zrem(this.keys.userSessions(s.owner), s.session_id)
       .exec();
@@ -393,4 +412,42 @@ export class Store {
     );
     return { completed: Number(c ?? 0), failed: Number(f ?? 0) };
   }
+
+  /** Adds one job's processing time to the shared histogram. */
+  async recordProcessing(seconds: number): Promise<void> {
+    const key = `${this.keys.stats}:processing`;
+    const p = this.redis.pipeline();
+    PROCESSING_BUCKETS.forEach((b, i) => {
+      if (seconds <= b) p.hincrby(key, `b${i}`, 1);
+    });
+    p.hincrbyfloat(key, "sum", seconds);
+    p.hincrby(key, "count", 1);
+    await p.exec();
+  }
+
+  /** The shared job processing-seconds histogram. */
+  async processingHistogram(): Promise<HistogramSeries> {
+    const h = await this.redis.hgetall(`${this.keys.stats}:processing`);
+    return {
+      buckets: PROCESSING_BUCKETS.map((_, i) => Number(h[`b${i}`] ?? 0)),
+      sum: Number(h.sum ?? 0),
+      count: Number(h.count ?? 0),
+    };
+  }
 }
+
+/** Buckets of the job processing-seconds histogram. */
+export const PROCESSING_BUCKETS = [
+  0.025,
+  0.05,
+  0.1,
+  0.15,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];

@@ -21,6 +21,7 @@ Deno.test("Store keeps chunks, jobs and results exactly once", async (t) => {
       expires_at: "y",
       job_id: "job-1",
       finalized: false,
+      file_hash: "",
     }, 60);
 
     await t.step("chunks are idempotent and conflicts detected", async () => {

@@ -1,0 +1,6 @@
+/**
+ * Benchmarks (`deno task bench`): engine and service figures for the sample.
+ *
+ * @module
+ */
+export * from "./stats.ts";

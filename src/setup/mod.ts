@@ -1,0 +1,6 @@
+/**
+ * Provisioning: `deno task setup` and the implicit setup other tasks run.
+ *
+ * @module
+ */
+export * from "./setup.ts";

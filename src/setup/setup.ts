@@ -1,0 +1,187 @@
+/**
+ * Idempotent provisioning of everything external: redis-server, the native
+ * whisper.cpp engine, the Whisper model (and, for perf runs, k6). Each step
+ * reports what it found or installed; a second run finds everything at once.
+ */
+import { ConfigError } from "../errors/mod.ts";
+import { ensureEngine } from "../engine/mod.ts";
+import { ensureModel, listInstalledModels } from "../models/mod.ts";
+import { findRedisServer } from "../stack/redis_server.ts";
+import { mib, ProgressBar } from "../cli/mod.ts";
+
+/** What to provision. */
+export interface SetupOptions {
+  /** Models to install. @default ["tiny.en"] */
+  models?: string[];
+  /** Allow `apt-get install` for missing OS packages. @default true when root */
+  allowApt?: boolean;
+  /** Extra steps (k6 for perf runs). */
+  extraSteps?: SetupStep[];
+  /** Where messages go. @default stderr */
+  say?: (line: string) => void;
+}
+
+/** One provisioning step. */
+export interface SetupStep {
+  name: string;
+  run: (say: (line: string) => void) => Promise<string>;
+}
+
+/** Runs every step; throws {@linkcode ConfigError} naming what is missing. */
+export async function setup(options: SetupOptions = {}): Promise<void> {
+  const say = options.say ?? ((line: string) => console.error(line));
+  const models = options.models ?? ["tiny.en"];
+  const steps: SetupStep[] = [
+    {
+      name: "redis-server",
+      run: (s) => ensureRedisServer(options.allowApt, s),
+    },
+    { name: "engine", run: () => provisionEngine() },
+    ...models.map((m) => ({
+      name: `model ${m}`,
+      run: () => provisionModel(m),
+    })),
+    ...(options.extraSteps ?? []),
+  ];
+  for (const step of steps) {
+    const t0 = performance.now();
+    const what = await step.run(say);
+    say(
+      `setup: ${step.name}: ${what} (${Math.round(performance.now() - t0)} ms)`,
+    );
+  }
+}
+
+/** True when every step would be a no-op (used to skip implicit setup). */
+export async function isProvisioned(
+  models: string[] = ["tiny.en"],
+): Promise<boolean> {
+  if (!(await findRedisServer())) return false;
+  const installed = listInstalledModels();
+  return models.every((m) => installed.includes(m));
+}
+
+async function ensureRedisServer(
+  allowApt: boolean | undefined,
+  say: (line: string) => void,
+): Promise<string> {
+  const found = await findRedisServer();
+  if (found) return `found (${found.split(" ").slice(0, 3).join(" ")})`;
+  const root = Deno.uid?.() === 0;
+  if (!(allowApt ?? root) || !(await hasCommand("apt-get"))) {
+    throw new ConfigError(
+      "redis-server is not installed: install the Debian package redis-server " +
+        "(sudo apt-get install -y redis-server), then run deno task setup again",
+    );
+  }
+  say(
+    "setup: redis-server missing; installing the Debian package redis-server",
+  );
+  let result = await aptInstall(["redis-server"]);
+  if (!result.ok) {
+    await run("apt-get", ["update", "-qq"]);
+    result = await aptInstall(["redis-server"]);
+  }
+  if (!result.ok || !(await findRedisServer())) {
+    throw new ConfigError(
+      `apt-get install redis-server failed:\n${result.tail}`,
+    );
+  }
+  return "installed (apt-get)";
+}
+
+/** ffmpeg decodes mp3/flac/ogg/m4a/webm; without it those uploads get 415. */
+async function ensureFfmpeg(
+  allowApt: boolean | undefined,
+  say: (line: string) => void,
+): Promise<string> {
+  if (await hasCommand("ffmpeg")) return "found";
+  const root = Deno.uid?.() === 0;
+  if (!(allowApt ?? root) || !(await hasCommand("apt-get"))) {
+    return "not installed: only WAV uploads will be accepted (install the Debian package ffmpeg)";
+  }
+  say("setup: ffmpeg missing; installing the Debian package ffmpeg");
+  let result = await aptInstall(["ffmpeg"]);
+  if (!result.ok) {
+    await run("apt-get", ["update", "-qq"]);
+    result = await aptInstall(["ffmpeg"]);
+  }
+  return result.ok
+    ? "installed (apt-get)"
+    : `not installed (apt-get failed: ${result.tail})`;
+}
+
+async function provisionEngine(): Promise<string> {
+  const bar = new ProgressBar("setup: building whisper.cpp engine");
+  let built = false;
+  const path = await ensureEngine({
+    onProgress: (p) => {
+      built = true;
+      bar.update(p.fraction, p.message.slice(0, 50));
+    },
+  });
+  if (built) bar.finish("built");
+  return `${built ? "built" : "found"} ${path}`;
+}
+
+async function provisionModel(name: string): Promise<string> {
+  const bars = new Map<string, ProgressBar>();
+  let acted = false;
+  const path = await ensureModel(name, {
+    onProgress: (p) => {
+      acted = true;
+      let bar = bars.get(p.stage);
+      if (!bar) {
+        bars.set(p.stage, bar = new ProgressBar(`setup: ${p.stage} ${name}`));
+      }
+      bar.update(
+        p.total ? p.done / p.total : 0,
+        p.total ? `${mib(p.done)} / ${mib(p.total)}` : mib(p.done),
+      );
+    },
+    log: (line: string) => console.error(`setup: ${line}`),
+  });
+  for (const bar of bars.values()) bar.finish("done");
+  return `${acted ? "installed" : "found"} ${path}`;
+}
+
+async function aptInstall(
+  pkgs: string[],
+): Promise<{ ok: boolean; tail: string }> {
+  return await run("apt-get", ["install", "-y", "-qq", ...pkgs], {
+    DEBIAN_FRONTEND: "noninteractive",
+  });
+}
+
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ ok: boolean; tail: string }> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) +
+    new TextDecoder().decode(out.stderr);
+  return {
+    ok: out.success,
+    tail: text.trim().split("\n").slice(-10).join("\n"),
+  };
+}
+
+/** True when `cmd` can be run. */
+export async function hasCommand(cmd: string): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("sh", {
+      args: ["-c", `command -v ${cmd}`],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}

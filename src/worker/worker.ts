@@ -1,0 +1,252 @@
+/**
+ * The transcription worker: loads each model once, takes job ids from the
+ * BullMQ queue, decodes the audio, runs whisper.cpp and stores the result
+ * exactly once. Publishes a heartbeat for readiness; `close()` finishes the
+ * jobs in hand, then stops.
+ */
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { WorkerConfig } from "../config/mod.ts";
+import { AppError, InvalidAudioError } from "../errors/mod.ts";
+import {
+  clearHeartbeat,
+  connectRedis,
+  keys,
+  publishHeartbeat,
+  QUEUE_NAME,
+  Store,
+  type TranscribeJobData,
+  waitConnected,
+} from "../queue/mod.ts";
+import { decodeAudio } from "../audio/mod.ts";
+import {
+  audioCtxFor,
+  free,
+  type ModelHandle,
+  openModel,
+  transcribe,
+} from "../engine/mod.ts";
+import { verifyInstalledModel } from "../models/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
+
+/** A running worker. */
+export interface RunningWorker {
+  id: string;
+  /** Models loaded and ready. */
+  models: string[];
+  /** Why the worker is not ready; null when ready. */
+  notReadyReason: string | null;
+  /** Finishes the jobs in hand, then stops. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Options beyond the environment configuration. */
+export interface WorkerOptions {
+  log?: Logger;
+  /** Resolves a model name to a verified local file. @default verifyInstalledModel */
+  resolveModel?: (name: string) => Promise<string>;
+}
+
+/** Starts a worker; resolves once its models are loaded (or failed to load). */
+export async function startWorker(
+  config: WorkerConfig,
+  options: WorkerOptions = {},
+): Promise<RunningWorker> {
+  const id = config.WORKER_ID ??
+    `w-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
+  const log = options.log ?? createLogger(`worker ${id}`, config.LOG_LEVEL);
+  const resolveModel = options.resolveModel ??
+    (async (name: string) =>
+      (await verifyInstalledModel(name, { checksum: true })).path);
+  const redis = connectRedis(config.REDIS_URL, {
+    name: `worker-${id}`,
+    forBullmq: true,
+  });
+  redis.on(
+    "error",
+    (e: Error) => log({ level: "warn", msg: "redis error", error: e.message }),
+  );
+  await waitConnected(redis, 10_000);
+  const store = new Store(redis, config.REDIS_PREFIX);
+
+  const wanted = (config.WORKER_MODELS ?? config.DEFAULT_MODEL)
+    .split(",").map((s) => s.trim()).filter(Boolean);
+  const handles = new Map<string, ModelHandle>();
+  const failures: string[] = [];
+  for (const name of wanted) {
+    try {
+      const path = await resolveModel(name);
+      const handle = await openModel(path);
+      if (config.WARMUP) {
+        // One short inference so the first real job doesn't pay for cold caches.
+        await transcribe(handle, new Float32Array(16_000), {
+          threads: config.WHISPER_THREADS,
+          audioCtx: audioCtxFor(1, { floor: config.AUDIO_CTX_FLOOR }),
+        });
+      }
+      handles.set(name, handle);
+      log({
+        msg: "model loaded",
+        model: name,
+        path,
+        load_ms: Math.round(handle.loadMs),
+      });
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+      log({
+        level: "error",
+        msg: "model not loaded",
+        model: name,
+        error: String(error),
+      });
+    }
+  }
+  const notReadyReason = handles.size === 0
+    ? `no model could be loaded (${failures.join("; ")})`
+    : null;
+
+  let busy = 0;
+  const beat = () =>
+    publishHeartbeat(redis, config.REDIS_PREFIX, {
+      worker_id: id,
+      pid: Deno.pid,
+      ready: notReadyReason === null,
+      reason: notReadyReason,
+      models: [...handles.keys()],
+      busy,
+      concurrency: config.WORKER_CONCURRENCY,
+      threads: config.WHISPER_THREADS,
+      at: Date.now(),
+    }, config.HEARTBEAT_MS * 3).catch((e) =>
+      log({ level: "warn", msg: "heartbeat failed", error: String(e) })
+    );
+
+  const process = async (job: Job<TranscribeJobData>): Promise<string> => {
+    const jobId = job.id!;
+    const before = await store.startJob(jobId, id);
+    if (before === null) return "gone"; // cancelled or deleted
+    if (before === "completed" || before === "failed") return "already-final";
+    busy++;
+    try {
+      const record = await store.getJob(jobId);
+      const modelName = record?.model_name ?? job.data.model;
+      const handle = handles.get(modelName);
+      if (!handle) {
+        await store.failJob(jobId, {
+          code: "model_not_installed",
+          message:
+            `model "${modelName}" is not loaded by this worker (loaded: ${
+              [...handles.keys()].join(", ") || "none"
+            })`,
+        });
+        throw new UnrecoverableError(`model ${modelName} not loaded`);
+      }
+      const bytes = await store.getAudio(jobId);
+      if (!bytes) {
+        await store.failJob(jobId, {
+          code: "audio_missing",
+          message: "the job's audio expired",
+        });
+        throw new UnrecoverableError("audio missing");
+      }
+      const t0 = performance.now();
+      const audio = await decodeAudio(bytes);
+      const result = await transcribe(handle, audio.samples, {
+        threads: config.WHISPER_THREADS,
+        language: record?.language === "auto"
+          ? "auto"
+          : record?.language ?? "en",
+        audioCtx: audioCtxFor(audio.durationS, {
+          enabled: config.AUDIO_CTX === "auto",
+          floor: config.AUDIO_CTX_FLOOR,
+          margin: config.AUDIO_CTX_MARGIN_S,
+        }),
+      });
+      const processingMs = performance.now() - t0;
+      const stored = await store.completeJob(jobId, {
+        transcript: result.text,
+        segments: result.segments.map((s) => ({
+          start: s.start_s,
+          end: s.end_s,
+          text: s.text,
+        })),
+        processing_ms: processingMs,
+        audio_duration_s: Math.round(audio.durationS * 1000) / 1000,
+        model_name: modelName,
+      });
+      if (stored) await store.recordProcessing(processingMs / 1000);
+      log({
+        level: "debug",
+        msg: "job done",
+        job_id: jobId,
+        processing_ms: Math.round(processingMs),
+        stored,
+      });
+      return stored ? "completed" : "already-final";
+    } catch (error) {
+      if (error instanceof UnrecoverableError) throw error;
+      if (error instanceof InvalidAudioError) {
+        await store.failJob(jobId, {
+          code: error.code,
+          message: error.message,
+        });
+        throw new UnrecoverableError(error.message);
+      }
+      const attempts = job.opts.attempts ?? 1;
+      if (job.attemptsMade + 1 >= attempts) {
+        const code = error instanceof AppError
+          ? error.code
+          : "transcription_failed";
+        await store.failJob(jobId, {
+          code,
+          message: (error as Error).message ?? String(error),
+        });
+      }
+      log({
+        level: "warn",
+        msg: "job attempt failed",
+        job_id: jobId,
+        error: String(error),
+      });
+      throw error;
+    } finally {
+      busy--;
+    }
+  };
+
+  let bull: Worker<TranscribeJobData> | null = null;
+  if (notReadyReason === null) {
+    bull = new Worker<TranscribeJobData>(QUEUE_NAME, process, {
+      connection: redis,
+      prefix: keys(config.REDIS_PREFIX).bullPrefix,
+      concurrency: config.WORKER_CONCURRENCY,
+      lockDuration: config.LOCK_MS,
+      stalledInterval: config.STALLED_INTERVAL_MS,
+      maxStalledCount: 2,
+      autorun: true,
+    });
+    bull.on(
+      "error",
+      (e) => log({ level: "warn", msg: "queue error", error: String(e) }),
+    );
+    await bull.waitUntilReady();
+  }
+  await beat();
+  const timer = setInterval(beat, config.HEARTBEAT_MS);
+
+  let closing: Promise<void> | null = null;
+  return {
+    id,
+    models: [...handles.keys()],
+    notReadyReason,
+    close: () =>
+      closing ??= (async () => {
+        clearInterval(timer);
+        await bull?.close();
+        await clearHeartbeat(redis, config.REDIS_PREFIX, id).catch(() =>
+          undefined
+        );
+        for (const h of handles.values()) await free(h);
+        redis.disconnect();
+      })(),
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * End to end with real parts: redis-server, the API and workers as
+ * subprocesses, the real tiny.en model and the committed speech sample.
+ */
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+} from "../src/testing/assert.ts";
+import { readBase64File } from "../src/audio/mod.ts";
+import { startStack } from "../src/stack/mod.ts";
+import {
+  alive,
+  portOpen,
+  sample,
+  uploadChunked,
+  waitForJob,
+  words,
+} from "./_client.ts";
+
+Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
+  const stack = await startStack({ workers: 2 });
+  const pids = stack.processes().map((p) => p.pid);
+  const apiPort = Number(new URL(stack.baseUrl).port);
+  const redisPort = Number(new URL(stack.redisUrl).port);
+  try {
+    const { wav, text } = await sample();
+
+    await t.step(
+      "upload → poll → transcript with the expected words",
+      async () => {
+        const id = await uploadChunked(stack.baseUrl, wav, "alice");
+        const job = await waitForJob(stack.baseUrl, id, "alice");
+        assertEquals(job.status, "completed", JSON.stringify(job.error));
+        assertEquals(words(job.transcript), words(text));
+        assertEquals(job.model_name, "tiny.en");
+        assert(job.segments.length >= 1);
+        assert(job.segments[0].end > job.segments[0].start);
+        assert(job.processing_ms > 0 && job.processing_ms < 10_000);
+        assert(job.queue_wait_ms >= 0);
+        assertMatch(job.completed_at, /Z$/);
+      },
+    );
+
+    await t.step("identities are isolated across processes", async () => {
+      const id = await uploadChunked(stack.baseUrl, wav, "carol");
+      const other = await fetch(`${stack.baseUrl}/jobs/${id}`, {
+        headers: { "x-user-id": "dave" },
+      });
+      assertEquals(other.status, 404);
+      assertEquals((await other.json()).error.code, "job_not_found");
+      const list = await (await fetch(`${stack.baseUrl}/jobs`, {
+        headers: { "x-user-id": "dave" },
+      })).json();
+      assertEquals(list.jobs, []);
+      await waitForJob(stack.baseUrl, id, "carol");
+    });
+
+    await t.step(
+      "single-request upload and concurrent jobs on two workers",
+      async () => {
+        const ids = await Promise.all(Array.from({ length: 6 }, async () => {
+          const form = new FormData();
+          form.append("file", new Blob([wav as BlobPart]), "s.wav");
+          const r = await fetch(`${stack.baseUrl}/jobs`, {
+            method: "POST",
+            headers: { "x-user-id": "erin" },
+            body: form,
+          });
+          assertEquals(r.status, 202);
+          return (await r.json()).job_id as string;
+        }));
+        for (const id of ids) {
+          const job = await waitForJob(stack.baseUrl, id, "erin");
+          assertEquals(words(job.transcript), words(text));
+        }
+      },
+    );
+
+    await t.step("health and metrics", async () => {
+      const ready = await (await fetch(`${stack.baseUrl}/health/ready`)).json();
+      assertEquals(ready.status, "ready");
+      const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+      assertMatch(metrics, /whisper_workers 2/);
+      assertMatch(metrics, /whisper_jobs\{status="completed"\} 8/);
+    });
+  } finally {
+    await stack.stop();
+  }
+  for (const pid of pids) assert(!alive(pid), `process ${pid} still running`);
+  assert(!(await portOpen(apiPort)), "API port still bound");
+  assert(!(await portOpen(redisPort)), "Redis port still bound");
+});
+
+Deno.test("a worker killed mid-job: the job still completes, stored once", async () => {
+  // A longer clip so the kill lands while the job is running.
+  const parts = [];
+  for (let i = 1; i <= 12; i++) {
+    parts.push(
+      await readBase64File(
+        new URL(
+          `../assets/clips/${String(i).padStart(2, "0")}.wav.b64`,
+          import.meta.url,
+        ),
+      ),
+    );
+  }
+  const long = concatWavs(parts);
+  const stack = await startStack({
+    workers: 1,
+    workerEnv: {
+      LOCK_MS: "2000",
+      STALLED_INTERVAL_MS: "1000",
+      AUDIO_CTX: "full",
+      WHISPER_THREADS: "1",
+    },
+  });
+  try {
+    const id = await uploadChunked(stack.baseUrl, long, "frank", "long.wav");
+    // Wait until a worker has it, then kill that worker.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const job = await (await fetch(`${stack.baseUrl}/jobs/${id}`)).json();
+      if (job.status === "processing") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const victim = stack.processes().find((p) => p.name === "worker-1")!;
+    Deno.kill(victim.pid, "SIGKILL");
+    const job = await waitForJob(stack.baseUrl, id, "frank", 120_000);
+    assertEquals(job.status, "completed");
+    assert(job.attempts >= 2, `attempts ${job.attempts}`);
+    assert(words(job.transcript).length > 20);
+    assertEquals(stack.restarts(), 1);
+    const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    assertMatch(metrics, /whisper_jobs\{status="completed"\} 1\n/);
+  } finally {
+    await stack.stop();
+  }
+});
+
+Deno.test("a component that fails to start is named and nothing is left running", async () => {
+  const logDir = await Deno.makeTempDir({ prefix: "wt-fail-" });
+  const error = await assertRejects(() =>
+    startStack({
+      workers: 1,
+      logDir,
+      workerEnv: { WORKER_CONCURRENCY: "lots" },
+      timeoutMs: 60_000,
+    })
+  );
+  assertMatch(String(error), /worker-1 exited with code 2/);
+  assertMatch(String(error), /WORKER_CONCURRENCY/);
+  // redis-server was started with --dir <logDir>: it must be gone.
+  const ps = await new Deno.Command("pgrep", {
+    args: ["-f", logDir],
+    stdout: "piped",
+  }).output();
+  assertEquals(new TextDecoder().decode(ps.stdout).trim(), "");
+  await Deno.remove(logDir, { recursive: true });
+});
+
+function concatWavs(wavs: Uint8Array[]): Uint8Array {
+  // All clips are 16 kHz mono 16-bit with a 44-byte header.
+  const data = wavs.map((w) => w.subarray(44));
+  const size = data.reduce((n, d) => n + d.length, 0);
+  const out = new Uint8Array(44 + size);
+  out.set(wavs[0]!.subarray(0, 44));
+  const view = new DataView(out.buffer);
+  view.setUint32(4, 36 + size, true);
+  view.setUint32(40, size, true);
+  let at = 44;
+  for (const d of data) {
+    out.set(d, at);
+    at += d.length;
+  }
+  return out;
+}
