@@ -32,7 +32,7 @@ Deno.test("assets sample is ~1 s of 16 kHz mono 16-bit speech with its words", a
   await checkClip("sample", 0.8, 1.5);
   assert.equal(
     await Deno.readTextFile(new URL("sample.txt", assets)),
-    "Hello world.\n",
+    "Open the door.\n",
   );
 });
 

@@ -56,9 +56,9 @@ export const WorkerConfigSchema = z.object({
   WORKER_MODELS: z.string().optional(),
   /** Size whisper's audio context to the clip (`auto`) or use 1500 (`full`). */
   AUDIO_CTX: z.enum(["auto", "full"]).default("auto"),
-  AUDIO_CTX_FLOOR: intFrom(16, 1500).default(64),
+  AUDIO_CTX_FLOOR: intFrom(16, 1500).default(128),
   /** Seconds of audio added to the clip when sizing the context. */
-  AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).default(0.25),
+  AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).default(2),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
   LOCK_MS: intFrom(1000).default(10_000),

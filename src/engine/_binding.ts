@@ -1,0 +1,106 @@
+/**
+ * Typed access to the raw (patched) smart-whisper addon,
+ * `build/Release/smart-whisper.node`, loaded through `createRequire`.
+ *
+ * Private to the engine: it does no file checks, so callers must run
+ * the model guard first.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import { EngineError } from "../errors/mod.ts";
+import { PATCH_LEVEL } from "./_patch_sources.ts";
+
+/** A loaded whisper context (smart-whisper's `WhisperModel`). */
+export interface NativeModel {
+  /** Frees the context off the JS thread; resolves when done. */
+  free(): Promise<void>;
+  /** True once freed. */
+  readonly freed: boolean;
+  /** The `whisper_context*` as an N-API external, or null when freed. */
+  readonly handle: unknown;
+}
+
+/** One segment as the binding reports it (times in ms). */
+export interface NativeSegment {
+  from: number;
+  to: number;
+  text: string;
+}
+
+/** whisper_full_params fields the binding reads (snake_case, as in C). */
+export interface NativeParams {
+  strategy?: number;
+  n_threads?: number;
+  audio_ctx?: number;
+  language?: string;
+  best_of?: number;
+  beam_size?: number;
+  no_timestamps?: boolean;
+  no_context?: boolean;
+  single_segment?: boolean;
+  temperature?: number;
+  max_tokens?: number;
+  temperature_inc?: number;
+  print_progress?: boolean;
+  print_realtime?: boolean;
+  print_timestamps?: boolean;
+  suppress_blank?: boolean;
+  format?: "simple" | "detail";
+}
+
+/** The addon's exports, with our patch's additions. */
+export interface Binding {
+  WhisperModel: {
+    /** Loads a model off the JS thread; rejects on failure (patched). */
+    load(path: string, gpu?: boolean): Promise<NativeModel>;
+  };
+  /**
+   * Runs whisper_full off the JS thread. `done` receives the segments, or
+   * an Error object on failure (it never throws into JS).
+   */
+  transcribe(
+    handle: unknown,
+    pcm: Float32Array,
+    params: NativeParams,
+    done: (result: NativeSegment[] | Error) => void,
+    progress: (segment: NativeSegment) => void,
+  ): void;
+  /** Turns whisper's own logging on or off (off after load). */
+  setLogEnabled(enabled: boolean): void;
+  /** ggml's compile-time CPU features, e.g. "AVX2 = 1 | ...". */
+  systemInfo(): string;
+  /** Marker set by our source patch. */
+  patchLevel: string;
+}
+
+/** whisper_sampling_strategy.WHISPER_SAMPLING_GREEDY */
+export const STRATEGY_GREEDY = 0;
+
+const cache = new Map<string, Binding>();
+
+/**
+ * Loads (once per path) the addon at `addonPath`.
+ * @throws {EngineError} when it can't be loaded or lacks our patch.
+ */
+export function loadBinding(addonPath: string): Binding {
+  const hit = cache.get(addonPath);
+  if (hit) return hit;
+  let binding: Binding;
+  try {
+    binding = createRequire(import.meta.url)(addonPath) as Binding;
+  } catch (cause) {
+    throw new EngineError(
+      `${addonPath}: cannot load the whisper addon (needs --allow-ffi)`,
+      { cause },
+    );
+  }
+  if (binding.patchLevel !== PATCH_LEVEL) {
+    throw new EngineError(
+      `${addonPath}: patch level ${binding.patchLevel ?? "(none)"}, ` +
+        `expected ${PATCH_LEVEL}; rebuild it with ensureEngine()`,
+    );
+  }
+  cache.set(addonPath, binding);
+  return binding;
+}

@@ -1,0 +1,297 @@
+/**
+ * Loading whisper models and transcribing 16 kHz mono PCM with the patched
+ * smart-whisper addon. Loading and inference run on libuv worker threads,
+ * never on the JS thread; one loaded model serves concurrent calls (each
+ * gets its own whisper state), so keep calls × threads ≤ cores.
+ *
+ * @module
+ */
+import { EngineError, ModelIntegrityError } from "../errors/mod.ts";
+import {
+  type Binding,
+  loadBinding,
+  type NativeModel,
+  type NativeParams,
+  type NativeSegment,
+  STRATEGY_GREEDY,
+} from "./_binding.ts";
+import { audioCtxFor } from "./audio_ctx.ts";
+import { ensureEngine } from "./build.ts";
+import { checkModelFile } from "./model_guard.ts";
+
+/** Sample rate the engine expects. */
+export const SAMPLE_RATE = 16_000;
+/**
+ * whisper.cpp skips input shorter than 1.0 s (returns no segments), so
+ * shorter clips are padded with silence to this many samples (1.1 s).
+ */
+export const MIN_SAMPLES = 17_600;
+
+/** Options of {@linkcode openModel}. */
+export interface OpenModelOptions {
+  /** Ask whisper for a GPU backend (this build has none). @default false */
+  gpu?: boolean;
+  /** The addon to use. @default await ensureEngine() */
+  addonPath?: string;
+}
+
+/** Options of {@linkcode transcribe}. */
+export interface TranscribeOptions {
+  /** CPU threads for this call. @default 1 */
+  threads?: number;
+  /**
+   * Encoder context; 0 = full (1500). @default audioCtxFor(clip duration)
+   */
+  audioCtx?: number;
+  /** Spoken language. @default "en" */
+  language?: string;
+  /**
+   * Greedy decoding (best_of 1, beam 1) instead of smart-whisper's
+   * beam search with 5 beams. @default true
+   */
+  greedy?: boolean;
+  /** Beam width when `greedy` is false. @default 5 */
+  beamSize?: number;
+  /** Skip timestamp tokens (faster; one segment spans the clip). @default false */
+  noTimestamps?: boolean;
+  /**
+   * Most tokens per segment, a bound on runaway repetition.
+   * @default ceil(12 × clip seconds) + 32
+   */
+  maxTokens?: number;
+  /**
+   * Re-decode at higher temperatures when the output looks degenerate
+   * (whisper's temperature fallback). @default false
+   */
+  fallback?: boolean;
+}
+
+/** One transcribed segment. */
+export interface Segment {
+  /** Start, seconds from the start of the clip. */
+  start_s: number;
+  /** End, seconds from the start of the clip. */
+  end_s: number;
+  /** Text of the segment, trimmed. */
+  text: string;
+}
+
+/** Result of {@linkcode transcribe}. */
+export interface Transcript {
+  /** The whole transcript, trimmed. */
+  text: string;
+  /** Segments in order. */
+  segments: Segment[];
+  /** How the call ran. */
+  timings?: TranscribeTimings;
+}
+
+/** Measured facts about one {@linkcode transcribe} call. */
+export interface TranscribeTimings {
+  /** Wall time from the call to its result, ms. */
+  total_ms: number;
+  /** Clip duration before padding, seconds. */
+  audio_s: number;
+  /** Encoder context used (0 = full). */
+  audio_ctx: number;
+  /** Threads used. */
+  threads: number;
+}
+
+/** A loaded model; pass it to {@linkcode transcribe} and {@linkcode free}. */
+export class ModelHandle {
+  /** Path the model was loaded from. */
+  readonly path: string;
+  /** Wall time of the native load, ms. */
+  readonly loadMs: number;
+  /** @internal */
+  readonly _binding: Binding;
+  /** @internal */
+  readonly _native: NativeModel;
+  /** @internal Calls in flight; {@linkcode free} waits for them. */
+  readonly _inflight: Set<Promise<unknown>> = new Set();
+  /** @internal */
+  _freeing: Promise<void> | undefined;
+
+  /** @internal Use {@linkcode openModel}. */
+  constructor(
+    path: string,
+    loadMs: number,
+    binding: Binding,
+    native: NativeModel,
+  ) {
+    this.path = path;
+    this.loadMs = loadMs;
+    this._binding = binding;
+    this._native = native;
+  }
+
+  /** True once {@linkcode free} was called. */
+  get closed(): boolean {
+    return this._freeing !== undefined;
+  }
+}
+
+/**
+ * Loads a ggml whisper model after checking the file (exists, ≥ 1 MiB, ggml
+ * magic). Builds the addon first when needed (see `ensureEngine`).
+ *
+ * @throws {ModelIntegrityError} when the file is missing, truncated, not
+ *   ggml, or the native loader rejects it.
+ * @throws {EngineError} when the addon can't be built or loaded.
+ */
+export async function openModel(
+  path: string,
+  options: OpenModelOptions = {},
+): Promise<ModelHandle> {
+  await checkModelFile(path);
+  const binding = loadBinding(options.addonPath ?? await ensureEngine());
+  const t0 = performance.now();
+  let native: NativeModel;
+  try {
+    native = await binding.WhisperModel.load(path, options.gpu ?? false);
+  } catch (cause) {
+    throw new ModelIntegrityError(
+      `${path}: whisper could not load the model: ${messageOf(cause)}`,
+      { cause },
+    );
+  }
+  return new ModelHandle(path, performance.now() - t0, binding, native);
+}
+
+/**
+ * Transcribes 16 kHz mono float PCM (samples in [-1, 1]) off the JS thread.
+ * Clips under 1 s are padded with silence (whisper skips them otherwise);
+ * an empty clip gives an empty transcript.
+ *
+ * @throws {EngineError} when the model was freed or whisper fails.
+ */
+export async function transcribe(
+  handle: ModelHandle,
+  pcm: Float32Array,
+  options: TranscribeOptions = {},
+): Promise<Transcript> {
+  if (handle.closed) {
+    throw new EngineError(`${handle.path}: model was freed`);
+  }
+  if (!(pcm instanceof Float32Array)) {
+    throw new TypeError("transcribe: pcm must be a Float32Array");
+  }
+  const t0 = performance.now();
+  const audioS = pcm.length / SAMPLE_RATE;
+  const threads = options.threads ?? 1;
+  const audioCtx = options.audioCtx ?? audioCtxFor(audioS);
+  const timings = () => ({
+    total_ms: performance.now() - t0,
+    audio_s: audioS,
+    audio_ctx: audioCtx,
+    threads,
+  });
+  if (pcm.length === 0) return { text: "", segments: [], timings: timings() };
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`transcribe: threads must be an integer >= 1`);
+  }
+  if (!Number.isInteger(audioCtx) || audioCtx < 0 || audioCtx > 1500) {
+    throw new RangeError(`transcribe: audioCtx must be an integer 0..1500`);
+  }
+
+  const greedy = options.greedy ?? true;
+  const params: NativeParams = {
+    strategy: greedy ? STRATEGY_GREEDY : 1,
+    n_threads: threads,
+    audio_ctx: audioCtx,
+    language: options.language ?? "en",
+    best_of: 1,
+    beam_size: greedy ? 1 : options.beamSize ?? 5,
+    no_timestamps: options.noTimestamps ?? false,
+    no_context: true,
+    max_tokens: options.maxTokens ?? Math.ceil(12 * audioS) + 32,
+    temperature: 0,
+    temperature_inc: options.fallback ? 0.2 : 0,
+    print_progress: false,
+    print_realtime: false,
+    print_timestamps: false,
+    format: "simple",
+  };
+  const input = pcm.length >= MIN_SAMPLES ? pcm : padded(pcm, MIN_SAMPLES);
+
+  const native = handle._native;
+  const call = new Promise<NativeSegment[]>((resolve, reject) => {
+    try {
+      handle._binding.transcribe(native.handle, input, params, (result) => {
+        // `native` is referenced here so the model can't be collected (and
+        // its context freed) while the worker thread uses it.
+        if (result instanceof Error || native.freed) {
+          reject(
+            new EngineError(
+              `${handle.path}: transcription failed: ${messageOf(result)}`,
+              { cause: result },
+            ),
+          );
+        } else resolve(result);
+      }, () => {});
+    } catch (cause) {
+      reject(
+        new EngineError(
+          `${handle.path}: transcription failed: ${messageOf(cause)}`,
+          { cause },
+        ),
+      );
+    }
+  });
+  handle._inflight.add(call);
+  try {
+    const raw = await call;
+    const segments = raw.map((s) => ({
+      start_s: Math.min(s.from / 1000, audioS),
+      end_s: Math.min(s.to / 1000, audioS),
+      text: s.text.trim(),
+    }));
+    return {
+      text: raw.map((s) => s.text).join("").trim(),
+      segments,
+      timings: timings(),
+    };
+  } finally {
+    handle._inflight.delete(call);
+  }
+}
+
+/**
+ * Frees the model once its in-flight transcriptions have settled. Further
+ * {@linkcode transcribe} calls fail with {@linkcode EngineError}. Safe to call
+ * twice.
+ */
+export function free(handle: ModelHandle): Promise<void> {
+  handle._freeing ??= (async () => {
+    await Promise.allSettled([...handle._inflight]);
+    await handle._native.free();
+  })();
+  return handle._freeing;
+}
+
+/**
+ * ggml's compile-time CPU features of the addon, e.g.
+ * `"AVX = 1 | AVX2 = 1 | AVX512 = 0 | FMA = 1 | ... | F16C = 1 | ..."`.
+ */
+export async function engineSystemInfo(addonPath?: string): Promise<string> {
+  return loadBinding(addonPath ?? await ensureEngine()).systemInfo();
+}
+
+/** Turns whisper.cpp's own stderr logging on or off (off by default). */
+export async function setNativeLogging(
+  enabled: boolean,
+  addonPath?: string,
+): Promise<void> {
+  loadBinding(addonPath ?? await ensureEngine()).setLogEnabled(enabled);
+}
+
+function padded(pcm: Float32Array, length: number): Float32Array {
+  const out = new Float32Array(length);
+  out.set(pcm);
+  return out;
+}
+
+function messageOf(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}

@@ -1,0 +1,198 @@
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
+import { modelsDir } from "../config/mod.ts";
+import { EngineError, ModelIntegrityError } from "../errors/mod.ts";
+import { loadBinding } from "./_binding.ts";
+import { loadAssetClip, words } from "./_test_wav.ts";
+import { ensureEngine } from "./build.ts";
+import { engineSystemInfo, free, openModel, transcribe } from "./engine.ts";
+import { GGML_MAGIC } from "./model_guard.ts";
+
+const MODEL = join(modelsDir(), "ggml-tiny.en.bin");
+const haveModel = await Deno.stat(MODEL).then(() => true, () => false);
+
+/** Header of a tiny.en-shaped ggml file: magic + 11 int32 hparams. */
+function tinyHeader(): Uint8Array {
+  const hparams = [51864, 1500, 384, 6, 4, 448, 384, 6, 4, 80, 1];
+  const bytes = new Uint8Array(4 + 4 * hparams.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, GGML_MAGIC, true);
+  hparams.forEach((v, i) => view.setInt32(4 + 4 * i, v, true));
+  return bytes;
+}
+
+Deno.test("engine addon is built with the CPU's vector extensions", async () => {
+  const info = await engineSystemInfo();
+  for (const feature of ["AVX2 = 1", "FMA = 1", "F16C = 1"]) {
+    ok(info.includes(feature), `${feature} missing from: ${info}`);
+  }
+  // A second call is served from the stamp: same path, no rebuild.
+  strictEqual(await ensureEngine(), await ensureEngine());
+});
+
+Deno.test("native loader rejects bad files without crashing the process", async (t) => {
+  // Straight to the patched native loader, bypassing the TS guard: before
+  // the patch each of these aborted or segfaulted the process.
+  const binding = loadBinding(await ensureEngine());
+  const dir = await Deno.makeTempDir({ prefix: "engine-native-" });
+  const random = crypto.getRandomValues(new Uint8Array(65536));
+  const cases: Record<string, Uint8Array> = {
+    "missing": new Uint8Array(0),
+    "garbage": random,
+    "ggml magic + garbage": Uint8Array.from([
+      ...tinyHeader().slice(0, 4),
+      ...random,
+    ]),
+    "12-byte header only": tinyHeader().slice(0, 12),
+    "hparams then zeros": Uint8Array.from([
+      ...tinyHeader(),
+      ...new Uint8Array(65536),
+    ]),
+    "bad hparams": (() => {
+      const b = tinyHeader();
+      new DataView(b.buffer).setInt32(4 + 4 * 6, 999, true); // n_text_state
+      return Uint8Array.from([...b, ...random]);
+    })(),
+  };
+  try {
+    for (const [name, bytes] of Object.entries(cases)) {
+      await t.step(name, async () => {
+        const path = join(dir, `${name.replace(/\W+/g, "_")}.bin`);
+        if (name !== "missing") await Deno.writeFile(path, bytes);
+        await rejects(
+          binding.WhisperModel.load(path, false),
+          /Failed to initialize whisper context/,
+        );
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openModel turns bad model files into ModelIntegrityError", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "engine-open-" });
+  const isIntegrity = (e: unknown) =>
+    e instanceof ModelIntegrityError && e.message.includes(dir);
+  try {
+    await t.step("missing", async () => {
+      await rejects(openModel(join(dir, "missing.bin")), isIntegrity);
+    });
+    await t.step("truncated to the 12-byte header", async () => {
+      const path = join(dir, "header.bin");
+      await Deno.writeFile(path, tinyHeader().slice(0, 12));
+      await rejects(openModel(path), isIntegrity);
+    });
+    await t.step("garbage", async () => {
+      const path = join(dir, "garbage.bin");
+      await Deno.writeFile(path, new Uint8Array(2 << 20).fill(7));
+      await rejects(openModel(path), isIntegrity);
+    });
+    await t.step(
+      "ggml header then 2 MiB of zeros (passes the guard)",
+      async () => {
+        const path = join(dir, "zeros.bin");
+        await Deno.writeFile(
+          path,
+          Uint8Array.from([...tinyHeader(), ...new Uint8Array(2 << 20)]),
+        );
+        await rejects(
+          openModel(path),
+          (e: unknown) =>
+            isIntegrity(e) && /could not load/.test((e as Error).message),
+        );
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "openModel rejects the real model cut short (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async (t) => {
+    const bytes = await Deno.readFile(MODEL);
+    const dir = await Deno.makeTempDir({ prefix: "engine-cut-" });
+    try {
+      // Mid-file, and inside the last tensor (the loader used to accept it).
+      for (const keep of [bytes.length >> 1, bytes.length - 1000]) {
+        await t.step(`first ${keep} of ${bytes.length} bytes`, async () => {
+          const path = join(dir, `cut-${keep}.bin`);
+          await Deno.writeFile(path, bytes.subarray(0, keep));
+          await rejects(openModel(path), ModelIntegrityError);
+        });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "transcribe gives the words of the sample clip (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async () => {
+    const { pcm, text } = await loadAssetClip("sample");
+    const model = await openModel(MODEL);
+    try {
+      const result = await transcribe(model, pcm, { threads: 2 });
+      deepStrictEqual(words(result.text), words(text));
+      ok(result.segments.length >= 1);
+      const last = result.segments.at(-1)!;
+      ok(last.end_s > 0 && last.end_s <= pcm.length / 16_000);
+      strictEqual(result.timings?.threads, 2);
+    } finally {
+      await free(model);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "transcribe runs two calls on one model concurrently (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async () => {
+    const a = await loadAssetClip("clips/02");
+    const b = await loadAssetClip("clips/09");
+    const model = await openModel(MODEL);
+    try {
+      const [ra, rb] = await Promise.all([
+        transcribe(model, a.pcm, { threads: 1 }),
+        transcribe(model, b.pcm, { threads: 1 }),
+      ]);
+      deepStrictEqual(words(ra.text), words(a.text));
+      deepStrictEqual(words(rb.text), words(b.text));
+    } finally {
+      await free(model);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "transcribe after free fails with EngineError; free is idempotent (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async () => {
+    const { pcm } = await loadAssetClip("clips/02");
+    const model = await openModel(MODEL);
+    const inflight = transcribe(model, pcm);
+    const freed = free(model); // waits for the call in flight
+    strictEqual((await inflight).text.length > 0, true);
+    await freed;
+    await free(model);
+    strictEqual(model.closed, true);
+    await rejects(transcribe(model, pcm), EngineError);
+    // An empty clip is an empty transcript, not a native call.
+    const other = await openModel(MODEL);
+    try {
+      deepStrictEqual(
+        (await transcribe(other, new Float32Array(0))).segments,
+        [],
+      );
+    } finally {
+      await free(other);
+    }
+  },
+});
