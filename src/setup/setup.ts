@@ -36,6 +36,10 @@ export async function setup(options: SetupOptions = {}): Promise<void> {
       name: "redis-server",
       run: (s) => ensureRedisServer(options.allowApt, s),
     },
+    {
+      name: "ffmpeg (optional)",
+      run: (s) => ensureFfmpeg(options.allowApt, s),
+    },
     { name: "engine", run: () => provisionEngine() },
     ...models.map((m) => ({
       name: `model ${m}`,
