@@ -1,0 +1,377 @@
+/**
+ * Comparing a k6 run with `baseline.json`: one verdict per baseline key, the
+ * k6 thresholds recorded in the summary, a check that the run is complete
+ * and comparable, and the reports (plain table, GitHub annotations and
+ * step-summary markdown).
+ */
+import { ConfigError } from "../errors/mod.ts";
+import {
+  type Baseline,
+  type BaselineEntry,
+  entriesOf,
+  type MetricDefinition,
+  withinAllowed,
+} from "./baseline.ts";
+import type { RunMetadata } from "./run_metadata.ts";
+import type { RunSummary } from "./summary.ts";
+
+/**
+ * The summary can't be judged because the run did not finish (interrupted,
+ * aborted, far fewer iterations than planned). Exit 2, never a pass.
+ */
+export class IncompleteRunError extends ConfigError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "IncompleteRunError";
+  }
+}
+
+/** One baseline key judged against the run. */
+export interface KeyResult extends BaselineEntry {
+  /** The run's value; NaN when the metric recorded no samples. */
+  actual: number;
+  /**
+   * Headroom relative to the allowed value: positive is inside the limit
+   * (0.25 = 25 % to spare), negative is over it. NaN when not computable.
+   */
+  margin: number;
+  pass: boolean;
+  /** Why it failed other than by value, e.g. "no samples". */
+  note?: string;
+}
+
+/** The whole verdict. */
+export interface AssertResult {
+  verdict: "pass" | "regression";
+  keys: KeyResult[];
+  /** k6 thresholds that failed (`metric: expression`). */
+  thresholdsFailed: string[];
+  /** Environment differences and other things worth a look. */
+  warnings: string[];
+}
+
+/** Everything {@linkcode evaluateRun} needs. */
+export interface EvaluateInput {
+  summary: RunSummary;
+  /** The summary's path, for messages. */
+  summaryFile: string;
+  baseline: Baseline;
+  /** The baseline's path, for messages. */
+  baselineFile: string;
+  /** `metadata.json` beside the summary, when there is one. */
+  metadata?: RunMetadata;
+  /** The metadata's path, for messages. */
+  metadataFile?: string;
+}
+
+/** Fraction of the planned iterations a complete run must have started. */
+export const MIN_STARTED_FRACTION = 0.9;
+
+// k6 exit codes that mean the run did not run to its end
+// (errext/exitcodes/codes.go).
+const ABORTED_EXIT_CODES: Record<number, string> = {
+  103: "script stopped from the REST API",
+  105: "aborted by a signal (Ctrl-C)",
+  107: "script exception",
+  108: "test.abort() called",
+  109: "k6 panicked",
+};
+const THRESHOLDS_FAILED_EXIT_CODE = 99;
+
+/**
+ * Judges the run against the baseline.
+ *
+ * @throws {IncompleteRunError} when the run did not finish.
+ * @throws {ConfigError} when a metric a baseline key needs is absent.
+ */
+export function evaluateRun(input: EvaluateInput): AssertResult {
+  const { summary, summaryFile, baseline, baselineFile, metadata } = input;
+  const entries = entriesOf(baseline, baselineFile);
+  checkComplete(input);
+
+  const keys = entries.map((entry) => judge(entry, summary, summaryFile));
+  const thresholdsFailed = [...summary.thresholdsFailed];
+  const warnings = environmentWarnings(baseline, metadata, input);
+  if (
+    !summary.thresholdsRecorded &&
+    metadata?.k6_exit_code === THRESHOLDS_FAILED_EXIT_CODE
+  ) {
+    thresholdsFailed.push(
+      "k6 exited with 99 (thresholds failed); a v1 summary doesn't say which",
+    );
+  } else if (
+    !summary.thresholdsRecorded && metadata?.k6_exit_code === undefined
+  ) {
+    warnings.push(
+      `${summaryFile}: a machine-readable (v1) summary records no threshold ` +
+        `outcomes and no k6 exit code is known; only the baseline keys were judged`,
+    );
+  }
+  const pass = keys.every((k) => k.pass) && thresholdsFailed.length === 0;
+  return {
+    verdict: pass ? "pass" : "regression",
+    keys,
+    thresholdsFailed,
+    warnings,
+  };
+}
+
+function judge(
+  entry: BaselineEntry,
+  summary: RunSummary,
+  file: string,
+): KeyResult {
+  const { metric, stat } = entry.definition;
+  const m = summary.metrics.get(metric);
+  if (!m) {
+    throw new ConfigError(
+      `${file}: metric "${metric}" (needed by baseline key ${entry.key}) is ` +
+        `missing; the scenario must define it and the run must record it`,
+    );
+  }
+  const actual = m.values[stat];
+  if (actual === undefined) {
+    throw new ConfigError(
+      `${file}: metric "${metric}" has no "${stat}" value (needed by ` +
+        `baseline key ${entry.key}); it has ${
+          Object.keys(m.values).join(", ")
+        }`,
+    );
+  }
+  // k6 exports a Trend that has a threshold but no samples as all zeros.
+  if (m.type === "trend" && Object.values(m.values).every((v) => v === 0)) {
+    return {
+      ...entry,
+      actual: NaN,
+      margin: NaN,
+      pass: false,
+      note: "no samples",
+    };
+  }
+  return {
+    ...entry,
+    actual,
+    margin: margin(entry.definition, entry.allowed, actual),
+    pass: withinAllowed(entry.definition, entry.allowed, actual),
+  };
+}
+
+function margin(d: MetricDefinition, allowed: number, actual: number): number {
+  if (allowed === 0) return NaN;
+  return d.direction === "lower_is_better"
+    ? (allowed - actual) / Math.abs(allowed)
+    : (actual - allowed) / Math.abs(allowed);
+}
+
+/**
+ * Throws {@linkcode IncompleteRunError} when the summary comes from a run
+ * that did not finish: no iterations at all, metadata saying it was
+ * interrupted or aborted, a v1 run shorter than planned, or far fewer
+ * iterations (completed + dropped) than rate × duration.
+ */
+export function checkComplete(input: EvaluateInput): void {
+  const { summary, summaryFile, metadata } = input;
+  const metaFile = input.metadataFile ?? "metadata.json";
+  const iterations = summary.metrics.get("iterations")?.values.count;
+  if (iterations === undefined || iterations === 0) {
+    throw new IncompleteRunError(
+      `${summaryFile}: no iteration completed (metric "iterations" is ${
+        iterations === undefined ? "missing" : "0"
+      }); the run was interrupted or never reached the service`,
+    );
+  }
+  if (!metadata) return;
+  if (metadata.interrupted) {
+    throw new IncompleteRunError(
+      `${metaFile}: the run was interrupted; its summary can't be judged`,
+    );
+  }
+  const code = metadata.k6_exit_code;
+  if (code !== undefined && code in ABORTED_EXIT_CODES) {
+    throw new IncompleteRunError(
+      `${metaFile}: k6 exited with ${code} (${
+        ABORTED_EXIT_CODES[code]
+      }); the run did not finish`,
+    );
+  }
+  const rate = metadata.arrival_rate_per_second;
+  const duration = metadata.duration_seconds;
+  if (
+    summary.durationSeconds !== undefined && duration !== undefined &&
+    summary.durationSeconds < duration * MIN_STARTED_FRACTION
+  ) {
+    throw new IncompleteRunError(
+      `${summaryFile}: the run lasted ${
+        summary.durationSeconds.toFixed(1)
+      } s of the planned ${duration} s (${metaFile}); it was interrupted`,
+    );
+  }
+  if (rate !== undefined && duration !== undefined) {
+    const planned = rate * duration;
+    const dropped = summary.metrics.get("dropped_iterations")?.values.count ??
+      0;
+    const started = iterations + dropped;
+    if (started < planned * MIN_STARTED_FRACTION) {
+      throw new IncompleteRunError(
+        `${summaryFile}: ${started} iterations (${iterations} completed + ${dropped} dropped) ` +
+          `of the ${planned} planned by ${metaFile} (${rate}/s × ${duration} s); ` +
+          `the run was interrupted`,
+      );
+    }
+  }
+}
+
+const COMPARED_FIELDS = [
+  "model",
+  "arrival_rate_per_second",
+  "duration_seconds",
+  "worker_concurrency",
+  "workers",
+  "cpu_count",
+  "cpu_model",
+  "k6_version",
+] as const;
+
+function environmentWarnings(
+  baseline: Baseline,
+  metadata: RunMetadata | undefined,
+  input: EvaluateInput,
+): string[] {
+  if (!metadata) {
+    return [
+      `no metadata.json beside ${input.summaryFile}: the run's environment ` +
+      `can't be compared with the baseline's, nor its completeness verified`,
+    ];
+  }
+  const env = baseline.environment as Record<string, unknown>;
+  const run = metadata as Record<string, unknown>;
+  const diffs: string[] = [];
+  for (const field of COMPARED_FIELDS) {
+    if (env[field] === undefined || run[field] === undefined) continue;
+    if (env[field] !== run[field]) {
+      diffs.push(
+        `${field}: baseline ${JSON.stringify(env[field])}, run ${
+          JSON.stringify(run[field])
+        }`,
+      );
+    }
+  }
+  return diffs.length
+    ? [
+      `the run's environment differs from the baseline's (${
+        diffs.join("; ")
+      }); the comparison may not be like for like`,
+    ]
+    : [];
+}
+
+// ---------------------------------------------------------------- reports
+
+/** Formats a value in its unit, e.g. `1850 ms`, `46.5 s`, `98.0%`. */
+export function formatValue(value: number, unit: MetricDefinition["unit"]) {
+  if (Number.isNaN(value)) return "n/a";
+  switch (unit) {
+    case "ratio":
+      return `${(value * 100).toFixed(1)}%`;
+    case "count":
+      return String(Math.round(value * 100) / 100);
+    default:
+      return `${Number(value.toPrecision(4))} ${unit}`;
+  }
+}
+
+function formatMargin(k: KeyResult): string {
+  if (Number.isNaN(k.margin)) return k.note ?? "n/a";
+  return `${k.margin >= 0 ? "+" : ""}${(k.margin * 100).toFixed(1)}%`;
+}
+
+function allowedText(k: KeyResult): string {
+  const op = k.definition.direction === "lower_is_better" ? "≤" : "≥";
+  return `${op} ${formatValue(k.allowed, k.definition.unit)}`;
+}
+
+function rows(result: AssertResult): string[][] {
+  return result.keys.map((k) => [
+    k.key,
+    formatValue(k.baseline, k.definition.unit),
+    allowedText(k),
+    formatValue(k.actual, k.definition.unit),
+    formatMargin(k),
+    k.pass ? "PASS" : "FAIL",
+  ]);
+}
+
+const HEADER = ["metric", "baseline", "allowed", "actual", "margin", "result"];
+
+/** A plain-text table of the verdict, one row per baseline key. */
+export function renderTable(result: AssertResult): string {
+  const table = [HEADER, ...rows(result)];
+  const widths = HEADER.map((_, i) =>
+    Math.max(...table.map((r) => r[i]!.length))
+  );
+  const line = (r: string[]) =>
+    r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const out = [line(table[0]!), widths.map((w) => "-".repeat(w)).join("  ")];
+  for (const r of table.slice(1)) out.push(line(r));
+  for (const t of result.thresholdsFailed) {
+    out.push(`k6 threshold failed: ${t}`);
+  }
+  out.push(
+    result.verdict === "pass"
+      ? "verdict: PASS"
+      : `verdict: REGRESSION (${
+        result.keys.filter((k) => !k.pass).length
+      } key(s) failed, ${result.thresholdsFailed.length} k6 threshold(s) failed)`,
+  );
+  return out.join("\n");
+}
+
+/** The verdict as a GitHub step-summary markdown section. */
+export function renderMarkdown(result: AssertResult): string {
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  const out = [
+    `### Performance vs baseline: ${
+      result.verdict === "pass" ? "✅ pass" : "❌ regression"
+    }`,
+    "",
+    `| ${HEADER.join(" | ")} |`,
+    `| ${HEADER.map(() => "---").join(" | ")} |`,
+    ...rows(result).map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ];
+  if (result.thresholdsFailed.length) {
+    out.push("", "k6 thresholds failed:", "");
+    for (const t of result.thresholdsFailed) out.push(`- \`${t}\``);
+  }
+  if (result.warnings.length) {
+    out.push("");
+    for (const w of result.warnings) out.push(`> ⚠️ ${esc(w)}`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/** GitHub Actions workflow commands (`::error::`, `::warning::`). */
+export function githubAnnotations(result: AssertResult): string[] {
+  const clean = (s: string) =>
+    s.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+  const out: string[] = [];
+  for (const k of result.keys.filter((k) => !k.pass)) {
+    out.push(
+      `::error title=Performance regression::${
+        clean(
+          `${k.key}: ${
+            k.note ?? formatValue(k.actual, k.definition.unit)
+          }, allowed ${allowedText(k)} (baseline ${
+            formatValue(k.baseline, k.definition.unit)
+          })`,
+        )
+      }`,
+    );
+  }
+  for (const t of result.thresholdsFailed) {
+    out.push(`::error title=k6 threshold failed::${clean(t)}`);
+  }
+  for (const w of result.warnings) {
+    out.push(`::warning title=Performance baseline::${clean(w)}`);
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * `deno task assert [SUMMARY] [--baseline FILE]`: judges a k6 summary
+ * (default `perf/results/latest.json`) against `baseline.json`.
+ * Exit 0 pass, 1 regression (or k6 thresholds failed), 2 unusable input.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { runCli } from "../cli/mod.ts";
+import { ConfigError, ExitCode } from "../errors/mod.ts";
+import { PROJECT_ROOT } from "../config/mod.ts";
+import {
+  type AssertResult,
+  evaluateRun,
+  githubAnnotations,
+  renderMarkdown,
+  renderTable,
+} from "./assert.ts";
+import { loadBaseline } from "./baseline.ts";
+import { loadRunMetadata } from "./run_metadata.ts";
+import { loadSummary } from "./summary.ts";
+
+/** Default summary path. */
+export const DEFAULT_SUMMARY: string = join(
+  PROJECT_ROOT,
+  "perf/results/latest.json",
+);
+/** Default baseline path. */
+export const DEFAULT_BASELINE: string = join(PROJECT_ROOT, "baseline.json");
+
+/** Options of {@linkcode runAssert}. */
+export interface RunAssertOptions {
+  /** @default DEFAULT_SUMMARY */
+  summaryPath?: string;
+  /** @default DEFAULT_BASELINE */
+  baselinePath?: string;
+  /** Environment lookup (GITHUB_ACTIONS, GITHUB_STEP_SUMMARY). @default Deno.env.get */
+  env?: (name: string) => string | undefined;
+  /** Where the report goes. @default console.log */
+  out?: (line: string) => void;
+  /** Where warnings and annotations go. @default console.error */
+  err?: (line: string) => void;
+}
+
+/**
+ * Loads the files, judges the run, prints the report; returns the exit code
+ * (0 pass, 1 regression).
+ *
+ * @throws {ConfigError} for unusable input (exit 2).
+ */
+export async function runAssert(
+  options: RunAssertOptions = {},
+): Promise<{ code: number; result: AssertResult }> {
+  const summaryPath = options.summaryPath ?? DEFAULT_SUMMARY;
+  const baselinePath = options.baselinePath ?? DEFAULT_BASELINE;
+  const env = options.env ?? ((n) => Deno.env.get(n));
+  const out = options.out ?? console.log;
+  const err = options.err ?? console.error;
+
+  const baseline = await loadBaseline(baselinePath);
+  const summary = await loadSummary(summaryPath);
+  // Metadata sits beside the real file (latest.json may be a symlink).
+  const real = await Deno.realPath(summaryPath).catch(() => summaryPath);
+  const meta = await loadRunMetadata(real);
+  const result = evaluateRun({
+    summary,
+    summaryFile: summaryPath,
+    baseline,
+    baselineFile: baselinePath,
+    metadata: meta?.metadata,
+    metadataFile: meta?.path,
+  });
+
+  out(`summary: ${summaryPath} (${summary.format} format)`);
+  out(`baseline: ${baselinePath} (captured ${baseline.captured_at})`);
+  out(renderTable(result));
+  for (const w of result.warnings) err(`warning: ${w}`);
+
+  if (env("GITHUB_ACTIONS") === "true") {
+    for (const a of githubAnnotations(result)) out(a);
+    const stepSummary = env("GITHUB_STEP_SUMMARY");
+    if (stepSummary) {
+      await Deno.writeTextFile(stepSummary, renderMarkdown(result), {
+        append: true,
+      });
+    }
+  }
+  return {
+    code: result.verdict === "pass" ? ExitCode.ok : ExitCode.failed,
+    result,
+  };
+}
+
+/** Parses the command line; returns the options for {@linkcode runAssert}. */
+export function parseAssertArgs(args: string[]): RunAssertOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { baseline: { type: "string" } },
+    });
+  } catch (error) {
+    throw new ConfigError(
+      `${error instanceof Error ? error.message : error}; ` +
+        `usage: deno task assert [SUMMARY] [--baseline FILE]`,
+    );
+  }
+  if (parsed.positionals.length > 1) {
+    throw new ConfigError(
+      `expected at most one summary file, got ${parsed.positionals.length}; ` +
+        `usage: deno task assert [SUMMARY] [--baseline FILE]`,
+    );
+  }
+  return {
+    summaryPath: parsed.positionals[0],
+    baselinePath: parsed.values.baseline,
+  };
+}
+
+if (import.meta.main) {
+  await runCli("assert", async () => {
+    const { code } = await runAssert(parseAssertArgs(Deno.args));
+    return code;
+  });
+}

@@ -1,0 +1,181 @@
+import { assert, assertEquals } from "../testing/assert.ts";
+import { ConfigError } from "../errors/mod.ts";
+import {
+  BUILTIN_DEFINITIONS,
+  entriesOf,
+  loadBaseline,
+  parseBaseline,
+  thresholdExpression,
+} from "./baseline.ts";
+import { rejectsWith, TESTDATA } from "./_testing.ts";
+
+const PYTHON = new URL("baseline_python.json", TESTDATA).pathname;
+
+Deno.test("loadBaseline reads the Python toolkit's format unchanged", async () => {
+  const b = await loadBaseline(PYTHON);
+  assertEquals(b.environment.arrival_rate_per_second, 3);
+  assertEquals(b.definitions, undefined);
+  const entries = entriesOf(b, "baseline.json");
+  assertEquals(
+    entries.map((e) => [e.key, e.allowed]),
+    [
+      ["http_req_duration_ms_avg", 1850 * 1.2],
+      ["http_req_duration_ms_p95", 4200 * 1.2],
+      ["transcription_latency_seconds_avg", 46.5 * 1.2],
+      ["transcription_latency_seconds_p95", 88.4 * 1.2],
+      ["transcription_success_rate", 0.95],
+    ],
+  );
+  assertEquals(
+    entries.map(thresholdExpression),
+    ["avg<=2220", "p(95)<=5040", "avg<=55.8", "p(95)<=106.08", "rate>=0.95"],
+  );
+});
+
+Deno.test("the repository's baseline.json is valid", async () => {
+  const b = await loadBaseline(
+    new URL("../../baseline.json", import.meta.url).pathname,
+  );
+  assertEquals(Object.keys(b.metrics), Object.keys(BUILTIN_DEFINITIONS));
+});
+
+Deno.test("definitions describe new keys without code changes", async () => {
+  const b = await loadBaseline(
+    new URL("baseline_definitions.json", TESTDATA).pathname,
+  );
+  const byKey = new Map(entriesOf(b, "b").map((e) => [e.key, e]));
+  assertEquals(byKey.get("server_processing_ms_p95")?.allowed, 750);
+  assertEquals(
+    thresholdExpression(byKey.get("transcription_accuracy")!),
+    "rate>=0.9",
+  );
+  assertEquals(
+    thresholdExpression(byKey.get("dropped_iterations_count")!),
+    "count<=0",
+  );
+});
+
+Deno.test("parseBaseline names the file, key and expectation", async (t) => {
+  const base = JSON.parse(await Deno.readTextFile(PYTHON));
+  // deno-lint-ignore no-explicit-any
+  const cases: [string, (b: Record<string, any>) => void, string][] = [
+    [
+      "latency tolerance below 1",
+      (b) => b.tolerances.http_req_duration_ms_p95 = 0.9,
+      "baseline.json: tolerances.http_req_duration_ms_p95 must be a number >= 1",
+    ],
+    [
+      "tolerance as a string",
+      (b) => b.tolerances.http_req_duration_ms_p95 = "1.2",
+      "baseline.json: tolerances.http_req_duration_ms_p95 must be a number",
+    ],
+    [
+      "missing tolerance",
+      (b) => delete b.tolerances.transcription_success_rate,
+      "baseline.json: tolerances.transcription_success_rate is missing",
+    ],
+    [
+      "success floor above 1",
+      (b) => b.tolerances.transcription_success_rate = 1.5,
+      "baseline.json: tolerances.transcription_success_rate must be a number in [0, 1]",
+    ],
+    [
+      "missing metrics",
+      (b) => delete b.metrics,
+      "baseline.json: metrics is missing",
+    ],
+    [
+      "missing environment field",
+      (b) => delete b.environment.model,
+      "baseline.json: environment.model is missing",
+    ],
+    [
+      "unknown key without definition",
+      (b) => {
+        b.metrics.foo_p99 = 1;
+        b.tolerances.foo_p99 = 1;
+      },
+      "baseline.json: metrics.foo_p99 has no built-in definition; add definitions.foo_p99",
+    ],
+    [
+      "tolerance without metric",
+      (b) => b.tolerances.bar = 1.1,
+      "baseline.json: tolerances.bar has no matching metrics.bar",
+    ],
+    [
+      "zero latency baseline",
+      (b) => b.metrics.http_req_duration_ms_avg = 0,
+      "baseline.json: metrics.http_req_duration_ms_avg must be a number > 0",
+    ],
+    ["bad stat", (b) => {
+      b.metrics.x = 1;
+      b.tolerances.x = 1.1;
+      b.definitions = {
+        x: {
+          metric: "x",
+          stat: "p(99)",
+          unit: "ms",
+          direction: "lower_is_better",
+          kind: "ratio",
+        },
+      };
+    }, "baseline.json: definitions.x.stat must be one of avg, p(95)"],
+    [
+      "floor that is lower-is-better",
+      (b) => {
+        b.metrics.x = 1;
+        b.tolerances.x = 1;
+        b.definitions = {
+          x: {
+            metric: "x",
+            stat: "max",
+            unit: "ms",
+            direction: "lower_is_better",
+            kind: "floor",
+          },
+        };
+      },
+      "baseline.json: definitions.x.direction must be higher_is_better for kind floor",
+    ],
+  ];
+  for (const [name, mutate, message] of cases) {
+    await t.step(name, () => {
+      const b = structuredClone(base);
+      mutate(b);
+      let error: unknown;
+      try {
+        parseBaseline(JSON.stringify(b), "baseline.json");
+      } catch (e) {
+        error = e;
+      }
+      assert(
+        error instanceof ConfigError,
+        `expected ConfigError, got ${error}`,
+      );
+      assert(error.message.startsWith(message), `got: ${error.message}`);
+    });
+  }
+  await t.step("not JSON", () => {
+    let error: unknown;
+    try {
+      parseBaseline("{", "baseline.json");
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof ConfigError);
+    assert(
+      error.message.startsWith("baseline.json: is not valid JSON"),
+      error.message,
+    );
+  });
+  await t.step("missing file", async () => {
+    const error = await rejectsWith(
+      () => loadBaseline("/nonexistent/baseline.json"),
+      ConfigError,
+    );
+    assertEquals(
+      error.message,
+      "/nonexistent/baseline.json: cannot read the baseline (no such file)",
+    );
+  });
+});

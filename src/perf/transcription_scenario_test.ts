@@ -1,0 +1,85 @@
+/**
+ * The k6 scenario's own checks, run with the real pinned k6. Load against
+ * the real service is exercised by `deno task perf`; the runs captured from
+ * it live in testdata/runs/.
+ */
+import { assert, assertEquals } from "../testing/assert.ts";
+import { ensureK6 } from "./k6_install.ts";
+import { entriesOf, loadBaseline, thresholdExpression } from "./baseline.ts";
+
+const SCRIPT = new URL("../../perf/transcription_scenario.js", import.meta.url)
+  .pathname;
+const SCRIPT_EXCEPTION = 107; // errext/exitcodes/codes.go
+
+async function k6(args: string[]) {
+  const out = await new Deno.Command(await ensureK6(), {
+    args,
+    env: { K6_NO_USAGE_REPORT: "true" },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("transcription scenario rejects invalid environment in the init stage", async (t) => {
+  const cases: [string, string, string][] = [
+    [
+      "ARRIVAL_RATE",
+      "abc",
+      'ARRIVAL_RATE must be an integer >= 1, got \\"abc\\"',
+    ],
+    ["ARRIVAL_RATE", "0", 'ARRIVAL_RATE must be an integer >= 1, got \\"0\\"'],
+    [
+      "ARRIVAL_RATE",
+      "2.5",
+      'ARRIVAL_RATE must be an integer >= 1, got \\"2.5\\"',
+    ],
+    ["DURATION", "2 minutes", "DURATION must be a k6 duration"],
+    ["POLL_INTERVAL", "-1", "POLL_INTERVAL must be a number >= 0"],
+    ["MAX_POLLS", "x", "MAX_POLLS must be an integer >= 1"],
+    ["LONG_POLL", "yes", "LONG_POLL must be 0 or 1"],
+    ["BASELINE", "/nonexistent/baseline.json", "BASELINE: cannot read"],
+  ];
+  for (const [name, value, message] of cases) {
+    await t.step(`${name}=${value}`, async () => {
+      const r = await k6(["run", "-q", "-e", `${name}=${value}`, SCRIPT]);
+      assertEquals(r.code, SCRIPT_EXCEPTION, r.stderr);
+      assert(r.stderr.includes(message), r.stderr);
+    });
+  }
+});
+
+Deno.test("transcription scenario derives its thresholds from the baseline", async (t) => {
+  for (
+    const file of [
+      "baseline.json",
+      "src/perf/testdata/baseline_definitions.json",
+    ]
+  ) {
+    await t.step(file, async () => {
+      const path = new URL(`../../${file}`, import.meta.url).pathname;
+      const r = await k6(["inspect", "-e", `BASELINE=${path}`, SCRIPT]);
+      assertEquals(r.code, 0, r.stderr);
+      const options = JSON.parse(r.stdout);
+      const expected: Record<string, string[]> = {};
+      for (const e of entriesOf(await loadBaseline(path), path)) {
+        (expected[e.definition.metric] ??= []).push(thresholdExpression(e));
+      }
+      (expected.dropped_iterations ??= []).push("count<1");
+      (expected.http_req_failed ??= []).push("rate<0.02");
+      assertEquals(options.thresholds, expected);
+      assertEquals(
+        options.scenarios.submit_and_poll.executor,
+        "constant-arrival-rate",
+      );
+      assertEquals(options.scenarios.submit_and_poll.rate, 3);
+      assertEquals(options.scenarios.submit_and_poll.duration, "2m0s");
+    });
+  }
+});
