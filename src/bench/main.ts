@@ -17,7 +17,7 @@ import { runCli } from "../cli/mod.ts";
 import { decodeAudio, readBase64File } from "../audio/mod.ts";
 import { audioCtxFor, free, openModel, transcribe } from "../engine/mod.ts";
 import { verifyInstalledModel } from "../models/mod.ts";
-import { isProvisioned, setup } from "../setup/mod.ts";
+import { setup } from "../setup/mod.ts";
 import { startStack } from "../stack/mod.ts";
 import { percentile } from "./stats.ts";
 
@@ -182,7 +182,7 @@ if (import.meta.main) {
     const jobs = Number(values.jobs);
     const apiSeconds = Number(values["api-seconds"]);
     const cores = navigator.hardwareConcurrency;
-    if (!(await isProvisioned())) await setup();
+    await setup({ k6: false });
     const wav = await readBase64File(SAMPLE);
 
     console.error(

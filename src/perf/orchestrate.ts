@@ -12,14 +12,15 @@ import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { type ComponentDeath, type Stack, startStack } from "../stack/mod.ts";
-import { isProvisioned, setup } from "../setup/mod.ts";
-import { ProgressBar } from "../cli/mod.ts";
+import { provisionK6, setup } from "../setup/mod.ts";
 import { ensureK6, k6Version } from "./k6_install.ts";
 import { runAssert } from "./assert_main.ts";
 import { loadSummary } from "./summary.ts";
 
-/** Where runs are archived. */
-export const RESULTS_DIR: string = join(PROJECT_ROOT, "perf/results");
+/** Where runs are archived: `PERF_RESULTS_DIR` or `perf/results`. */
+export function resultsDir(): string {
+  return Deno.env.get("PERF_RESULTS_DIR") ?? join(PROJECT_ROOT, "perf/results");
+}
 /** The scenario script. */
 export const SCENARIO: string = join(
   PROJECT_ROOT,
@@ -112,7 +113,7 @@ export async function runPerf(
   say: (line: string) => void = (l) => console.error(l),
 ): Promise<PerfOutcome> {
   const k6 = await provision(o, say);
-  const runDir = join(RESULTS_DIR, runDirName());
+  const runDir = join(resultsDir(), runDirName());
   await Deno.mkdir(join(runDir, "logs"), { recursive: true });
   say(`perf: archiving to ${relative(PROJECT_ROOT, runDir)}/`);
   const startedAt = new Date().toISOString();
@@ -134,6 +135,14 @@ export async function runPerf(
         model: o.model,
         logDir: join(runDir, "logs"),
         onEvent: (m) => say(`perf: ${m}`),
+      }).catch((error) => {
+        // A component that can't start is an unusable environment (exit 2).
+        throw new ConfigError(
+          `the embedded stack could not start: ${error.message ?? error}`,
+          {
+            cause: error,
+          },
+        );
       });
       const first = await Promise.race([
         starting.then((s) => ({ stack: s })),
@@ -271,27 +280,9 @@ async function provision(
   o: PerfOptions,
   say: (l: string) => void,
 ): Promise<string> {
-  const bar = new ProgressBar("setup: k6");
-  let acted = false;
-  const k6Step = {
-    name: "k6",
-    run: async () => {
-      const path = await ensureK6({
-        onProgress: (f, detail) => {
-          acted = true;
-          bar.update(f, detail);
-        },
-        log: (m) => say(`setup: k6: ${m}`),
-      });
-      if (acted) bar.finish("ready");
-      return path;
-    },
-  };
-  if (o.baseUrl) return await k6Step.run();
-  if (!(await isProvisioned([o.model]))) {
-    await setup({ models: [o.model], say });
-  }
-  return await k6Step.run();
+  if (!o.baseUrl) await setup({ models: [o.model], say, k6: false });
+  await provisionK6(say);
+  return await ensureK6();
 }
 
 function stopK6(p: Deno.ChildProcess): void {
@@ -341,7 +332,7 @@ async function linkLatest(runDir: string): Promise<void> {
     ["metadata.json", "metadata.json"],
   ];
   for (const [name, target] of pairs) {
-    const link = join(RESULTS_DIR, name);
+    const link = join(resultsDir(), name);
     await Deno.remove(link).catch(() => undefined);
     await Deno.copyFile(join(runDir, target), link);
   }

@@ -5,8 +5,9 @@
  */
 import { ConfigError } from "../errors/mod.ts";
 import { ensureEngine } from "../engine/mod.ts";
-import { ensureModel, listInstalledModels } from "../models/mod.ts";
+import { ensureModel } from "../models/mod.ts";
 import { findRedisServer } from "../stack/redis_server.ts";
+import { ensureK6 } from "../perf/k6_install.ts";
 import { mib, ProgressBar } from "../cli/mod.ts";
 
 /** What to provision. */
@@ -15,7 +16,9 @@ export interface SetupOptions {
   models?: string[];
   /** Allow `apt-get install` for missing OS packages. @default true when root */
   allowApt?: boolean;
-  /** Extra steps (k6 for perf runs). */
+  /** Provision k6 too. @default true */
+  k6?: boolean;
+  /** Extra steps. */
   extraSteps?: SetupStep[];
   /** Where messages go. @default stderr */
   say?: (line: string) => void;
@@ -45,6 +48,7 @@ export async function setup(options: SetupOptions = {}): Promise<void> {
       name: `model ${m}`,
       run: () => provisionModel(m),
     })),
+    ...(options.k6 === false ? [] : [{ name: "k6", run: provisionK6 }]),
     ...(options.extraSteps ?? []),
   ];
   for (const step of steps) {
@@ -54,15 +58,6 @@ export async function setup(options: SetupOptions = {}): Promise<void> {
       `setup: ${step.name}: ${what} (${Math.round(performance.now() - t0)} ms)`,
     );
   }
-}
-
-/** True when every step would be a no-op (used to skip implicit setup). */
-export async function isProvisioned(
-  models: string[] = ["tiny.en"],
-): Promise<boolean> {
-  if (!(await findRedisServer())) return false;
-  const installed = listInstalledModels();
-  return models.every((m) => installed.includes(m));
 }
 
 async function ensureRedisServer(
@@ -146,6 +141,23 @@ async function provisionModel(name: string): Promise<string> {
     log: (line: string) => console.error(`setup: ${line}`),
   });
   for (const bar of bars.values()) bar.finish("done");
+  return `${acted ? "installed" : "found"} ${path}`;
+}
+
+/** k6 for `deno task perf`: found, downloaded, or built with `go install`. */
+export async function provisionK6(
+  say: (line: string) => void = console.error,
+): Promise<string> {
+  const bar = new ProgressBar("setup: k6");
+  let acted = false;
+  const path = await ensureK6({
+    onProgress: (fraction, detail) => {
+      acted = true;
+      bar.update(fraction, detail);
+    },
+    log: (m) => say(`setup: k6: ${m}`),
+  });
+  if (acted) bar.finish("ready");
   return `${acted ? "installed" : "found"} ${path}`;
 }
 

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
-import { isProvisioned, setup } from "../setup/mod.ts";
+import { setup } from "../setup/mod.ts";
 import { startStack } from "./stack.ts";
 
 function intFlag(
@@ -41,7 +41,7 @@ if (import.meta.main) {
       },
     });
     const model = values.model ?? Deno.env.get("DEFAULT_MODEL") ?? "tiny.en";
-    if (!(await isProvisioned([model]))) await setup({ models: [model] });
+    await setup({ models: [model], k6: false });
     const stack = await startStack({
       port: intFlag("port", values.port, 0, 65535),
       workers: intFlag("workers", values.workers, 1, 64),

@@ -1,0 +1,208 @@
+/**
+ * `deno task perf` as users run it: a real stack, real k6, the real model.
+ * Each run is tagged through its environment so the test can prove that no
+ * process it started (Redis, API, workers, k6) outlives it.
+ */
+import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
+import { join } from "node:path";
+
+const MAIN = new URL("../src/perf/main.ts", import.meta.url).pathname;
+
+interface PerfRun {
+  child: Deno.ChildProcess;
+  tag: string;
+  resultsDir: string;
+  stderr: () => string;
+  /** Resolves when stderr has printed a line matching `re`. */
+  waitFor: (re: RegExp, timeoutMs?: number) => Promise<void>;
+}
+
+function startPerf(args: string[]): PerfRun {
+  const tag = crypto.randomUUID();
+  const resultsDir = Deno.makeTempDirSync({ prefix: "wt-perf-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { PERF_RUN_TAG: tag, PERF_RESULTS_DIR: resultsDir, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const watchers: { re: RegExp; resolve: () => void }[] = [];
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      for (const w of [...watchers]) {
+        if (w.re.test(text)) {
+          watchers.splice(watchers.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    }
+  })();
+  child.stdout.pipeTo(new WritableStream()).catch(() => undefined);
+  return {
+    child,
+    tag,
+    resultsDir,
+    stderr: () => text,
+    waitFor: (re, timeoutMs = 180_000) =>
+      new Promise((resolve, reject) => {
+        if (re.test(text)) return resolve();
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no ${re} on stderr after ${timeoutMs} ms:\n${
+                  text.slice(-2000)
+                }`,
+              ),
+            ),
+          timeoutMs,
+        );
+        watchers.push({
+          re,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      }),
+  };
+}
+
+/** Processes whose environment carries `tag`: everything a run started. */
+function tagged(tag: string): { pid: number; cmd: string }[] {
+  const found = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const environ = Deno.readTextFileSync(`/proc/${entry.name}/environ`);
+      if (environ.includes(`PERF_RUN_TAG=${tag}`)) {
+        const cmd = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`)
+          .replaceAll("\0", " ");
+        found.push({ pid: Number(entry.name), cmd });
+      }
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+async function finish(run: PerfRun): Promise<number> {
+  const status = await run.child.status;
+  // Give the kernel a moment to reap children that were just stopped.
+  for (let i = 0; i < 50 && tagged(run.tag).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return status.code;
+}
+
+Deno.test("perf runs k6 against the embedded stack, archives the run and passes the baseline", async () => {
+  const run = startPerf(["--duration", "20s", "--rate", "2"]);
+  const code = await finish(run);
+  const err = run.stderr();
+  assertEquals(code, 0, err.slice(-3000));
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  const runs = [...Deno.readDirSync(run.resultsDir)].filter((e) =>
+    e.isDirectory
+  );
+  assertEquals(runs.length, 1);
+  const dir = join(run.resultsDir, runs[0]!.name);
+  assertMatch(runs[0]!.name, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+  for (
+    const f of [
+      "summary.json",
+      "metadata.json",
+      "k6.log",
+      "report.html",
+      "logs/api.log",
+      "logs/worker-1.log",
+      "logs/worker-2.log",
+      "logs/redis.log",
+    ]
+  ) {
+    assert((await Deno.stat(join(dir, f))).size > 0, `${f} is empty`);
+  }
+  const summary = JSON.parse(
+    await Deno.readTextFile(join(run.resultsDir, "latest.json")),
+  );
+  const iterations = summary.metrics.iterations.count;
+  assert(iterations >= 36 && iterations <= 42, `iterations ${iterations}`);
+  assertEquals(summary.metrics.transcription_success_rate.value, 1);
+  assertEquals(summary.metrics.transcription_accuracy.value, 1);
+  const meta = JSON.parse(await Deno.readTextFile(join(dir, "metadata.json")));
+  assertEquals(meta.model, "tiny.en");
+  assertEquals(meta.arrival_rate_per_second, 2);
+  assertEquals(meta.duration_seconds, 20);
+  assertEquals(meta.workers, 2);
+  assertEquals(meta.k6_exit_code, 0);
+  assertEquals(meta.interrupted, false);
+  assertMatch(meta.git_commit ?? "", /^[0-9a-f]{40}$/);
+  assertMatch(err, /perf: key figures/);
+  assertMatch(err, /PASS/);
+  await Deno.remove(run.resultsDir, { recursive: true });
+});
+
+Deno.test("perf interrupted with Ctrl-C stops everything and fails", async () => {
+  const run = startPerf(["--duration", "60s", "--rate", "2"]);
+  await run.waitFor(/perf: k6 2 jobs\/s/);
+  await run.waitFor(/submit_and_poll/);
+  assert(tagged(run.tag).some((p) => p.cmd.includes("k6")), "k6 is running");
+  run.child.kill("SIGINT");
+  const code = await finish(run);
+  assertEquals(code, 1, run.stderr().slice(-2000));
+  assertMatch(run.stderr(), /interrupted/);
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  await Deno.remove(run.resultsDir, { recursive: true });
+});
+
+Deno.test("perf fails with the log of a component that dies mid-run", async () => {
+  const run = startPerf(["--duration", "60s", "--rate", "2"]);
+  await run.waitFor(/submit_and_poll/);
+  const api = tagged(run.tag).find((p) => p.cmd.includes("src/api/main.ts"));
+  assert(api, "the API runs");
+  Deno.kill(api.pid, "SIGKILL");
+  const code = await finish(run);
+  const err = run.stderr();
+  assertEquals(code, 1, err.slice(-2000));
+  assertMatch(err, /api died mid-run \(code 137, SIGKILL\)|api died mid-run/);
+  assertMatch(err, /api\.log, last lines/);
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  await Deno.remove(run.resultsDir, { recursive: true });
+});
+
+Deno.test("perf rejects bad options and a stack that cannot start with exit 2", async (t) => {
+  await t.step("a bad flag names the flag and its variable", async () => {
+    const run = startPerf(["--rate", "abc"]);
+    assertEquals(await finish(run), 2);
+    assertMatch(run.stderr(), /--rate \/ ARRIVAL_RATE/);
+    await Deno.remove(run.resultsDir, { recursive: true });
+  });
+  await t.step(
+    "a worker that can't start is named, nothing is left",
+    async () => {
+      const tag = crypto.randomUUID();
+      const resultsDir = await Deno.makeTempDir({ prefix: "wt-perf-" });
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "--duration", "5s"],
+        env: {
+          PERF_RUN_TAG: tag,
+          PERF_RESULTS_DIR: resultsDir,
+          WORKER_CONCURRENCY: "lots",
+          NO_COLOR: "1",
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 2, err.slice(-2000));
+      assertMatch(err, /could not start: worker-1 exited with code 2/);
+      assertMatch(err, /WORKER_CONCURRENCY/);
+      assertEquals(tagged(tag), []);
+      await Deno.remove(resultsDir, { recursive: true });
+    },
+  );
+});
