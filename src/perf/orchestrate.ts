@@ -255,6 +255,13 @@ export async function runPerf(
       reason: `k6 could not run the scenario (exit ${k6Exit}); see k6.log`,
     };
   }
+  if (k6Exit === K6_EXIT.externalAbort || k6Exit === K6_EXIT.scriptAborted) {
+    return {
+      code: 1,
+      runDir,
+      reason: `the k6 run was aborted (exit ${k6Exit}); see k6.log`,
+    };
+  }
   if (!o.assert) {
     const ok = k6Exit === 0;
     return {
