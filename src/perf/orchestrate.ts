@@ -16,6 +16,7 @@ import { provisionK6, setup } from "../setup/mod.ts";
 import { ensureK6, k6Version } from "./k6_install.ts";
 import { runAssert } from "./assert_main.ts";
 import { loadSummary } from "./summary.ts";
+import { SAMPLES_FILE } from "../verdict/mod.ts";
 
 /** Where runs are archived: `PERF_RESULTS_DIR` or `perf/results`. */
 export function resultsDir(): string {
@@ -168,6 +169,10 @@ export async function runPerf(
         "run",
         "--summary-export",
         join(runDir, "summary.json"),
+        // Every sample, compressed: statistics that don't depend on k6's
+        // pre-aggregated summary (deno task compare).
+        "--out",
+        `json=${join(runDir, SAMPLES_FILE)}`,
         SCENARIO,
       ],
       env: {

@@ -1,0 +1,126 @@
+/**
+ * Confidence intervals for the change of a statistic between two sets of
+ * runs, by a two-level (hierarchical) bootstrap: resample runs, then
+ * iterations within each chosen run. With one run per side only the
+ * iteration level can be resampled, which ignores run-to-run noise — that is
+ * what the tolerance (a minimum effect) and calibration are for.
+ */
+
+/** A statistic of a sample. */
+export type StatName = "mean" | "median" | "p90" | "p95" | "p99" | "rate";
+
+/** A seeded pseudo-random generator (mulberry32): same seed, same interval. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Computes `stat` of `values` (sorted in place). NaN when empty. */
+export function statistic(values: number[], stat: StatName): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  if (stat === "mean" || stat === "rate") {
+    let s = 0;
+    for (const v of values) s += v;
+    return s / n;
+  }
+  values.sort((a, b) => a - b);
+  const p = stat === "median"
+    ? 0.5
+    : stat === "p90"
+    ? 0.9
+    : stat === "p95"
+    ? 0.95
+    : 0.99;
+  const rank = p * (n - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return values[lo]! + (values[hi]! - values[lo]!) * (rank - lo);
+}
+
+/** One bootstrap resample of a set of runs, pooled. */
+function resample(
+  runs: readonly (readonly number[])[],
+  rand: () => number,
+): number[] {
+  const out: number[] = [];
+  const r = runs.length;
+  for (let i = 0; i < r; i++) {
+    const run = r > 1 ? runs[Math.floor(rand() * r)]! : runs[i]!;
+    const n = run.length;
+    for (let j = 0; j < n; j++) out.push(run[Math.floor(rand() * n)]!);
+  }
+  return out;
+}
+
+/** The ratio B/A of a statistic with its bootstrap interval. */
+export interface RatioInterval {
+  /** stat(B) / stat(A) on the observed data. */
+  ratio: number;
+  /** Lower and upper bounds of the interval. */
+  lo: number;
+  hi: number;
+  /** Point values of each side. */
+  a: number;
+  b: number;
+  /** Samples on each side (all runs). */
+  nA: number;
+  nB: number;
+}
+
+/** Options of {@linkcode ratioInterval}. */
+export interface IntervalOptions {
+  /** @default 2000 */
+  resamples?: number;
+  /** Two-sided confidence. @default 0.95 */
+  confidence?: number;
+  /** @default 1 */
+  seed?: number;
+}
+
+/**
+ * Bootstrap interval of stat(B)/stat(A). `a` and `b` are lists of runs, each
+ * a list of per-iteration values.
+ */
+export function ratioInterval(
+  a: readonly (readonly number[])[],
+  b: readonly (readonly number[])[],
+  stat: StatName,
+  options: IntervalOptions = {},
+): RatioInterval {
+  const resamples = options.resamples ?? 2000;
+  const confidence = options.confidence ?? 0.95;
+  const rand = rng(options.seed ?? 1);
+  const pa = statistic(a.flat(), stat);
+  const pb = statistic(b.flat(), stat);
+  const ratios: number[] = [];
+  for (let i = 0; i < resamples; i++) {
+    const sa = statistic(resample(a, rand), stat);
+    const sb = statistic(resample(b, rand), stat);
+    ratios.push(sa === 0 ? (sb === 0 ? 1 : Infinity) : sb / sa);
+  }
+  ratios.sort((x, y) => x - y);
+  const tail = (1 - confidence) / 2;
+  const at = (q: number) =>
+    ratios[
+      Math.min(
+        ratios.length - 1,
+        Math.max(0, Math.floor(q * (ratios.length - 1))),
+      )
+    ]!;
+  return {
+    ratio: pa === 0 ? (pb === 0 ? 1 : Infinity) : pb / pa,
+    lo: at(tail),
+    hi: at(1 - tail),
+    a: pa,
+    b: pb,
+    nA: a.reduce((n, r) => n + r.length, 0),
+    nB: b.reduce((n, r) => n + r.length, 0),
+  };
+}

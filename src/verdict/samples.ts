@@ -1,0 +1,87 @@
+/**
+ * Raw per-sample data of a run: k6's JSON-lines output (`--out json=…gz`)
+ * reduced to the values of each metric, so statistics don't depend on k6's
+ * pre-aggregated summary.
+ */
+import { z } from "zod";
+import { ConfigError } from "../errors/mod.ts";
+
+/** Metrics whose samples the verdict uses. */
+export const VERDICT_METRICS = [
+  "transcription_latency_seconds",
+  "http_req_duration",
+  "server_processing_ms",
+  "server_queue_wait_ms",
+  "upload_duration_ms",
+  "transcription_success_rate",
+] as const;
+
+/** Values of each metric in one run, in arrival order. */
+export type RunSamples = Map<string, number[]>;
+
+const Point = z.object({
+  type: z.literal("Point"),
+  metric: z.string(),
+  data: z.object({ value: z.number() }),
+});
+
+/**
+ * Reads k6 JSON lines (plain or `.gz`) into per-metric value arrays, keeping
+ * only `metrics` (default {@linkcode VERDICT_METRICS}).
+ * @throws {ConfigError} naming the file when it can't be read or parsed.
+ */
+export async function readK6Samples(
+  path: string,
+  metrics: readonly string[] = VERDICT_METRICS,
+): Promise<RunSamples> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (error) {
+    throw new ConfigError(
+      `${path}: cannot read samples (${(error as Error).message})`,
+    );
+  }
+  const wanted = new Set(metrics);
+  const out: RunSamples = new Map(metrics.map((m) => [m, []]));
+  let stream: ReadableStream<Uint8Array> = file.readable;
+  if (path.endsWith(".gz")) {
+    stream = stream.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<
+        Uint8Array,
+        Uint8Array
+      >,
+    );
+  }
+  const decoder = new TextDecoder();
+  let pending = "";
+  let lineNo = 0;
+  const take = (line: string) => {
+    lineNo++;
+    if (!line.includes('"type":"Point"')) return;
+    let parsed;
+    try {
+      parsed = Point.safeParse(JSON.parse(line));
+    } catch {
+      throw new ConfigError(`${path}: line ${lineNo} is not valid JSON`);
+    }
+    if (parsed.success && wanted.has(parsed.data.metric)) {
+      out.get(parsed.data.metric)!.push(parsed.data.data.value);
+    }
+  };
+  try {
+    for await (const chunk of stream) {
+      const text = pending + decoder.decode(chunk, { stream: true });
+      const lines = text.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) take(line);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(
+      `${path}: cannot decode samples (${(error as Error).message})`,
+    );
+  }
+  if (pending.trim()) take(pending);
+  return out;
+}
