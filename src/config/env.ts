@@ -21,7 +21,42 @@ const common = {
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/).default("wt"),
   DEFAULT_MODEL: z.string().min(1).default("tiny.en"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /**
+   * Fault injection for benchmarking the perf verdict (see perf/README.md).
+   * Delays are ignored unless this is exactly `test-only`, and `test-only`
+   * is refused when `DEPLOYMENT_ENV=production`.
+   */
+  FAULT_INJECTION: z.enum(["off", "test-only"]).default("off"),
+  DEPLOYMENT_ENV: z.string().default("development"),
 };
+
+/**
+ * Refuses fault delays without the explicit test-only switch, and the switch
+ * in a production deployment: a slowdown can't be enabled by accident.
+ */
+function checkFaults(
+  c:
+    & { FAULT_INJECTION: string; DEPLOYMENT_ENV: string }
+    & Record<string, unknown>,
+  ctx: z.RefinementCtx,
+  delayKey: string,
+): void {
+  const delay = Number(c[delayKey] ?? 0);
+  if (delay > 0 && c.FAULT_INJECTION !== "test-only") {
+    ctx.addIssue({
+      code: "custom",
+      path: [delayKey],
+      message: "fault injection needs FAULT_INJECTION=test-only as well",
+    });
+  }
+  if (c.FAULT_INJECTION === "test-only" && c.DEPLOYMENT_ENV === "production") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["FAULT_INJECTION"],
+      message: "fault injection is refused when DEPLOYMENT_ENV=production",
+    });
+  }
+}
 
 /** API configuration schema (see README "Configuration"). */
 export const ApiConfigSchema = z.object({
@@ -31,16 +66,23 @@ export const ApiConfigSchema = z.object({
   CHUNK_SIZE: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_UPLOAD_BYTES: intFrom(1).default(100 * 1024 * 1024),
   MAX_AUDIO_DURATION_S: z.coerce.number().positive().default(1800),
-  SESSION_TTL_S: intFrom(10).default(3600),
+  SESSION_TTL_S: intFrom(1).default(3600),
   JOB_TTL_S: intFrom(60).default(86400),
   MAX_SESSIONS_PER_USER: intFrom(1).default(100),
   AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),
   /** `name=sha256hex,...`: identities and the SHA-256 of their keys. */
   API_KEYS: z.string().default(""),
-  /** Queued jobs beyond which new jobs get 429 (0 = derive from workers). */
+  /**
+   * Queued jobs beyond which new jobs get 429. 0 derives it: what the ready
+   * workers finish within POLL_BUDGET_S (see src/queue/admission.ts).
+   */
   MAX_BACKLOG: intFrom(0).default(0),
+  /** Seconds a client is expected to wait for a job (admission control). */
+  POLL_BUDGET_S: intFrom(1, 3600).default(30),
   REQUEST_TIMEOUT_MS: intFrom(100).default(35_000),
-});
+  /** Extra latency added to every request (fault injection, test-only). */
+  FAULT_API_DELAY_MS: intFrom(0, 60_000).default(0),
+}).superRefine((c, ctx) => checkFaults(c, ctx, "FAULT_API_DELAY_MS"));
 /** Validated API configuration. */
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 
@@ -65,7 +107,9 @@ export const WorkerConfigSchema = z.object({
   STALLED_INTERVAL_MS: intFrom(500).default(5000),
   WARMUP: bool.default(true),
   JOB_TTL_S: intFrom(60).default(86400),
-});
+  /** Extra time added to each job's processing (fault injection, test-only). */
+  FAULT_PROCESSING_DELAY_MS: intFrom(0, 600_000).default(0),
+}).superRefine((c, ctx) => checkFaults(c, ctx, "FAULT_PROCESSING_DELAY_MS"));
 /** Validated worker configuration. */
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 

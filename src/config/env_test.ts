@@ -1,0 +1,60 @@
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertThrows,
+} from "../testing/assert.ts";
+import { ConfigError } from "../errors/mod.ts";
+import { ApiConfigSchema, parseEnv, WorkerConfigSchema } from "./env.ts";
+
+Deno.test("config defaults and coercion", () => {
+  const api = parseEnv(ApiConfigSchema, { PORT: "0", CHUNK_SIZE: "4096" });
+  assertEquals(api.PORT, 0);
+  assertEquals(api.CHUNK_SIZE, 4096);
+  assertEquals(api.AUTH_MODE, "open");
+  const worker = parseEnv(WorkerConfigSchema, {});
+  assertEquals(worker.WORKER_CONCURRENCY, 1);
+  assertEquals(worker.AUDIO_CTX, "auto");
+});
+
+Deno.test("config errors name the variable and the expectation", () => {
+  const e = assertThrows(() =>
+    parseEnv(WorkerConfigSchema, {
+      WORKER_CONCURRENCY: "lots",
+      REDIS_URL: "localhost",
+    })
+  );
+  assert(e instanceof ConfigError);
+  assertMatch(e.message, /WORKER_CONCURRENCY="lots"/);
+  assertMatch(
+    e.message,
+    /REDIS_URL="localhost": must look like redis:\/\/host:port/,
+  );
+});
+
+Deno.test("fault injection can't be enabled by accident", () => {
+  const noSwitch = assertThrows(() =>
+    parseEnv(WorkerConfigSchema, { FAULT_PROCESSING_DELAY_MS: "50" })
+  );
+  assertMatch(
+    (noSwitch as Error).message,
+    /FAULT_PROCESSING_DELAY_MS.*FAULT_INJECTION=test-only/,
+  );
+  const prod = assertThrows(() =>
+    parseEnv(ApiConfigSchema, {
+      FAULT_INJECTION: "test-only",
+      FAULT_API_DELAY_MS: "5",
+      DEPLOYMENT_ENV: "production",
+    })
+  );
+  assertMatch(
+    (prod as Error).message,
+    /refused when DEPLOYMENT_ENV=production/,
+  );
+  const ok = parseEnv(WorkerConfigSchema, {
+    FAULT_INJECTION: "test-only",
+    FAULT_PROCESSING_DELAY_MS: "50",
+  });
+  assertEquals(ok.FAULT_PROCESSING_DELAY_MS, 50);
+  assertEquals(parseEnv(ApiConfigSchema, {}).FAULT_API_DELAY_MS, 0);
+});
