@@ -28,6 +28,24 @@ export interface NativeSegment {
   text: string;
 }
 
+/** Per-call timings from our patch (ms, and call/token counts). */
+export interface NativeTimings {
+  init_state_ms: number;
+  full_ms: number;
+  mel_ms: number;
+  encode_ms: number;
+  decode_ms: number;
+  batchd_ms: number;
+  prompt_ms: number;
+  sample_ms: number;
+  n_encode: number;
+  n_decode: number;
+  n_batchd: number;
+  n_prompt: number;
+  /** Tokens in all segments, timestamps included. */
+  n_tokens: number;
+}
+
 /** whisper_full_params fields the binding reads (snake_case, as in C). */
 export interface NativeParams {
   strategy?: number;
@@ -56,14 +74,14 @@ export interface Binding {
     load(path: string, gpu?: boolean): Promise<NativeModel>;
   };
   /**
-   * Runs whisper_full off the JS thread. `done` receives the segments, or
-   * an Error object on failure (it never throws into JS).
+   * Runs whisper_full off the JS thread. `done` receives the segments and
+   * their timings, or an Error object on failure (it never throws into JS).
    */
   transcribe(
     handle: unknown,
     pcm: Float32Array,
     params: NativeParams,
-    done: (result: NativeSegment[] | Error) => void,
+    done: (result: NativeSegment[] | Error, timings?: NativeTimings) => void,
     progress: (segment: NativeSegment) => void,
   ): void;
   /** Turns whisper's own logging on or off (off after load). */

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { EngineError } from "../errors/mod.ts";
 
 /** Value exported by the patched binding as `patchLevel`. */
-export const PATCH_LEVEL = "whisper-service-1";
+export const PATCH_LEVEL = "whisper-service-2";
 
 /** One exact source edit. */
 export interface SourceEdit {
@@ -123,6 +123,71 @@ const BINDING_EDITS: readonly SourceEdit[] = [
       "static Napi::Value SystemInfo(const Napi::CallbackInfo &info) {\n" +
       "    return Napi::String::New(info.Env(), whisper_print_system_info());\n" +
       "}\n",
+  },
+  {
+    file: "src/binding/transcribe.cc",
+    why: "Per-call timings: wall time of whisper_init_state and " +
+      "whisper_full, and the state's own mel/encode/decode counters.",
+    find: '#include "transcribe.h"\n',
+    replace: '#include "transcribe.h"\n' +
+      "\n" +
+      "// [whisper-service patch] per-call timings.\n" +
+      "#include <chrono>\n" +
+      'extern "C" void whisper_service_state_timings(struct whisper_state * state, double * out);\n' +
+      "static double sw_now_ms() {\n" +
+      "    return std::chrono::duration<double, std::milli>(\n" +
+      "        std::chrono::steady_clock::now().time_since_epoch()).count();\n" +
+      "}\n",
+  },
+  {
+    file: "src/binding/transcribe.cc",
+    why: "Time the state creation (start).",
+    find: "    void Execute(const ExecutionProgress& progress) override {\n",
+    replace:
+      "    void Execute(const ExecutionProgress& progress) override {\n" +
+      "        const double sw_t0 = sw_now_ms();\n",
+  },
+  {
+    file: "src/binding/transcribe.cc",
+    why: "Time the state creation (end).",
+    find:
+      "        params.new_segment_callback = [](struct whisper_context* ctx,",
+    replace: "        sw_timings[0] = sw_now_ms() - sw_t0;\n" +
+      "        params.new_segment_callback = [](struct whisper_context* ctx,",
+  },
+  {
+    file: "src/binding/transcribe.cc",
+    why: "Time whisper_full and read the state's counters.",
+    find:
+      "        int err = whisper_full_with_state(context, state, params, samples, n_samples);\n",
+    replace: "        const double sw_t1 = sw_now_ms();\n" +
+      "        int err = whisper_full_with_state(context, state, params, samples, n_samples);\n" +
+      "        sw_timings[1] = sw_now_ms() - sw_t1;\n" +
+      "        whisper_service_state_timings(state, sw_timings + 2);\n",
+  },
+  {
+    file: "src/binding/transcribe.cc",
+    why: "Pass the timings (and the token count) as the callback's second " +
+      "argument; callers that take one argument are unaffected.",
+    find: "        Callback().Call({segments});\n",
+    replace:
+      "        // [whisper-service patch] timings as a second argument.\n" +
+      "        Napi::Object sw_t = Napi::Object::New(Env());\n" +
+      '        const char * sw_names[] = {"init_state_ms", "full_ms", "mel_ms", "encode_ms",\n' +
+      '            "decode_ms", "batchd_ms", "prompt_ms", "sample_ms", "n_encode", "n_decode",\n' +
+      '            "n_batchd", "n_prompt"};\n' +
+      "        for (int k = 0; k < 12; k++) sw_t.Set(sw_names[k], Napi::Number::New(Env(), sw_timings[k]));\n" +
+      "        int sw_tokens = 0;\n" +
+      "        for (int i = 0; i < n_segments; i++) sw_tokens += whisper_full_n_tokens_from_state(state, i);\n" +
+      '        sw_t.Set("n_tokens", Napi::Number::New(Env(), sw_tokens));\n' +
+      "        Callback().Call({segments, sw_t});\n",
+  },
+  {
+    file: "src/binding/transcribe.cc",
+    why: "Storage for the timings.",
+    find: "    whisper_state*                         state;\n",
+    replace: "    whisper_state*                         state;\n" +
+      "    double                                 sw_timings[12] = {0};\n",
   },
 ];
 
@@ -243,10 +308,66 @@ const LOADER_EDITS: readonly SourceEdit[] = [
   },
 ];
 
+/**
+ * Speed edits. ggml's llamafile sgemm (tinyBLAS) was left out of
+ * smart-whisper's build; compiled in (with `-DGGML_USE_LLAMAFILE`, see
+ * build.ts) it runs the encoder's f16 × f32 matrix products directly,
+ * without converting activations to f16: the encoder took 2/3 of the time
+ * (sample clip, audio_ctx 160, 1 thread: 125 → 83 ms).
+ */
+const SPEED_EDITS: readonly SourceEdit[] = [
+  {
+    file: "binding.gyp",
+    why: "Compile ggml's llamafile sgemm.",
+    find:
+      '          "<!@(node -p \\"require(\'./dist/build.js\').sources\\")"\n',
+    replace:
+      '          "<!@(node -p \\"require(\'./dist/build.js\').sources\\")",\n' +
+      '          "whisper.cpp/ggml/src/sgemm.cpp"\n',
+  },
+  {
+    file: "whisper.cpp/ggml/src/ggml.c",
+    why: "The bundled tree keeps sgemm.h next to ggml.c, not under llamafile/.",
+    find: "#include <llamafile/sgemm.h>\n",
+    replace: '#include "sgemm.h" // [whisper-service patch] path\n',
+  },
+  {
+    file: "whisper.cpp/ggml/src/sgemm.cpp",
+    why: "sgemm.cpp needs the SIMD headers and GGML_FP16_TO_FP32 of " +
+      "ggml-cpu-impl.h in this ggml version.",
+    find: '#include "ggml-impl.h"\n',
+    replace: '#include "ggml-impl.h"\n' +
+      '#include "ggml-cpu-impl.h" // [whisper-service patch]\n',
+  },
+  {
+    file: WHISPER_CPP,
+    why: "Expose a state's timing counters (whisper_get_timings does not " +
+      "exist in this version and reads the context's own state).",
+    find: "void whisper_reset_timings(struct whisper_context * ctx) {\n",
+    replace:
+      "// [whisper-service patch] a state's timings, ms, and call counts.\n" +
+      'extern "C" void whisper_service_state_timings(struct whisper_state * state, double * out) {\n' +
+      "    out[0] = state->t_mel_us / 1000.0;\n" +
+      "    out[1] = state->t_encode_us / 1000.0;\n" +
+      "    out[2] = state->t_decode_us / 1000.0;\n" +
+      "    out[3] = state->t_batchd_us / 1000.0;\n" +
+      "    out[4] = state->t_prompt_us / 1000.0;\n" +
+      "    out[5] = state->t_sample_us / 1000.0;\n" +
+      "    out[6] = state->n_encode;\n" +
+      "    out[7] = state->n_decode;\n" +
+      "    out[8] = state->n_batchd;\n" +
+      "    out[9] = state->n_prompt;\n" +
+      "}\n" +
+      "\n" +
+      "void whisper_reset_timings(struct whisper_context * ctx) {\n",
+  },
+];
+
 /** The edits, in application order. */
 export const SOURCE_EDITS: readonly SourceEdit[] = [
   ...BINDING_EDITS,
   ...LOADER_EDITS,
+  ...SPEED_EDITS,
 ];
 
 /** sha256 (hex, first 16) of the edits; changes whenever an edit changes. */

@@ -24,7 +24,9 @@ Deno.test("applySourceEdits patches pristine smart-whisper sources once", async 
         "-C",
         dir,
         "package/src",
+        "package/binding.gyp",
         "package/whisper.cpp/src",
+        "package/whisper.cpp/ggml/src",
       ],
     }).output();
     strictEqual(tar.success, true);

@@ -21,15 +21,20 @@ export const NODE_GYP_VERSION = "11.4.2";
 /**
  * Added to every C/C++ compile. node-gyp's Release config leaves NDEBUG
  * undefined, which keeps ggml's debug prints to stderr on every graph
- * reallocation (`ggml_gallocr_needs_realloc: ...`).
+ * reallocation (`ggml_gallocr_needs_realloc: ...`). GGML_USE_LLAMAFILE
+ * turns on ggml's tinyBLAS matrix products (sgemm.cpp, added to the
+ * sources by a source edit): the encoder runs ~1.5× faster.
  */
-const OPT_FLAGS = ["-O3", "-DNDEBUG"] as const;
+const OPT_FLAGS = ["-O3", "-DNDEBUG", "-DGGML_USE_LLAMAFILE"] as const;
 /** Name of the stamp file inside the package folder. */
 const STAMP_FILE = ".whisper-service-stamp.json";
 /** Relative path of the compiled addon inside the package folder. */
 const ADDON_PATH = "build/Release/smart-whisper.node";
-/** Objects the build compiles: 4 binding + 6 whisper/ggml + node-addon-api. */
-const EXPECTED_OBJECTS = 11;
+/**
+ * Objects the build compiles: 4 binding + 6 whisper/ggml + sgemm +
+ * node-addon-api.
+ */
+const EXPECTED_OBJECTS = 12;
 
 /** One progress report of {@linkcode ensureEngine}. */
 export interface BuildProgress {

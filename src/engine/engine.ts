@@ -13,11 +13,13 @@ import {
   type NativeModel,
   type NativeParams,
   type NativeSegment,
+  type NativeTimings,
   STRATEGY_GREEDY,
 } from "./_binding.ts";
 import { audioCtxFor } from "./audio_ctx.ts";
 import { ensureEngine } from "./build.ts";
 import { checkModelFile } from "./model_guard.ts";
+import { isRunaway } from "./repetition_guard.ts";
 
 /** Sample rate the engine expects. */
 export const SAMPLE_RATE = 16_000;
@@ -64,6 +66,13 @@ export interface TranscribeOptions {
    * (whisper's temperature fallback). @default false
    */
   fallback?: boolean;
+  /**
+   * When a reduced context (`audioCtx` > 0) gives runaway output (no
+   * closing timestamp, token limit reached, a phrase repeated 3+ times;
+   * see `isRunaway`), transcribe again at full context and return that.
+   * @default true
+   */
+  guard?: boolean;
 }
 
 /** One transcribed segment. */
@@ -96,6 +105,14 @@ export interface TranscribeTimings {
   audio_ctx: number;
   /** Threads used. */
   threads: number;
+  /** True when the repetition guard re-ran the clip at full context. */
+  retried: boolean;
+  /**
+   * whisper's own figures for the (last) native call: state creation,
+   * whisper_full, mel, encoder, decoder (1-token steps, small batches,
+   * prompt) and sampling in ms, plus call and token counts.
+   */
+  native?: NativeTimings;
 }
 
 /** A loaded model; pass it to {@linkcode transcribe} and {@linkcode free}. */
@@ -181,11 +198,15 @@ export async function transcribe(
   const audioS = pcm.length / SAMPLE_RATE;
   const threads = options.threads ?? 1;
   const audioCtx = options.audioCtx ?? audioCtxFor(audioS);
-  const timings = () => ({
+  let retried = false;
+  let native: NativeTimings | undefined;
+  const timings = (): TranscribeTimings => ({
     total_ms: performance.now() - t0,
     audio_s: audioS,
     audio_ctx: audioCtx,
     threads,
+    retried,
+    ...(native ? { native } : {}),
   });
   if (pcm.length === 0) return { text: "", segments: [], timings: timings() };
   if (!Number.isInteger(threads) || threads < 1) {
@@ -196,6 +217,8 @@ export async function transcribe(
   }
 
   const greedy = options.greedy ?? true;
+  const noTimestamps = options.noTimestamps ?? false;
+  const maxTokens = options.maxTokens ?? Math.ceil(12 * audioS) + 32;
   const params: NativeParams = {
     strategy: greedy ? STRATEGY_GREEDY : 1,
     n_threads: threads,
@@ -203,9 +226,9 @@ export async function transcribe(
     language: options.language ?? "en",
     best_of: 1,
     beam_size: greedy ? 1 : options.beamSize ?? 5,
-    no_timestamps: options.noTimestamps ?? false,
+    no_timestamps: noTimestamps,
     no_context: true,
-    max_tokens: options.maxTokens ?? Math.ceil(12 * audioS) + 32,
+    max_tokens: maxTokens,
     temperature: 0,
     temperature_inc: options.fallback ? 0.2 : 0,
     print_progress: false,
@@ -215,21 +238,65 @@ export async function transcribe(
   };
   const input = pcm.length >= MIN_SAMPLES ? pcm : padded(pcm, MIN_SAMPLES);
 
+  let out = await runNative(handle, input, params);
+  native = out.timings;
+  if (
+    (options.guard ?? true) && audioCtx > 0 &&
+    isRunaway(out.segments, {
+      audioCtx,
+      maxTokens,
+      nTokens: out.timings?.n_tokens,
+      noTimestamps,
+    })
+  ) {
+    retried = true;
+    out = await runNative(handle, input, { ...params, audio_ctx: 0 });
+    native = out.timings;
+  }
+  const raw = out.segments;
+  return {
+    text: raw.map((s) => s.text).join("").trim(),
+    segments: raw.map((s) => ({
+      start_s: Math.min(s.from / 1000, audioS),
+      end_s: Math.min(s.to / 1000, audioS),
+      text: s.text.trim(),
+    })),
+    timings: timings(),
+  };
+}
+
+/** One whisper_full call on a fresh state, tracked for {@linkcode free}. */
+async function runNative(
+  handle: ModelHandle,
+  input: Float32Array,
+  params: NativeParams,
+): Promise<{ segments: NativeSegment[]; timings?: NativeTimings }> {
+  if (handle.closed) {
+    throw new EngineError(`${handle.path}: model was freed`);
+  }
   const native = handle._native;
-  const call = new Promise<NativeSegment[]>((resolve, reject) => {
+  const call = new Promise<
+    { segments: NativeSegment[]; timings?: NativeTimings }
+  >((resolve, reject) => {
     try {
-      handle._binding.transcribe(native.handle, input, params, (result) => {
-        // `native` is referenced here so the model can't be collected (and
-        // its context freed) while the worker thread uses it.
-        if (result instanceof Error || native.freed) {
-          reject(
-            new EngineError(
-              `${handle.path}: transcription failed: ${messageOf(result)}`,
-              { cause: result },
-            ),
-          );
-        } else resolve(result);
-      }, () => {});
+      handle._binding.transcribe(
+        native.handle,
+        input,
+        params,
+        (result, timings) => {
+          // `native` is referenced here so the model can't be collected (and
+          // its context freed) while the worker thread uses it.
+          if (result instanceof Error || native.freed) {
+            reject(
+              new EngineError(
+                `${handle.path}: transcription failed: ${messageOf(result)}`,
+                { cause: result },
+              ),
+            );
+          } else resolve({ segments: result, timings });
+        },
+        () => {},
+      );
     } catch (cause) {
       reject(
         new EngineError(
@@ -241,17 +308,7 @@ export async function transcribe(
   });
   handle._inflight.add(call);
   try {
-    const raw = await call;
-    const segments = raw.map((s) => ({
-      start_s: Math.min(s.from / 1000, audioS),
-      end_s: Math.min(s.to / 1000, audioS),
-      text: s.text.trim(),
-    }));
-    return {
-      text: raw.map((s) => s.text).join("").trim(),
-      segments,
-      timings: timings(),
-    };
+    return await call;
   } finally {
     handle._inflight.delete(call);
   }

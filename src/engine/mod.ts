@@ -50,6 +50,13 @@ export {
   type TranscribeTimings,
   type Transcript,
 } from "./engine.ts";
+export type { NativeTimings } from "./_binding.ts";
+export {
+  hasRepeatedPhrase,
+  isRunaway,
+  type RunawayContext,
+} from "./repetition_guard.ts";
+export { normalizeWords, wordErrorRate, wordErrors } from "./wer.ts";
 export {
   checkModelFile,
   GGML_MAGIC,
