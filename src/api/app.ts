@@ -22,6 +22,7 @@ import {
 } from "../errors/mod.ts";
 import type { ApiConfig } from "../config/mod.ts";
 import {
+  type Admission,
   isoNow,
   isRedisDown,
   type JobEvents,
@@ -67,11 +68,22 @@ export interface ApiDeps {
   installedModels: () => Promise<string[]>;
   /** Writes one structured log line. */
   log?: Logger;
+  /** Admission control; without it only a fixed MAX_BACKLOG applies. */
+  admission?: Admission;
 }
 
 type Env = { Variables: { caller: Caller } };
 
 const MULTIPART_OVERHEAD = 64 * 1024;
+/** Largest JSON body accepted (`POST /uploads/initialize`), bytes. */
+const MAX_JSON_BODY = 64 * 1024;
+/** Largest total size of request header names and values, bytes. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Paths served without resolving an identity (liveness, readiness, metrics). */
+const UNAUTHENTICATED_PATHS = new Set(["/health", "/health/ready", "/metrics"]);
+/** Session and job ids are v4 UUIDs (`crypto.randomUUID()`). */
+const RESOURCE_ID =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Builds the API. */
 export function createApp(deps: ApiDeps): Hono<Env> {
@@ -91,7 +103,18 @@ export function createApp(deps: ApiDeps): Hono<Env> {
   app.use("*", async (c, next) => {
     const start = performance.now();
     try {
-      c.set("caller", identity.resolve(c.req.raw.headers));
+      checkHeaderSize(c.req.raw.headers);
+      // Probes and scrapers carry no identity, whatever AUTH_MODE says.
+      c.set(
+        "caller",
+        UNAUTHENTICATED_PATHS.has(c.req.path)
+          ? { id: null }
+          : identity.resolve(c.req.raw.headers),
+      );
+      if (config.FAULT_API_DELAY_MS > 0 && !c.req.path.startsWith("/health")) {
+        // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
+        await new Promise((r) => setTimeout(r, config.FAULT_API_DELAY_MS));
+      }
       await next();
     } catch (error) {
       c.res = errorResponse(c, error, log);
@@ -119,7 +142,7 @@ export function createApp(deps: ApiDeps): Hono<Env> {
 
   // ---- uploads -----------------------------------------------------------
 
-  app.post("/uploads/initialize", async (c) => {
+  app.post("/uploads/initialize", jsonBodyLimit(), async (c) => {
     const body = InitializeBody.safeParse(await readJson(c));
     if (!body.success) {
       throw new ValidationError("invalid_body", describeIssues(body.error));
@@ -246,7 +269,7 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     });
   });
 
-  app.post("/uploads/:sid/finalize", async (c) => {
+  app.post("/uploads/:sid/finalize", jsonBodyLimit(), async (c) => {
     const session = await ownedSession(c, c.req.param("sid"));
     if (session.finalized) {
       return c.json(finalizeBody(session.job_id, session.file_hash));
@@ -305,6 +328,7 @@ export function createApp(deps: ApiDeps): Hono<Env> {
       },
     }),
     async (c) => {
+      await admit(); // before reading the body: refusals stay cheap
       const form = await readForm(c);
       const fields = JobFormFields.safeParse({
         model_name: stringField(form, "model_name"),
@@ -433,9 +457,12 @@ export function createApp(deps: ApiDeps): Hono<Env> {
         ? await liveWorkers(store.redis, config.REDIS_PREFIX)
         : [];
       const ready = workers.filter((w) => w.ready);
+      const notReady = workers.filter((w) => !w.ready)
+        .map((w) => `; ${w.worker_id} not ready: ${w.reason ?? "unknown"}`);
       checks.workers = {
         ok: ready.length > 0,
-        detail: `${ready.length} ready of ${workers.length} live`,
+        detail: `${ready.length} ready of ${workers.length} live` +
+          notReady.join(""),
       };
     } catch (e) {
       checks.workers = { ok: false, detail: String((e as Error).message ?? e) };
@@ -485,6 +512,16 @@ export function createApp(deps: ApiDeps): Hono<Env> {
         value: depth.waiting + depth.delayed,
       }]),
     );
+    if (deps.admission) {
+      const a = await deps.admission.limit();
+      parts.push(
+        renderGauge(
+          "whisper_backlog_limit",
+          "Queued jobs beyond which new jobs get 429",
+          [{ value: a.limit }],
+        ),
+      );
+    }
     const hist = await store.processingHistogram();
     parts.push(
       "# HELP whisper_job_processing_seconds Time a worker spent on a job\n" +
@@ -518,6 +555,10 @@ export function createApp(deps: ApiDeps): Hono<Env> {
 
   // ---- helpers -----------------------------------------------------------
 
+  async function admit(): Promise<void> {
+    await deps.admission?.check();
+  }
+
   function ownerOf(c: Context<Env>): string {
     return c.get("caller").id ?? ANONYMOUS;
   }
@@ -544,10 +585,13 @@ export function createApp(deps: ApiDeps): Hono<Env> {
 
   async function sessionGone(id: string): Promise<AppError> {
     return (await store.expiredSessionOwner(id)) !== null
-      ? new GoneError("session_expired", `upload session ${id} has expired`)
+      ? new GoneError(
+        "session_expired",
+        `upload session ${shown(id)} has expired`,
+      )
       : new NotFoundError(
         "session_not_found",
-        `upload session ${id} not found`,
+        `upload session ${shown(id)} not found`,
       );
   }
 
@@ -555,25 +599,29 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     c: Context<Env>,
     id: string,
   ): Promise<SessionRecord> {
-    const s = await store.getSession(id);
+    // Ids that can't be ours never reach Redis: a crafted id such as
+    // "<uuid>:seen" would otherwise address another key.
+    const s = RESOURCE_ID.test(id) ? await store.getSession(id) : null;
     const caller = ownerOf(c);
     if (!s) {
-      const owner = await store.expiredSessionOwner(id);
+      const owner = RESOURCE_ID.test(id)
+        ? await store.expiredSessionOwner(id)
+        : null;
       if (owner !== null && owner === caller) {
         throw new GoneError(
           "session_expired",
-          `upload session ${id} has expired`,
+          `upload session ${shown(id)} has expired`,
         );
       }
       throw new NotFoundError(
         "session_not_found",
-        `upload session ${id} not found`,
+        `upload session ${shown(id)} not found`,
       );
     }
     if (s.owner !== caller) {
       throw new NotFoundError(
         "session_not_found",
-        `upload session ${id} not found`,
+        `upload session ${shown(id)} not found`,
       );
     }
     return s;
@@ -581,19 +629,19 @@ export function createApp(deps: ApiDeps): Hono<Env> {
 
   /** A job the caller may read: its own, or any job by id in open mode without identity. */
   async function readableJob(c: Context<Env>, id: string): Promise<JobRecord> {
-    const job = await store.getJob(id);
+    const job = RESOURCE_ID.test(id) ? await store.getJob(id) : null;
     const caller = c.get("caller").id;
     const anonymousRead = caller === null && config.AUTH_MODE === "open";
     if (!job || (!anonymousRead && job.owner !== caller)) {
-      throw new NotFoundError("job_not_found", `job ${id} not found`);
+      throw new NotFoundError("job_not_found", `job ${shown(id)} not found`);
     }
     return job;
   }
 
   async function ownedJob(c: Context<Env>, id: string): Promise<JobRecord> {
-    const job = await store.getJob(id);
+    const job = RESOURCE_ID.test(id) ? await store.getJob(id) : null;
     if (!job || job.owner !== ownerOf(c)) {
-      throw new NotFoundError("job_not_found", `job ${id} not found`);
+      throw new NotFoundError("job_not_found", `job ${shown(id)} not found`);
     }
     return job;
   }
@@ -618,7 +666,8 @@ export function createApp(deps: ApiDeps): Hono<Env> {
         } s long; the maximum is ${config.MAX_AUDIO_DURATION_S} s`,
       );
     }
-    if (config.MAX_BACKLOG > 0) {
+    if (deps.admission) await admit();
+    else if (config.MAX_BACKLOG > 0) {
       const depth = await queue.depth();
       if (depth.waiting + depth.delayed >= config.MAX_BACKLOG) {
         throw new OverloadedError(
@@ -660,6 +709,35 @@ function finalizeBody(jobId: string, hash: string) {
     file_hash: hash,
     missing_chunks: null,
   };
+}
+
+/** An id from the URL as quoted in messages: bounded, never the whole input. */
+function shown(id: string): string {
+  return id.length > 64 ? `${id.slice(0, 64)}…` : id;
+}
+
+function jsonBodyLimit() {
+  return bodyLimit({
+    maxSize: MAX_JSON_BODY,
+    onError: () => {
+      throw new TooLargeError(
+        "body_too_large",
+        `the request body may be at most ${MAX_JSON_BODY} bytes`,
+      );
+    },
+  });
+}
+
+function checkHeaderSize(headers: Headers): void {
+  let size = 0;
+  for (const [name, value] of headers) size += name.length + value.length;
+  if (size > MAX_HEADER_BYTES) {
+    throw new AppError(
+      431,
+      "headers_too_large",
+      `request headers total ${size} bytes; the maximum is ${MAX_HEADER_BYTES}`,
+    );
+  }
 }
 
 function isFinal(job: JobRecord): boolean {

@@ -486,3 +486,74 @@ Deno.test("api metrics expose request counts and queue figures", async () => {
     assertEquals(body.checks.workers.ok, false);
   });
 });
+
+Deno.test("api refuses crafted ids, oversized heads and JSON bodies with 4xx", async (t) => {
+  await withApp({}, async (app) => {
+    const init = await app.request(
+      "/uploads/initialize",
+      json({ filename: "a.wav", file_size: WAV.length }),
+    );
+    const { session_id } = await init.json();
+    const alice = { headers: { "x-user-id": "alice" } };
+    await t.step("ids that address other Redis keys are unknown", async () => {
+      for (const suffix of [":seen", ":chunks"]) {
+        await expectError(
+          await app.request(`/uploads/${session_id}${suffix}`, alice),
+          404,
+          "session_not_found",
+        );
+        await expectError(
+          await app.request(`/uploads/${session_id}${suffix}/finalize`, {
+            ...alice,
+            method: "POST",
+          }),
+          404,
+          "session_not_found",
+        );
+      }
+      const res = await app.request(`/jobs/${"x".repeat(5000)}`, alice);
+      const body = await res.json();
+      assertEquals(res.status, 404);
+      assert(body.error.message.length < 200, "the id is echoed in full");
+    });
+    await t.step("headers over 16 KiB are 431", async () => {
+      await expectError(
+        await app.request("/jobs", {
+          headers: { "x-user-id": "alice", "x-pad": "p".repeat(17 * 1024) },
+        }),
+        431,
+        "headers_too_large",
+      );
+    });
+    await t.step("JSON bodies over 64 KiB are 413", async () => {
+      await expectError(
+        await app.request(
+          "/uploads/initialize",
+          json({ filename: "a.wav", file_size: 1, pad: "x".repeat(70_000) }),
+        ),
+        413,
+        "body_too_large",
+      );
+    });
+  });
+});
+
+Deno.test("api probes need no identity in api_key and required modes", async () => {
+  for (
+    const env of [
+      { AUTH_MODE: "api_key", API_KEYS: `alice=${hashKey("k")}` },
+      { AUTH_MODE: "required" },
+    ] as Record<string, string>[]
+  ) {
+    await withApp(env, async (app) => {
+      assertEquals((await app.request("/health")).status, 200);
+      const metrics = await app.request("/metrics");
+      assertEquals(metrics.status, 200);
+      await metrics.body?.cancel();
+      const ready = await app.request("/health/ready");
+      assertEquals(ready.status, 503, "no worker, but not 401");
+      await ready.body?.cancel();
+      await expectError(await app.request("/jobs"), 401, "unauthorized");
+    });
+  }
+});

@@ -4,6 +4,7 @@
  */
 import type { ApiConfig } from "../config/mod.ts";
 import {
+  Admission,
   connectRedis,
   JobEvents,
   liveWorkers,
@@ -12,9 +13,10 @@ import {
   waitConnected,
 } from "../queue/mod.ts";
 import { listInstalledModels } from "../models/mod.ts";
-import { probeAudio } from "../audio/mod.ts";
 import { createLogger } from "../log/mod.ts";
+import { errorBody } from "../errors/mod.ts";
 import { createApp } from "./app.ts";
+import { checkUpload } from "./audio_check.ts";
 
 /** A running API server. */
 export interface ApiServer {
@@ -26,9 +28,11 @@ export interface ApiServer {
 export async function startApi(config: ApiConfig): Promise<ApiServer> {
   const log = createLogger("api", config.LOG_LEVEL);
   const redis = connectRedis(config.REDIS_URL, { name: "api" });
+  // The producer fails fast while Redis is down (no offline queue), so a
+  // request answers 503 instead of waiting for a reconnection.
   const bull = connectRedis(config.REDIS_URL, {
     name: "api-bull",
-    forBullmq: true,
+    offlineQueue: false,
   });
   const sub = connectRedis(config.REDIS_URL, {
     name: "api-sub",
@@ -41,7 +45,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
         log({ level: "warn", msg: "redis error", error: e.message }),
     );
   }
-  await waitConnected(redis, 10_000);
+  await Promise.all([redis, bull].map((r) => waitConnected(r, 10_000)));
   const store = new Store(redis, config.REDIS_PREFIX);
   const queue = new TranscribeQueue(bull, config.REDIS_PREFIX);
   const events = new JobEvents(sub, store.keys.jobEvents);
@@ -68,12 +72,12 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     queue,
     events,
     installedModels,
-    checkAudio: async (bytes) => {
-      const p = await probeAudio(bytes, {
-        maxDurationS: config.MAX_AUDIO_DURATION_S,
-      });
-      return { durationS: p.durationS, format: p.format };
-    },
+    admission: new Admission(store, queue, config.REDIS_PREFIX, {
+      maxBacklog: config.MAX_BACKLOG,
+      pollBudgetS: config.POLL_BUDGET_S,
+    }),
+    checkAudio: (bytes) =>
+      checkUpload(bytes, { limitS: config.MAX_AUDIO_DURATION_S }),
     log,
   });
 
@@ -84,11 +88,9 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
     onError: (error) => {
       log({ level: "error", msg: "unhandled", error: String(error) });
-      return new Response(
-        JSON.stringify({
-          error: { code: "internal_error", message: "internal server error" },
-        }),
-        { status: 500, headers: { "content-type": "application/json" } },
+      return Response.json(
+        errorBody("internal_error", "internal server error"),
+        { status: 500 },
       );
     },
   }, app.fetch);

@@ -1,11 +1,12 @@
 /**
  * The Redis side of the service: upload sessions, chunks, audio and job
  * records ({@linkcode Store}), the BullMQ queue of job ids
- * ({@linkcode TranscribeQueue}), job-finished events for long polling, and
- * worker heartbeats.
+ * ({@linkcode TranscribeQueue}), job-finished events for long polling,
+ * worker heartbeats, and admission control ({@linkcode Admission}).
  *
  * @module
  */
+export * from "./admission.ts";
 export * from "./events.ts";
 export * from "./heartbeat.ts";
 export * from "./keys.ts";

@@ -6,24 +6,37 @@
 import { Redis } from "ioredis";
 import { UnavailableError } from "../errors/mod.ts";
 
+/** The longest a fail-fast (request-path) Redis command may take, ms. */
+export const COMMAND_TIMEOUT_MS = 3000;
+
 /** Options for {@linkcode connectRedis}. */
 export interface ConnectOptions {
   /** BullMQ needs `maxRetriesPerRequest: null`; the API wants fail-fast. */
   forBullmq?: boolean;
   /** Connection name shown by CLIENT LIST. */
   name?: string;
+  /**
+   * Queue commands while disconnected. `false` makes every command fail at
+   * once while Redis is down (BullMQ's advice for producers in a request
+   * path). @default true
+   */
+  offlineQueue?: boolean;
 }
 
 /** Opens an ioredis connection to `url`. */
 export function connectRedis(url: string, options: ConnectOptions = {}): Redis {
+  const failFast = !options.forBullmq || options.offlineQueue === false;
   return new Redis(url, {
     connectionName: options.name,
     maxRetriesPerRequest: options.forBullmq ? null : 1,
     connectTimeout: 2000,
-    commandTimeout: options.forBullmq ? undefined : 5000,
+    // Bounds every request-path command, queued ones included (ioredis starts
+    // the timer when the command is issued, not when it is written).
+    commandTimeout: failFast ? COMMAND_TIMEOUT_MS : undefined,
     // Reconnect quickly: the API must recover within seconds of Redis returning.
     retryStrategy: (times) => Math.min(100 * times, 1000),
     lazyConnect: false,
+    enableOfflineQueue: options.offlineQueue ?? true,
   });
 }
 

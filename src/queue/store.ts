@@ -422,7 +422,20 @@ export class Store {
     });
     p.hincrbyfloat(key, "sum", seconds);
     p.hincrby(key, "count", 1);
+    p.lpush(`${this.keys.stats}:recent`, seconds.toFixed(4));
+    p.ltrim(`${this.keys.stats}:recent`, 0, RECENT_JOBS - 1);
     await p.exec();
+  }
+
+  /**
+   * Mean processing seconds of the last {@linkcode RECENT_JOBS} jobs; null
+   * before any job has finished.
+   */
+  async recentProcessingMean(): Promise<number | null> {
+    const raw = await this.redis.lrange(`${this.keys.stats}:recent`, 0, -1);
+    const values = raw.map(Number).filter((v) => Number.isFinite(v) && v > 0);
+    if (values.length === 0) return null;
+    return values.reduce((a, b) => a + b, 0) / values.length;
   }
 
   /** The shared job processing-seconds histogram. */
@@ -435,6 +448,9 @@ export class Store {
     };
   }
 }
+
+/** How many recent processing times feed {@linkcode Store.recentProcessingMean}. */
+export const RECENT_JOBS = 50;
 
 /** Buckets of the job processing-seconds histogram. */
 export const PROCESSING_BUCKETS = [

@@ -1,8 +1,10 @@
 /**
  * The embedded stack: a private Redis (unless a URL is given), the API and N
  * workers as subprocesses. Ready only when the API answers and every worker
- * has said it is ready; a worker that dies is restarted with backoff; a Redis
- * or API death ends the stack. `stop()` stops everything it started.
+ * has said it is ready; a worker that dies is restarted with backoff (logged,
+ * and counted by `restarts()`); a Redis or API death ends the stack.
+ * `stop()` stops everything it started. Fault tests can stop and restart
+ * Redis (same port and folder) and restart the API (same port).
  */
 import { join } from "node:path";
 import { ConfigError } from "../errors/mod.ts";
@@ -35,6 +37,12 @@ export interface StackOptions {
   workerEnv?: Record<string, string>;
   /** Restart a worker that dies. @default true */
   restartWorkers?: boolean;
+  /**
+   * Wait for every worker to be ready (and the API's `/health/ready`); when
+   * false a worker that starts but reports "not ready" is accepted.
+   * @default true
+   */
+  requireReadyWorkers?: boolean;
   /** Progress messages ("starting redis", "worker-1 ready", …). */
   onEvent?: (message: string) => void;
   /** Start-up timeout per component, ms. @default 120000 */
@@ -51,7 +59,8 @@ export interface ComponentDeath {
 
 /** A running stack. */
 export interface Stack {
-  baseUrl: string;
+  /** The API's URL (the same port across {@linkcode Stack.restartApi}). */
+  readonly baseUrl: string;
   redisUrl: string;
   logDir: string;
   /** Resolves when the API or Redis dies (never when stopped on purpose). */
@@ -60,6 +69,21 @@ export interface Stack {
   processes(): ManagedProcess[];
   /** Worker restarts so far. */
   restarts(): number;
+  /** Every stack event so far ("worker-1 died …; restarting in 1000 ms"). */
+  events(): string[];
+  /**
+   * Stops the stack's own Redis with `signal` (SIGTERM: a clean shutdown;
+   * SIGKILL: a crash) and waits for it to exit. Throws when the stack uses
+   * an external Redis.
+   */
+  stopRedis(signal?: "SIGTERM" | "SIGKILL"): Promise<Exit>;
+  /** Starts the stack's Redis again on the same port and folder (its AOF in durable mode). */
+  startRedis(): Promise<void>;
+  /**
+   * Stops the API with `signal` (SIGKILL by default: a crash), starts a new
+   * one on the same port, and resolves when it answers `/health`.
+   */
+  restartApi(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
   /** Stops every process started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -68,10 +92,23 @@ const DENO_ARGS = ["run", "-A", "--quiet"];
 
 /** Starts the stack; on any start-up failure stops what it started and throws. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const say = options.onEvent ?? (() => undefined);
   const logDir = options.logDir ??
     await Deno.makeTempDir({ prefix: "wt-stack-" });
   await Deno.mkdir(logDir, { recursive: true });
+  const eventLog: string[] = [];
+  const say = (message: string) => {
+    eventLog.push(message);
+    try {
+      Deno.writeTextFileSync(
+        join(logDir, "stack.log"),
+        `${new Date().toISOString()} ${message}\n`,
+        { append: true },
+      );
+    } catch {
+      // the log folder was removed under us; events() still has it
+    }
+    options.onEvent?.(message);
+  };
   const timeoutMs = options.timeoutMs ?? 120_000;
   const workerCount = options.workers ?? 1;
   if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 64) {
@@ -84,6 +121,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workers: (ManagedProcess | null)[] = [];
   let stopping = false;
   let restarts = 0;
+  /** Components stopped on purpose by a fault test (their exit is no death). */
+  let redisDown = false;
+  let apiRestarting = false;
+  /** True once start-up has succeeded (workers are restarted from then on). */
+  let up = false;
+  /** Workers that started but said "not ready" (e.g. a broken model). */
+  const notReady = new Set<string>();
   const deathSignal = Promise.withResolvers<ComponentDeath>();
   const restartTimers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -107,6 +151,52 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await redis?.stop();
   };
 
+  const watchRedis = (r: RedisServer) => {
+    r.process.exited.then((exit) => {
+      if (!stopping && !redisDown && redis === r) {
+        deathSignal.resolve(death("redis", r.process, exit));
+      }
+    });
+  };
+
+  const spawnApi = (port: number) => {
+    const url = Promise.withResolvers<string>();
+    const proc = spawnManaged({
+      name: "api",
+      cmd: Deno.execPath(),
+      args: [...DENO_ARGS, join(PROJECT_ROOT, "src/api/main.ts")],
+      env: { ...env, PORT: String(port), HOST: "127.0.0.1" },
+      logPath: join(logDir, "api.log"),
+      onLine: (line) => {
+        const m = /^listening: (\S+)/.exec(line);
+        if (m) url.resolve(m[1]!);
+      },
+    });
+    api = proc;
+    const died = proc.exited.then((exit) => {
+      if (!stopping && !apiRestarting && api === proc) {
+        deathSignal.resolve(death("api", proc, exit));
+      }
+      throw new Error(startFailure("api", proc, exit));
+    });
+    died.catch(() => undefined);
+    const listening = (async () => {
+      const u = await withTimeout(
+        Promise.race([url.promise, died]),
+        timeoutMs,
+        "api to listen",
+      );
+      await waitUntil("api /health", async () => {
+        const r = await fetch(`${u}/health`);
+        await r.body?.cancel();
+        return r.ok;
+      }, { timeoutMs, abort: died as Promise<never> });
+      return u;
+    })();
+    return { proc, died, listening };
+  };
+  let env: Record<string, string> = {};
+
   try {
     let redisUrl = options.redisUrl;
     if (!redisUrl) {
@@ -114,12 +204,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redis = await startRedisServer({ dir: logDir, durable: options.durable });
       redisUrl = redis.url;
       say(`redis ready at ${redisUrl}`);
-      const r = redis;
-      r.process.exited.then((exit) => {
-        if (!stopping) deathSignal.resolve(death("redis", r.process, exit));
-      });
+      watchRedis(redis);
     }
-    const env: Record<string, string> = {
+    env = {
       ...Deno.env.toObject(),
       REDIS_URL: redisUrl,
       ...(options.model ? { DEFAULT_MODEL: options.model } : {}),
@@ -127,33 +214,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     say("starting api");
-    const apiUrl = Promise.withResolvers<string>();
-    const apiProc = api = spawnManaged({
-      name: "api",
-      cmd: Deno.execPath(),
-      args: [...DENO_ARGS, join(PROJECT_ROOT, "src/api/main.ts")],
-      env: { ...env, PORT: String(options.port ?? 0), HOST: "127.0.0.1" },
-      logPath: join(logDir, "api.log"),
-      onLine: (line) => {
-        const m = /^listening: (\S+)/.exec(line);
-        if (m) apiUrl.resolve(m[1]!);
-      },
-    });
-    const apiDied = apiProc.exited.then((exit) => {
-      if (!stopping) deathSignal.resolve(death("api", apiProc, exit));
-      throw new Error(startFailure("api", apiProc, exit));
-    });
-    apiDied.catch(() => undefined);
-    const baseUrl = await withTimeout(
-      Promise.race([apiUrl.promise, apiDied]),
-      timeoutMs,
-      "api to listen",
-    );
-    await waitUntil("api /health", async () => {
-      const r = await fetch(`${baseUrl}/health`);
-      await r.body?.cancel();
-      return r.ok;
-    }, { timeoutMs, abort: apiDied as Promise<never> });
+    const first = spawnApi(options.port ?? 0);
+    const apiDied = first.died;
+    let baseUrl = await first.listening;
+    const apiPort = Number(new URL(baseUrl).port);
     say(`api ready at ${baseUrl}`);
 
     const spawnWorker = (
@@ -172,9 +236,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         },
         logPath: join(logDir, `${name}.log`),
         onLine: (line) => {
-          if (line.startsWith("ready: worker")) ready.resolve();
-          else if (line.startsWith("not ready: worker")) {
-            ready.reject(new Error(`${name} ${line}`));
+          if (line.startsWith("ready: worker")) {
+            notReady.delete(name);
+            ready.resolve();
+          } else if (line.startsWith("not ready: worker")) {
+            say(`${name} ${line}`);
+            notReady.add(name);
+            if (options.requireReadyWorkers === false) ready.resolve();
+            else ready.reject(new Error(`${name} ${line}`));
           }
         },
       });
@@ -182,7 +251,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const startedAt = Date.now();
       proc.exited.then((exit) => {
         ready.reject(new Error(startFailure(name, proc, exit)));
-        if (stopping || options.restartWorkers === false) return;
+        // A worker that dies during start-up fails the start instead.
+        if (stopping || !up || options.restartWorkers === false) return;
         // Restart with backoff: quick at first, slower if it keeps dying.
         restarts++;
         const healthyFor = Date.now() - startedAt;
@@ -211,25 +281,40 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { length: workerCount },
       (_, i) => spawnWorker(i),
     );
-    await withTimeout(
+    // Every worker settles (ready, not ready, or dead) before a verdict, so
+    // when several fail the lowest-numbered one is named, whatever the timing.
+    const settled = await withTimeout(
       Promise.race([
-        Promise.all(started.map(async (s, i) => {
+        Promise.allSettled(started.map(async (s, i) => {
           await s.ready;
-          say(`worker-${i + 1} ready`);
+          if (!notReady.has(`worker-${i + 1}`)) say(`worker-${i + 1} ready`);
         })),
         apiDied,
       ]),
       timeoutMs,
       "workers to load their models",
     );
-    await waitUntil("api /health/ready", async () => {
-      const r = await fetch(`${baseUrl}/health/ready`);
-      await r.body?.cancel();
-      return r.ok;
-    }, { timeoutMs: 30_000, abort: apiDied as Promise<never> });
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    up = true;
+    if (options.requireReadyWorkers !== false) {
+      await waitUntil("api /health/ready", async () => {
+        const r = await fetch(`${baseUrl}/health/ready`);
+        await r.body?.cancel();
+        return r.ok;
+      }, { timeoutMs: 30_000, abort: apiDied as Promise<never> });
+    }
 
+    const ownRedis = (): RedisServer => {
+      if (!redis) {
+        throw new Error("the stack uses an external Redis (--redis-url)");
+      }
+      return redis;
+    };
     return {
-      baseUrl,
+      get baseUrl() {
+        return baseUrl;
+      },
       redisUrl,
       logDir,
       died: deathSignal.promise,
@@ -238,6 +323,57 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           p !== null && p !== undefined
         ),
       restarts: () => restarts,
+      events: () => [...eventLog],
+      stopRedis: async (signal = "SIGTERM") => {
+        const r = ownRedis();
+        redisDown = true;
+        say(`stopping redis (${signal})`);
+        r.process.kill(signal);
+        const exit = await r.process.exited;
+        say(`redis stopped (code ${exit.code})`);
+        return exit;
+      },
+      startRedis: async () => {
+        const old = ownRedis();
+        if (!redisDown) throw new Error("redis is running");
+        say("starting redis again");
+        const r = await startRedisServer({
+          dir: logDir,
+          durable: options.durable,
+          port: old.port,
+        });
+        redis = r;
+        redisDown = false;
+        watchRedis(r);
+        say(`redis ready again at ${r.url}`);
+      },
+      restartApi: async (signal = "SIGKILL") => {
+        const old = api!;
+        apiRestarting = true;
+        try {
+          say(`stopping api (${signal})`);
+          old.kill(signal);
+          await old.exited;
+          // The port was ours a moment ago; retry while the kernel frees it.
+          let lastError: unknown;
+          for (let attempt = 0; attempt < 5; attempt++) {
+            const next = spawnApi(apiPort);
+            try {
+              baseUrl = await next.listening;
+              say(`api restarted at ${baseUrl}`);
+              return;
+            } catch (error) {
+              lastError = error;
+              await next.proc.stop(2000);
+            }
+          }
+          throw new Error(`api did not restart: ${lastError}`, {
+            cause: lastError,
+          });
+        } finally {
+          apiRestarting = false;
+        }
+      },
       stop: stopAll,
     };
   } catch (error) {

@@ -25,7 +25,7 @@ import {
   openModel,
   transcribe,
 } from "../engine/mod.ts";
-import { verifyInstalledModel } from "../models/mod.ts";
+import { readGgmlLayout, verifyInstalledModel } from "../models/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 
 /** A running worker. */
@@ -54,9 +54,15 @@ export async function startWorker(
   const id = config.WORKER_ID ??
     `w-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`;
   const log = options.log ?? createLogger(`worker ${id}`, config.LOG_LEVEL);
+  // Nothing reaches the native loader unverified: size and SHA-1 against the
+  // sidecar, then every tensor of the layout present (a sidecar made to match
+  // a header-only stub can't vouch for it).
   const resolveModel = options.resolveModel ??
-    (async (name: string) =>
-      (await verifyInstalledModel(name, { checksum: true })).path);
+    (async (name: string) => {
+      const { path } = await verifyInstalledModel(name, { checksum: true });
+      await readGgmlLayout(path);
+      return path;
+    });
   const redis = connectRedis(config.REDIS_URL, {
     name: `worker-${id}`,
     forBullmq: true,
@@ -161,6 +167,12 @@ export async function startWorker(
           margin: config.AUDIO_CTX_MARGIN_S,
         }),
       });
+      if (config.FAULT_PROCESSING_DELAY_MS > 0) {
+        // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
+        await new Promise((r) =>
+          setTimeout(r, config.FAULT_PROCESSING_DELAY_MS)
+        );
+      }
       const processingMs = performance.now() - t0;
       const stored = await store.completeJob(jobId, {
         transcript: result.text,
