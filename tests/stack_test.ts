@@ -8,7 +8,6 @@ import {
   assertMatch,
   assertRejects,
 } from "../src/testing/assert.ts";
-import { readBase64File } from "../src/audio/mod.ts";
 import { startStack } from "../src/stack/mod.ts";
 import {
   alive,
@@ -18,6 +17,7 @@ import {
   waitForJob,
   words,
 } from "./_client.ts";
+import { longClip } from "./chaos_helpers.ts";
 
 Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
   const stack = await startStack({ workers: 2 });
@@ -95,18 +95,7 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
 
 Deno.test("a worker killed mid-job: the job still completes, stored once", async () => {
   // A longer clip so the kill lands while the job is running.
-  const parts = [];
-  for (let i = 1; i <= 12; i++) {
-    parts.push(
-      await readBase64File(
-        new URL(
-          `../assets/clips/${String(i).padStart(2, "0")}.wav.b64`,
-          import.meta.url,
-        ),
-      ),
-    );
-  }
-  const long = concatWavs(parts);
+  const long = await longClip();
   const stack = await startStack({
     workers: 1,
     workerEnv: {
@@ -159,20 +148,3 @@ Deno.test("a component that fails to start is named and nothing is left running"
   assertEquals(new TextDecoder().decode(ps.stdout).trim(), "");
   await Deno.remove(logDir, { recursive: true });
 });
-
-function concatWavs(wavs: Uint8Array[]): Uint8Array {
-  // All clips are 16 kHz mono 16-bit with a 44-byte header.
-  const data = wavs.map((w) => w.subarray(44));
-  const size = data.reduce((n, d) => n + d.length, 0);
-  const out = new Uint8Array(44 + size);
-  out.set(wavs[0]!.subarray(0, 44));
-  const view = new DataView(out.buffer);
-  view.setUint32(4, 36 + size, true);
-  view.setUint32(40, size, true);
-  let at = 44;
-  for (const d of data) {
-    out.set(d, at);
-    at += d.length;
-  }
-  return out;
-}
