@@ -3,6 +3,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Ct2DType } from "./ct2_model.ts";
+import { encodeGgmlHeader, type GgmlHparams } from "./ggml_header.ts";
+import { GgmlType } from "./ggml_layout.ts";
+import { tensorTypeFor, whisperTensorSpecs } from "./whisper_tensors.ts";
 
 /** A variable of a synthetic model: shape and values (row-major). */
 export interface SynthVariable {
@@ -260,4 +263,113 @@ export function asF32(bytes: Uint8Array): Float32Array {
 /** Bytes as a little-endian f16 array (copied). */
 export function asF16(bytes: Uint8Array): Float16Array {
   return new Float16Array(bytes.slice().buffer);
+}
+
+/** Options of {@linkcode syntheticGgml}. */
+export interface SynthGgmlOptions {
+  /** Width (a multiple of 32 so weight rows split into blocks). @default 32 */
+  d?: number;
+  layers?: number;
+  nVocab?: number;
+  /** 1 writes f16 weights and conv kernels, 0 writes everything f32. @default 1 */
+  ftype?: number;
+  /** Edits the tensor list before it is encoded. */
+  edit?: (tensors: SynthGgmlTensor[]) => void;
+}
+
+/** One tensor of a synthetic ggml file. */
+export interface SynthGgmlTensor {
+  name: string;
+  dims: number[];
+  type: number;
+  values: Float32Array;
+}
+
+/**
+ * A small whisper ggml file holding every tensor whisper.cpp's loader
+ * expects (f16 or f32), with deterministic values that are exact in f16 and
+ * span a few orders of magnitude, and its parts.
+ */
+export function syntheticGgml(options: SynthGgmlOptions = {}): {
+  bytes: Uint8Array;
+  hparams: GgmlHparams;
+  tensors: SynthGgmlTensor[];
+  /** Bytes before the first tensor record (header, mel filters, vocab). */
+  prefix: Uint8Array;
+} {
+  const d = options.d ?? 32;
+  const layers = options.layers ?? 1;
+  const hparams: GgmlHparams = {
+    nVocab: options.nVocab ?? 40,
+    nAudioCtx: 6,
+    nAudioState: d,
+    nAudioHead: 2,
+    nAudioLayer: layers,
+    nTextCtx: 5,
+    nTextState: d,
+    nTextHead: 2,
+    nTextLayer: layers,
+    nMels: 4,
+    ftype: options.ftype ?? 1,
+  };
+  const tensors = whisperTensorSpecs(hparams).map((spec, t) => {
+    const n = spec.dims.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      // k/64 × 2^e: exact in f16; varying per block and per tensor.
+      const k = ((t * 131 + i * 37) % 193) - 96;
+      const e = ((Math.floor(i / 32) + t) % 5) - 2;
+      values[i] = (k / 64) * 2 ** e;
+    }
+    return {
+      name: spec.name,
+      dims: spec.dims,
+      type: tensorTypeFor(spec.role, hparams.ftype),
+      values,
+    };
+  });
+  options.edit?.(tensors);
+
+  const parts: Uint8Array[] = [encodeGgmlHeader(hparams)];
+  const i32 = (...v: number[]) =>
+    parts.push(new Uint8Array(Int32Array.from(v).buffer));
+  i32(hparams.nMels, 3);
+  parts.push(
+    new Uint8Array(
+      Float32Array.from({ length: hparams.nMels * 3 }, (_, i) => i / 8).buffer,
+    ),
+  );
+  i32(hparams.nVocab);
+  for (let i = 0; i < hparams.nVocab; i++) {
+    const token = new TextEncoder().encode(`t${i}`);
+    i32(token.length);
+    parts.push(token);
+  }
+  const prefix = concat(parts);
+  const records: Uint8Array[] = [prefix];
+  for (const t of tensors) {
+    const name = new TextEncoder().encode(t.name);
+    records.push(
+      new Uint8Array(
+        Int32Array.from([t.dims.length, name.length, t.type, ...t.dims]).buffer,
+      ),
+      name,
+      new Uint8Array(
+        (t.type === GgmlType.f16
+          ? Float16Array.from(t.values)
+          : Float32Array.from(t.values)).buffer,
+      ),
+    );
+  }
+  return { bytes: concat(records), hparams, tensors, prefix };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

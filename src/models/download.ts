@@ -38,7 +38,12 @@ export interface DownloadOptions extends ModelsDirOptions {
   /** Give up when the body stalls this long between chunks. @default 60000 */
   idleTimeoutMs?: number;
   /** Size, SHA-1 and shape to check instead of the catalog's (tests). */
-  expected?: { sizeBytes: number; sha1: string; shape?: Partial<ModelShape> };
+  expected?: {
+    sizeBytes: number;
+    sha1: string;
+    shape?: Partial<ModelShape>;
+    ftype?: number;
+  };
 }
 
 /** A downloaded and installed model. */
@@ -89,7 +94,12 @@ export async function downloadModel(
 ): Promise<DownloadedModel> {
   const entry = requireCatalogEntry(name, options);
   const expected = options.expected ??
-    { sizeBytes: entry.sizeBytes, sha1: entry.sha1, shape: entry.shape };
+    {
+      sizeBytes: entry.sizeBytes,
+      sha1: entry.sha1,
+      shape: entry.shape,
+      ftype: entry.ftype,
+    };
   const url = modelUrl(name, options.baseUrl);
   const path = modelFilePath(name, options);
   const fetchFn = options.fetch ?? globalThis.fetch;
@@ -227,7 +237,7 @@ export async function downloadModel(
     }
     await verifyModelFile(
       tmpPath,
-      { sizeBytes: total, shape: expected.shape },
+      { sizeBytes: total, shape: expected.shape, ftype: expected.ftype },
       { checksum: false },
     );
 

