@@ -40,6 +40,7 @@ import {
   renderSeries,
 } from "../metrics/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { findCatalogEntry } from "../models/mod.ts";
 import { ANONYMOUS, type Caller, IdentityResolver } from "./identity.ts";
 import {
   describeIssues,
@@ -571,7 +572,10 @@ export function createApp(deps: ApiDeps): Hono<Env> {
   }
 
   function resolveLanguage(model: string, language?: string): string {
-    if (model.endsWith(".en")) {
+    // English-only per the catalog (tiny.en, tiny.en-q8_0, …), else by name.
+    const englishOnly = findCatalogEntry(model)?.multilingual === false ||
+      /\.en(-|$)/.test(model);
+    if (englishOnly) {
       if (language && language !== "en") {
         throw new ValidationError(
           "unsupported_language",

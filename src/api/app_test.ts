@@ -43,7 +43,7 @@ async function withApp(
     store,
     queue,
     events,
-    installedModels: () => Promise.resolve(["tiny.en"]),
+    installedModels: () => Promise.resolve(["tiny.en", "tiny.en-q8_0"]),
     checkAudio: async (bytes) => {
       const p = await probeAudio(bytes);
       return { durationS: p.durationS, format: p.format };
@@ -394,6 +394,17 @@ Deno.test("api rejects bad input with the JSON error shape", async () => {
       [
         "/uploads/initialize",
         json({ filename: "a.wav", file_size: 10, language: "fr" }),
+        422,
+        "unsupported_language",
+      ],
+      [
+        "/uploads/initialize",
+        json({
+          filename: "a.wav",
+          file_size: 10,
+          model_name: "tiny.en-q8_0",
+          language: "de",
+        }),
         422,
         "unsupported_language",
       ],

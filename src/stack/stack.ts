@@ -230,6 +230,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         cmd: Deno.execPath(),
         args: [...DENO_ARGS, join(PROJECT_ROOT, "src/worker/main.ts")],
         env: {
+          // One malloc arena: glibc's per-thread arenas otherwise keep the
+          // engine's freed buffers, and a worker's RSS swings 290–680 MiB.
+          MALLOC_ARENA_MAX: "1",
           ...env,
           ...options.workerEnv,
           WORKER_ID: `${name}-${Date.now().toString(36)}`,
