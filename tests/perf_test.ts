@@ -206,3 +206,120 @@ Deno.test("perf rejects bad options and a stack that cannot start with exit 2", 
     },
   );
 });
+
+/** Runs one of the toolkit's entry points; returns its exit code and output. */
+async function tool(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(script, import.meta.url).pathname, ...args],
+    env: { NO_COLOR: "1", GITHUB_ACTIONS: "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code: out.code, out: d.decode(out.stdout) + d.decode(out.stderr) };
+}
+
+Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert and trend use it", async () => {
+  const run = startPerf([
+    "--repeat",
+    "2",
+    "--duration",
+    "10s",
+    "--rate",
+    "2",
+    "--no-assert",
+  ]);
+  const code = await finish(run);
+  const err = run.stderr();
+  assertEquals(code, 0, err.slice(-3000));
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  assertMatch(
+    err,
+    /fresh state: removed \d+ service keys and \d+ finished jobs/,
+  );
+  const groups = [...Deno.readDirSync(run.resultsDir)].filter((e) =>
+    e.isDirectory
+  );
+  assertEquals(groups.length, 1);
+  const group = join(run.resultsDir, groups[0]!.name);
+  for (const r of ["run-1", "run-2"]) {
+    for (
+      const f of [
+        "summary.json",
+        "metadata.json",
+        "k6.log",
+        "report.html",
+        "samples.json.gz",
+      ]
+    ) {
+      assert((await Deno.stat(join(group, r, f))).size > 0, `${r}/${f}`);
+    }
+    const meta = JSON.parse(
+      await Deno.readTextFile(join(group, r, "metadata.json")),
+    );
+    assertEquals(meta.repeat_of, 2);
+    assertEquals(meta.interrupted, false);
+    assertEquals(meta.fault_injection, undefined);
+  }
+  for (const f of ["api.log", "worker-1.log", "worker-2.log", "redis.log"]) {
+    assert((await Deno.stat(join(group, "logs", f))).size > 0, `logs/${f}`);
+  }
+  const history = (await Deno.readTextFile(
+    join(run.resultsDir, "history.jsonl"),
+  )).trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(history.map((h) => h.run), [
+    `${groups[0]!.name}/run-1`,
+    `${groups[0]!.name}/run-2`,
+  ]);
+  assertEquals(history[0].verdict, "not judged");
+  assertEquals(history[0].figures.success_rate, 1);
+
+  // A vs A: a verdict either way (exit 0/1), never unusable input.
+  const cmp = await tool("../src/verdict/compare_main.ts", [
+    join(group, "run-1"),
+    join(group, "run-2"),
+  ]);
+  assert(cmp.code === 0 || cmp.code === 1, cmp.out);
+  assertMatch(cmp.out, /transcription_latency_seconds median/);
+  assertMatch(cmp.out, /verdict: (no regression|REGRESSION)/);
+
+  const baseline = join(run.resultsDir, "baseline.json");
+  await Deno.copyFile(new URL("../baseline.json", import.meta.url), baseline);
+  const upd = await tool("../src/perf/baseline_update.ts", [
+    group,
+    "--baseline",
+    baseline,
+  ]);
+  assertEquals(upd.code, 0, upd.out);
+  const b = JSON.parse(await Deno.readTextFile(baseline));
+  assertEquals(b.distributions.runs, 2);
+  assertEquals(b.distributions.metrics.transcription_latency_seconds.length, 2);
+
+  const asserted = await tool("../src/perf/assert_main.ts", [
+    join(group, "run-2", "summary.json"),
+    "--baseline",
+    baseline,
+  ]);
+  assert(asserted.code === 0 || asserted.code === 1, asserted.out);
+  assertMatch(asserted.out, /change \[interval\]/);
+  assertMatch(asserted.out, /verdict: (PASS|REGRESSION)/);
+
+  const vsBaseline = await tool("../src/verdict/compare_main.ts", [
+    group,
+    "--baseline",
+    baseline,
+  ]);
+  assert(vsBaseline.code === 0 || vsBaseline.code === 1, vsBaseline.out);
+
+  const svg = join(run.resultsDir, "trend.svg");
+  const trend = await tool("../src/perf/trend_main.ts", [], {
+    PERF_RESULTS_DIR: run.resultsDir,
+  });
+  assertEquals(trend.code, 0, trend.out);
+  assertMatch(await Deno.readTextFile(svg), /Performance trend: 2 runs/);
+  await Deno.remove(run.resultsDir, { recursive: true });
+});

@@ -10,8 +10,15 @@ import {
   type BaselineEntry,
   entriesOf,
   type MetricDefinition,
+  thresholdExpression,
   withinAllowed,
 } from "./baseline.ts";
+import {
+  ratioInterval,
+  type RunSamples,
+  runsFromDistributions,
+  statForK6,
+} from "../verdict/mod.ts";
 import type { RunMetadata } from "./run_metadata.ts";
 import type { RunSummary } from "./summary.ts";
 
@@ -38,6 +45,11 @@ export interface KeyResult extends BaselineEntry {
   pass: boolean;
   /** Why it failed other than by value, e.g. "no samples". */
   note?: string;
+  /**
+   * Set when the key was judged by interval (the baseline has distributions
+   * and the run has samples): the bootstrap interval of run/baseline.
+   */
+  interval?: { ratio: number; lo: number; hi: number; confidence: number };
 }
 
 /** The whole verdict. */
@@ -48,6 +60,11 @@ export interface AssertResult {
   thresholdsFailed: string[];
   /** Environment differences and other things worth a look. */
   warnings: string[];
+  /**
+   * Whether this verdict accounts for k6's thresholds (the summary records
+   * them, or k6's exit code is known), so a pass overrides k6's exit 99.
+   */
+  thresholdsCovered: boolean;
 }
 
 /** Everything {@linkcode evaluateRun} needs. */
@@ -62,6 +79,13 @@ export interface EvaluateInput {
   metadata?: RunMetadata;
   /** The metadata's path, for messages. */
   metadataFile?: string;
+  /**
+   * The run's raw samples. With a baseline that has `distributions`, ratio
+   * keys are judged by a bootstrap interval instead of the single value.
+   */
+  samples?: RunSamples;
+  /** Interval confidence. @default 0.95 */
+  confidence?: number;
 }
 
 /** Fraction of the planned iterations a complete run must have started. */
@@ -89,9 +113,30 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
   const entries = entriesOf(baseline, baselineFile);
   checkComplete(input);
 
-  const keys = entries.map((entry) => judge(entry, summary, summaryFile));
-  const thresholdsFailed = [...summary.thresholdsFailed];
+  const keys = entries.map((entry) => {
+    const k = judge(entry, summary, summaryFile);
+    return k.note ? k : judgeByInterval(k, input) ?? k;
+  });
   const warnings = environmentWarnings(baseline, metadata, input);
+  // A key judged by interval supersedes k6's point threshold on it.
+  const byInterval = new Set(
+    keys.filter((k) => k.interval && k.pass).map((k) =>
+      `${k.definition.metric}: ${thresholdExpression(k)}`
+    ),
+  );
+  const thresholdsFailed: string[] = [];
+  for (const t of summary.thresholdsFailed) {
+    if (byInterval.has(t)) {
+      warnings.push(
+        `k6 threshold ${t} failed on the point value, but the key's interval is within tolerance`,
+      );
+    } else thresholdsFailed.push(t);
+  }
+  if (baseline.distributions && !input.samples) {
+    warnings.push(
+      `${baselineFile} has distributions but the run has no samples; judged by single values`,
+    );
+  }
   if (
     !summary.thresholdsRecorded &&
     metadata?.k6_exit_code === THRESHOLDS_FAILED_EXIT_CODE
@@ -113,6 +158,48 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
     keys,
     thresholdsFailed,
     warnings,
+    thresholdsCovered: summary.thresholdsRecorded ||
+      metadata?.k6_exit_code !== undefined,
+  };
+}
+
+/**
+ * Judges a ratio key by the bootstrap interval of run/baseline, resampling
+ * the baseline's runs from their quantile sketches and the run's raw
+ * samples. Lower is better: a regression only when the whole interval lies
+ * above the tolerance; higher is better: only when it lies below it.
+ * Undefined when the key can't be judged this way (kind floor/ceiling, a
+ * stat without a bootstrap statistic, no distribution or no samples).
+ */
+export function judgeByInterval(
+  k: KeyResult,
+  input: Pick<EvaluateInput, "baseline" | "samples" | "confidence">,
+): KeyResult | undefined {
+  const d = input.baseline.distributions;
+  const { metric, stat, kind, direction } = k.definition;
+  const s = statForK6(stat);
+  const sketches = d?.metrics[metric];
+  const run = input.samples?.get(metric);
+  if (!d || !s || kind !== "ratio" || !sketches || !run?.length) return;
+  const baselineRuns = runsFromDistributions({
+    ...d,
+    metrics: { [metric]: sketches },
+  })
+    .map((r) => r.get(metric)!);
+  const confidence = input.confidence ?? 0.95;
+  const iv = ratioInterval(baselineRuns, [run], s, {
+    confidence,
+    resamples: 1000,
+  });
+  const lower = direction === "lower_is_better";
+  const pass = lower ? iv.lo <= k.tolerance : iv.hi >= k.tolerance;
+  return {
+    ...k,
+    pass,
+    margin: lower
+      ? (k.tolerance - iv.lo) / k.tolerance
+      : (iv.hi - k.tolerance) / k.tolerance,
+    interval: { ratio: iv.ratio, lo: iv.lo, hi: iv.hi, confidence },
   };
 }
 
@@ -287,26 +374,57 @@ function formatMargin(k: KeyResult): string {
 
 function allowedText(k: KeyResult): string {
   const op = k.definition.direction === "lower_is_better" ? "≤" : "≥";
+  if (k.interval) {
+    return `${op} ${((k.tolerance - 1) * 100 >= 0 ? "+" : "")}${
+      ((k.tolerance - 1) * 100).toFixed(0)
+    }% (interval)`;
+  }
   return `${op} ${formatValue(k.allowed, k.definition.unit)}`;
 }
 
+function intervalText(k: KeyResult): string {
+  if (!k.interval) return "—";
+  const p = (r: number) => `${r >= 1 ? "+" : ""}${((r - 1) * 100).toFixed(1)}%`;
+  return `${p(k.interval.ratio)} [${p(k.interval.lo)}, ${p(k.interval.hi)}]`;
+}
+
+function withIntervals(result: AssertResult): boolean {
+  return result.keys.some((k) => k.interval);
+}
+
 function rows(result: AssertResult): string[][] {
+  const iv = withIntervals(result);
   return result.keys.map((k) => [
     k.key,
     formatValue(k.baseline, k.definition.unit),
     allowedText(k),
     formatValue(k.actual, k.definition.unit),
     formatMargin(k),
+    ...(iv ? [intervalText(k)] : []),
     k.pass ? "PASS" : "FAIL",
   ]);
 }
 
 const HEADER = ["metric", "baseline", "allowed", "actual", "margin", "result"];
+const HEADER_IV = [
+  "metric",
+  "baseline",
+  "allowed",
+  "actual",
+  "margin",
+  "change [interval]",
+  "result",
+];
+
+function header(result: AssertResult): string[] {
+  return withIntervals(result) ? HEADER_IV : HEADER;
+}
 
 /** A plain-text table of the verdict, one row per baseline key. */
 export function renderTable(result: AssertResult): string {
-  const table = [HEADER, ...rows(result)];
-  const widths = HEADER.map((_, i) =>
+  const HEAD = header(result);
+  const table = [HEAD, ...rows(result)];
+  const widths = HEAD.map((_, i) =>
     Math.max(...table.map((r) => r[i]!.length))
   );
   const line = (r: string[]) =>
@@ -334,8 +452,8 @@ export function renderMarkdown(result: AssertResult): string {
       result.verdict === "pass" ? "✅ pass" : "❌ regression"
     }`,
     "",
-    `| ${HEADER.join(" | ")} |`,
-    `| ${HEADER.map(() => "---").join(" | ")} |`,
+    `| ${header(result).join(" | ")} |`,
+    `| ${header(result).map(() => "---").join(" | ")} |`,
     ...rows(result).map((r) => `| ${r.map(esc).join(" | ")} |`),
   ];
   if (result.thresholdsFailed.length) {

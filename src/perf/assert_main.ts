@@ -4,7 +4,7 @@
  * Exit 0 pass, 1 regression (or k6 thresholds failed), 2 unusable input.
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
@@ -18,6 +18,11 @@ import {
 import { loadBaseline } from "./baseline.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
 import { loadSummary } from "./summary.ts";
+import {
+  readK6Samples,
+  type RunSamples,
+  SAMPLES_FILE,
+} from "../verdict/mod.ts";
 
 /** Default summary path. */
 export const DEFAULT_SUMMARY: string = join(
@@ -61,6 +66,11 @@ export async function runAssert(
   // Metadata sits beside the real file (latest.json may be a symlink).
   const real = await Deno.realPath(summaryPath).catch(() => summaryPath);
   const meta = await loadRunMetadata(real);
+  // Raw samples are only read for a baseline with distributions, so old
+  // baselines are judged exactly as before.
+  const samples = baseline.distributions
+    ? await findSamples(real, meta?.metadata.run_dir, err)
+    : undefined;
   const result = evaluateRun({
     summary,
     summaryFile: summaryPath,
@@ -68,6 +78,7 @@ export async function runAssert(
     baselineFile: baselinePath,
     metadata: meta?.metadata,
     metadataFile: meta?.path,
+    samples,
   });
 
   out(`summary: ${summaryPath} (${summary.format} format)`);
@@ -88,6 +99,33 @@ export async function runAssert(
     code: result.verdict === "pass" ? ExitCode.ok : ExitCode.failed,
     result,
   };
+}
+
+/**
+ * The run's samples: beside the summary, else in the run folder its metadata
+ * names (`latest.json` is a copy in the results folder).
+ */
+async function findSamples(
+  summaryPath: string,
+  runDir: unknown,
+  err: (line: string) => void,
+): Promise<RunSamples | undefined> {
+  const candidates = [join(dirname(summaryPath), SAMPLES_FILE)];
+  if (typeof runDir === "string") candidates.push(join(runDir, SAMPLES_FILE));
+  for (const path of candidates) {
+    try {
+      await Deno.stat(path);
+    } catch {
+      continue;
+    }
+    try {
+      return await readK6Samples(path);
+    } catch (error) {
+      err(`warning: ${(error as Error).message}; judged by single values`);
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Parses the command line; returns the options for {@linkcode runAssert}. */

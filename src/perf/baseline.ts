@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
+import { DistributionsSchema } from "../verdict/mod.ts";
 
 /** Stats a definition can read; the names are k6's threshold names. */
 export const STATS = [
@@ -128,6 +129,12 @@ export const BaselineSchema = z.looseObject({
   metrics: z.record(z.string(), finite()),
   tolerances: z.record(z.string(), finite()),
   definitions: z.record(z.string(), MetricDefinitionSchema).optional(),
+  /**
+   * Extension: per-run quantile sketches and per-key spread across the runs
+   * the baseline was recorded from (`baseline:update <repeat group>`). When
+   * present, the assert judges ratio keys by a bootstrap interval.
+   */
+  distributions: DistributionsSchema.optional(),
 });
 /** A parsed `baseline.json`. */
 export type Baseline = z.infer<typeof BaselineSchema>;

@@ -1,8 +1,12 @@
 /**
- * `deno task baseline:update [SUMMARY] [--baseline FILE] [--force]
- * [--description TEXT]`: re-records `baseline.json` from a k6 summary,
- * keeping its keys, tolerances and definitions, and recording the run's
- * environment (from `metadata.json` beside the summary) and the time.
+ * `deno task baseline:update [SUMMARY | RUN_DIR | GROUP_DIR] [--baseline FILE]
+ * [--force] [--description TEXT]`: re-records `baseline.json` from a k6
+ * summary, keeping its keys, tolerances and definitions, and recording the
+ * run's environment (from `metadata.json` beside the summary) and the time.
+ * Given a run folder or a `--repeat` group folder, it also records
+ * `distributions`: per key the median and spread across the runs, and per
+ * run and metric a 101-quantile sketch (the value of each key is the median
+ * across runs).
  * A run whose k6 thresholds failed is refused (exit 1) unless `--force`;
  * an incomplete run or one missing a metric is never used (exit 2).
  */
@@ -20,6 +24,16 @@ import {
 } from "./baseline.ts";
 import { loadRunMetadata, type RunMetadata } from "./run_metadata.ts";
 import { loadSummary, type RunSummary } from "./summary.ts";
+import {
+  type Distributions,
+  readK6Samples,
+  type RunSamples,
+  SAMPLES_FILE,
+  sketchRuns,
+  spreadOf,
+  VERDICT_METRICS,
+} from "../verdict/mod.ts";
+import { join } from "node:path";
 
 /** Inputs of {@linkcode buildBaseline}. */
 export interface BuildBaselineInput {
@@ -45,6 +59,7 @@ const ENV_FIELDS = [
   "cpu_model",
   "k6_version",
   "deno_version",
+  "long_poll",
 ] as const;
 
 /**
@@ -114,9 +129,23 @@ export function buildBaseline(
     environment.k6_version = summary.k6Version;
   }
   const env = environment as Environment;
+  if (metadata?.fault_injection) {
+    throw new ConfigError(
+      `${input.metadataFile ?? summaryFile}: the run injected faults ` +
+        `(fault_injection); it can't be a baseline`,
+    );
+  }
+  const { distributions: stale, ...kept } = previous;
+  if (stale) {
+    warnings.push(
+      `${input.previousFile} had distributions from ${
+        stale.source ?? `${stale.runs} runs`
+      }; a single summary has none, so they were dropped (record from a run or group folder to keep them)`,
+    );
+  }
 
   const baseline: Baseline = {
-    ...previous,
+    ...kept,
     description: input.description ??
       `Recorded with \`deno task baseline:update\` from ${summaryFile}: model ${env.model}, ` +
         `${env.arrival_rate_per_second} jobs/s for ${env.duration_seconds} s, ` +
@@ -134,6 +163,114 @@ export function buildBaseline(
   // Round-trip through the schema so we never write a baseline we can't read.
   parseBaseline(JSON.stringify(baseline), input.previousFile);
   return { baseline, warnings };
+}
+
+/** One run of a group given to {@linkcode buildGroupBaseline}. */
+export interface GroupRun {
+  summary: RunSummary;
+  summaryFile: string;
+  metadata?: RunMetadata;
+  metadataFile?: string;
+  samples: RunSamples;
+}
+
+/**
+ * A baseline from several runs of one build: each key's value is the median
+ * across runs, and `distributions` records each key's spread and each run's
+ * quantile sketch of every verdict metric.
+ *
+ * @throws {ConfigError} when a run is incomplete, lacks a metric, injected
+ *   faults, or has no samples.
+ */
+export function buildGroupBaseline(input: {
+  previous: Baseline;
+  previousFile: string;
+  runs: GroupRun[];
+  /** The group folder, recorded as the source. */
+  source: string;
+  now?: Date;
+  description?: string;
+}): { baseline: Baseline; warnings: string[] } {
+  if (input.runs.length === 0) {
+    throw new ConfigError(`${input.source}: no runs to record`);
+  }
+  const warnings = new Set<string>();
+  // The group replaces any previous distributions.
+  const { distributions: _replaced, ...previous } = input.previous;
+  const perRun = input.runs.map((run) => {
+    if (run.metadata?.fault_injection) {
+      throw new ConfigError(
+        `${run.metadataFile ?? run.summaryFile}: the run injected faults ` +
+          `(fault_injection); it can't be a baseline`,
+      );
+    }
+    if (![...run.samples.values()].some((v) => v.length > 0)) {
+      throw new ConfigError(
+        `${run.summaryFile}: the run has no samples (${SAMPLES_FILE}); ` +
+          `re-run it with deno task perf`,
+      );
+    }
+    const built = buildBaseline({
+      previous,
+      previousFile: input.previousFile,
+      summary: run.summary,
+      summaryFile: run.summaryFile,
+      metadata: run.metadata,
+      metadataFile: run.metadataFile,
+      now: input.now,
+    });
+    for (const w of built.warnings) warnings.add(w);
+    return built.baseline;
+  });
+  const first = perRun[0]!;
+  const metrics: Record<string, number> = {};
+  const spread: NonNullable<Distributions["spread"]> = {};
+  for (const key of Object.keys(first.metrics)) {
+    const s = spreadOf(perRun.map((b) => b.metrics[key]!));
+    spread[key] = s;
+    metrics[key] = s.median;
+  }
+  const n = input.runs.length;
+  const env = first.environment;
+  const distributions: Distributions = {
+    format: "quantiles-101",
+    runs: n,
+    source: input.source,
+    metrics: sketchRuns(input.runs.map((r) => r.samples), VERDICT_METRICS),
+    spread,
+  };
+  const baseline: Baseline = {
+    ...first,
+    description: input.description ??
+      `Recorded with \`deno task baseline:update\` from ${n} runs in ${input.source}: model ${env.model}, ` +
+        `${env.arrival_rate_per_second} jobs/s for ${env.duration_seconds} s each, ` +
+        `worker concurrency ${env.worker_concurrency}${
+          env.cpu_count ? `, ${env.cpu_count} CPUs` : ""
+        }${env.cpu_model ? ` (${env.cpu_model})` : ""}. ` +
+        `Each value is the median across runs. Ratio keys are judged by a bootstrap ` +
+        `interval of run/baseline (from the distributions) against the tolerance ` +
+        `when the run has samples, else actual <= baseline x tolerance; floor keys while actual >= tolerance.`,
+    metrics,
+    distributions,
+  };
+  parseBaseline(JSON.stringify(baseline), input.previousFile);
+  return { baseline, warnings: [...warnings] };
+}
+
+/** The run folders of a run or group folder (those with a summary.json). */
+export async function summaryFolders(dir: string): Promise<string[]> {
+  const has = async (d: string) =>
+    (await Deno.stat(join(d, "summary.json")).catch(() => null))?.isFile ??
+      false;
+  if (await has(dir)) return [dir];
+  const found: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory && await has(join(dir, e.name))) {
+      found.push(join(dir, e.name));
+    }
+  }
+  // run-2 before run-10
+  return found.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
 }
 
 /** Options of {@linkcode runBaselineUpdate}. */
@@ -167,6 +304,10 @@ export async function runBaselineUpdate(
   const err = options.err ?? console.error;
 
   const previous = await loadBaseline(baselinePath);
+  const isDir = (await Deno.stat(summaryPath).catch(() => null))?.isDirectory;
+  if (isDir) {
+    return await updateFromFolder(summaryPath, baselinePath, previous, options);
+  }
   const summary = await loadSummary(summaryPath);
   const real = await Deno.realPath(summaryPath).catch(() => summaryPath);
   const meta = await loadRunMetadata(real);
@@ -205,6 +346,72 @@ export async function runBaselineUpdate(
   out(`wrote ${baselinePath}:`);
   for (const [key, value] of Object.entries(baseline.metrics)) {
     out(`  ${key}: ${previous.metrics[key]} -> ${value}`);
+  }
+  return ExitCode.ok;
+}
+
+async function updateFromFolder(
+  dir: string,
+  baselinePath: string,
+  previous: Baseline,
+  options: RunBaselineUpdateOptions,
+): Promise<number> {
+  const out = options.out ?? console.log;
+  const err = options.err ?? console.error;
+  const folders = await summaryFolders(dir).catch((error) => {
+    throw new ConfigError(`${dir}: not a run archive (${error.message})`);
+  });
+  if (folders.length === 0) {
+    throw new ConfigError(
+      `${dir}: no summary.json in it or its sub-folders (not a run archive)`,
+    );
+  }
+  const runs: GroupRun[] = [];
+  const failed: string[] = [];
+  for (const f of folders) {
+    const summaryFile = join(f, "summary.json");
+    const summary = await loadSummary(summaryFile);
+    const meta = await loadRunMetadata(summaryFile);
+    if (summary.thresholdsFailed.length || meta?.metadata.k6_exit_code === 99) {
+      failed.push(f);
+    }
+    runs.push({
+      summary,
+      summaryFile,
+      metadata: meta?.metadata,
+      metadataFile: meta?.path,
+      samples: await readK6Samples(join(f, SAMPLES_FILE)),
+    });
+  }
+  if (failed.length && !options.force) {
+    err(
+      `baseline:update: k6 thresholds failed in ${
+        failed.join(", ")
+      }; refusing to record a failing run as the baseline. Re-run, or pass --force.`,
+    );
+    return ExitCode.failed;
+  }
+  const { baseline, warnings } = buildGroupBaseline({
+    previous,
+    previousFile: baselinePath,
+    runs,
+    source: dir,
+    now: options.now,
+    description: options.description,
+  });
+  for (const w of warnings) err(`warning: ${w}`);
+  await Deno.writeTextFile(
+    baselinePath,
+    JSON.stringify(baseline, null, 2) + "\n",
+  );
+  out(`wrote ${baselinePath} from ${runs.length} run(s) with distributions:`);
+  for (const [key, value] of Object.entries(baseline.metrics)) {
+    const s = baseline.distributions?.spread?.[key];
+    out(
+      `  ${key}: ${previous.metrics[key]} -> ${value}${
+        s ? ` (runs ${s.min}..${s.max}, CV ${(s.cv * 100).toFixed(1)} %)` : ""
+      }`,
+    );
   }
   return ExitCode.ok;
 }

@@ -1,7 +1,9 @@
 /**
  * `deno task perf [--rate N] [--duration D] [--vus N] [--max-vus N]
  * [--model NAME] [--poll-interval S] [--max-polls N] [--workers N]
- * [--long-poll] [--base-url URL] [--baseline FILE] [--no-assert]`
+ * [--long-poll] [--base-url URL] [--baseline FILE] [--no-assert]
+ * [--repeat N] [--warmup D] [--fault-processing-delay-ms MS]
+ * [--fault-api-delay-ms MS]`
  *
  * Exit codes: 0 pass; 1 regression, k6 thresholds failed or the run was
  * interrupted; 2 unusable input, configuration or environment.
@@ -31,6 +33,10 @@ if (import.meta.main) {
           "base-url": { type: "string" },
           baseline: { type: "string" },
           "no-assert": { type: "boolean" },
+          repeat: { type: "string" },
+          warmup: { type: "string" },
+          "fault-processing-delay-ms": { type: "string" },
+          "fault-api-delay-ms": { type: "string" },
         },
       });
     } catch (error) {

@@ -1,7 +1,9 @@
 /**
  * The performance toolkit: the pinned k6 (found or installed), k6 summary
- * files in both formats, `baseline.json`, and the comparison of a run with
- * the baseline (`deno task assert`, `deno task baseline:update`).
+ * files in both formats, `baseline.json` (optionally with per-run
+ * distributions), the comparison of a run with the baseline (`deno task
+ * assert`, `deno task baseline:update`), fresh Redis state between repeated
+ * runs, and the run history with its trend chart (`deno task trend`).
  *
  * @module
  */
@@ -10,6 +12,9 @@ export * from "./baseline.ts";
 export * from "./summary.ts";
 export * from "./run_metadata.ts";
 export * from "./assert.ts";
+export * from "./history.ts";
+export * from "./reset_state.ts";
+export * from "./trend.ts";
 export {
   DEFAULT_BASELINE,
   DEFAULT_SUMMARY,
@@ -20,7 +25,10 @@ export {
 export {
   buildBaseline,
   type BuildBaselineInput,
+  buildGroupBaseline,
+  type GroupRun,
   parseBaselineUpdateArgs,
   runBaselineUpdate,
   type RunBaselineUpdateOptions,
+  summaryFolders,
 } from "./baseline_update.ts";

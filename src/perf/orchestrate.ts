@@ -1,13 +1,15 @@
 /**
  * `deno task perf`: provisions, starts the embedded stack (or targets
- * `--base-url`), runs the k6 scenario with summary export and the web
- * dashboard report, archives everything under `perf/results/<UTC time>/`, and
- * asserts the result against `baseline.json`.
+ * `--base-url`), runs the k6 scenario with summary export, raw samples and
+ * the web dashboard report, archives everything under
+ * `perf/results/<UTC time>/` (or `<UTC time>/run-1..N/` with `--repeat N`,
+ * fresh Redis state between runs), asserts the result against
+ * `baseline.json`, and appends each run to `perf/results/history.jsonl`.
  *
  * Every process started here is stopped on success, failure, Ctrl-C, and
  * when a component dies mid-run (the run then fails with that component's log).
  */
-import { join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
@@ -16,7 +18,16 @@ import { provisionK6, setup } from "../setup/mod.ts";
 import { ensureK6, k6Version } from "./k6_install.ts";
 import { runAssert } from "./assert_main.ts";
 import { loadSummary } from "./summary.ts";
+import { loadRunMetadata } from "./run_metadata.ts";
+import { appendHistory, type HistoryEntry, historyEntry } from "./history.ts";
+import { resetServiceState } from "./reset_state.ts";
 import { SAMPLES_FILE } from "../verdict/mod.ts";
+
+/** `path` relative to the project when inside it, else absolute. */
+export function shownPath(path: string): string {
+  const r = relative(PROJECT_ROOT, path);
+  return r.startsWith("..") ? path : r;
+}
 
 /** Where runs are archived: `PERF_RESULTS_DIR` or `perf/results`. */
 export function resultsDir(): string {
@@ -48,6 +59,20 @@ export const PerfOptionsSchema = z.object({
   baseline: z.string().min(1),
   assert: z.boolean(),
   userId: z.string().min(1),
+  /** Runs back to back on one stack (a group folder with run-1..N). */
+  repeat: z.coerce.number().int().min(1).max(1000),
+  /**
+   * An unrecorded k6 run before the first measured one (first jobs on a
+   * fresh stack are slower); `0s` for none.
+   */
+  warmup: z.string().regex(
+    /^(0|(\d+(\.\d+)?(ms|s|m|h))+)$/,
+    "must be a k6 duration like 5s, or 0s for none",
+  ),
+  /** Benchmark-only extra worker processing delay, ms (0: off). */
+  faultProcessingDelayMs: z.coerce.number().int().min(0).max(600_000),
+  /** Benchmark-only extra API latency, ms (0: off). */
+  faultApiDelayMs: z.coerce.number().int().min(0).max(600_000),
 });
 /** Options of {@linkcode runPerf}. */
 export type PerfOptions = z.infer<typeof PerfOptionsSchema>;
@@ -79,14 +104,6 @@ export const K6_EXIT = {
   scriptAborted: 108,
 } as const;
 
-/** The outcome of {@linkcode runPerf}. */
-export interface PerfOutcome {
-  /** 0 pass, 1 regression/thresholds/interrupted, 2 unusable input. */
-  code: number;
-  runDir: string;
-  reason: string;
-}
-
 /** Seconds in a k6 duration string. */
 export function durationToSeconds(d: string): number {
   let total = 0;
@@ -108,187 +125,566 @@ export function runDirName(now = new Date()): string {
   return now.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/:/g, "-");
 }
 
-/** Runs one perf run end to end. */
-export async function runPerf(
-  o: PerfOptions,
-  say: (line: string) => void = (l) => console.error(l),
-): Promise<PerfOutcome> {
-  const k6 = await provision(o, say);
-  const runDir = join(resultsDir(), runDirName());
-  await Deno.mkdir(join(runDir, "logs"), { recursive: true });
-  say(`perf: archiving to ${relative(PROJECT_ROOT, runDir)}/`);
-  const startedAt = new Date().toISOString();
+/** The outcome of {@linkcode runPerf}. */
+export interface PerfOutcome {
+  /** 0 pass, 1 regression/thresholds/interrupted, 2 unusable input. */
+  code: number;
+  /** The run folder, or the group folder of a `--repeat` run. */
+  runDir: string;
+  reason: string;
+}
 
-  let stack: Stack | null = null;
-  let k6Proc: Deno.ChildProcess | null = null;
+/**
+ * The fault-injection contract with the service (benchmark use only): the
+ * API and workers honour the delays only when `FAULT_INJECTION=test-only`;
+ * the orchestrator always sets all three, so a value inherited from the
+ * shell can't switch a fault on by accident.
+ */
+export const FAULT_ENV = {
+  switch: "FAULT_INJECTION",
+  enabled: "test-only",
+  disabled: "off",
+  processingDelayMs: "FAULT_PROCESSING_DELAY_MS",
+  apiDelayMs: "FAULT_API_DELAY_MS",
+} as const;
+
+/** The stack environment for the fault options (all off by default). */
+export function faultEnv(
+  o: Pick<PerfOptions, "faultProcessingDelayMs" | "faultApiDelayMs">,
+): Record<string, string> {
+  const on = o.faultProcessingDelayMs > 0 || o.faultApiDelayMs > 0;
+  return {
+    [FAULT_ENV.switch]: on ? FAULT_ENV.enabled : FAULT_ENV.disabled,
+    [FAULT_ENV.processingDelayMs]: String(o.faultProcessingDelayMs),
+    [FAULT_ENV.apiDelayMs]: String(o.faultApiDelayMs),
+  };
+}
+
+/** k6's web-dashboard aggregation period for a run of `seconds`. */
+export function dashboardPeriod(seconds: number): string {
+  // The HTML report needs several periods of data; k6's default (10 s)
+  // skips it for short runs ("report generation was skipped").
+  return `${Math.min(10, Math.max(1, Math.floor(seconds / 10)))}s`;
+}
+
+/** One k6 run of a session. */
+export interface RunRecord {
+  runDir: string;
+  k6Exit: number | null;
+  /** Stopped early (Ctrl-C, a component died). */
+  interrupted: boolean;
+  /** Why it was stopped, when interrupted. */
+  reason?: string;
+}
+
+/** A running target (the embedded stack or `--base-url`) and k6. */
+export interface PerfSession {
+  k6: string;
+  baseUrl: string;
+  stack: Stack | null;
+  /** Resolves when Ctrl-C/SIGTERM arrives or a component dies. */
+  stopped: Promise<string>;
+  /** Stops the stack and the signal listeners; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode openSession}. */
+export interface SessionOptions {
+  /** Folder for the stack's logs. */
+  logDir: string;
+  /** Extra environment for every stack component (faults). */
+  env?: Record<string, string>;
+  /** The k6 binary, when already provisioned. */
+  k6?: string;
+  say: (line: string) => void;
+}
+
+/**
+ * Provisions, starts the stack (unless `--base-url`) and listens for
+ * Ctrl-C. Returns a reason string instead when interrupted while starting.
+ * @throws {ConfigError} when the stack can't start (exit 2).
+ */
+export async function openSession(
+  o: PerfOptions,
+  so: SessionOptions,
+): Promise<PerfSession | { interrupted: string }> {
+  const say = so.say;
+  const k6 = so.k6 ?? await provision(o, say);
   const interrupt = Promise.withResolvers<string>();
   const onSignal = () => interrupt.resolve("interrupted by a signal (Ctrl-C)");
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  let outcome: PerfOutcome | null = null;
-  let k6Exit: number | null = null;
-  let interrupted = false;
-  try {
-    let baseUrl = o.baseUrl;
-    if (!baseUrl) {
-      const starting = startStack({
-        workers: o.workers,
-        model: o.model,
-        logDir: join(runDir, "logs"),
-        onEvent: (m) => say(`perf: ${m}`),
-      }).catch((error) => {
-        // A component that can't start is an unusable environment (exit 2).
-        throw new ConfigError(
-          `the embedded stack could not start: ${error.message ?? error}`,
-          {
-            cause: error,
-          },
-        );
-      });
-      const first = await Promise.race([
-        starting.then((s) => ({ stack: s })),
-        interrupt.promise.then((reason) => ({ reason })),
-      ]);
-      if ("reason" in first) {
-        // Let the start finish or fail, then stop whatever it started.
-        await starting.then((s) => s.stop(), () => undefined);
-        interrupted = true;
-        return outcome = { code: 1, runDir, reason: first.reason };
-      }
-      stack = first.stack;
-      baseUrl = stack.baseUrl;
-    }
-
-    say(`perf: k6 ${o.rate} jobs/s for ${o.duration} against ${baseUrl}`);
-    const log = await Deno.open(join(runDir, "k6.log"), {
-      create: true,
-      write: true,
-    });
-    k6Proc = new Deno.Command(k6, {
-      args: [
-        "run",
-        "--summary-export",
-        join(runDir, "summary.json"),
-        // Every sample, compressed: statistics that don't depend on k6's
-        // pre-aggregated summary (deno task compare).
-        "--out",
-        `json=${join(runDir, SAMPLES_FILE)}`,
-        SCENARIO,
-      ],
-      env: {
-        ...Deno.env.toObject(),
-        BASE_URL: baseUrl,
-        ARRIVAL_RATE: String(o.rate),
-        DURATION: o.duration,
-        PRE_ALLOCATED_VUS: String(o.vus),
-        MAX_VUS: String(o.maxVus),
-        WHISPER_MODEL: o.model,
-        POLL_INTERVAL: String(o.pollInterval),
-        MAX_POLLS: String(o.maxPolls),
-        UPLOAD_USER_ID: o.userId,
-        LONG_POLL: o.longPoll ? "1" : "0",
-        BASELINE: o.baseline,
-        K6_WEB_DASHBOARD: "true",
-        K6_WEB_DASHBOARD_PORT: "-1",
-        K6_WEB_DASHBOARD_EXPORT: join(runDir, "report.html"),
-        K6_NO_USAGE_REPORT: "true",
-      },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const pumps = [
-      tee(k6Proc.stdout, log, Deno.stderr),
-      tee(k6Proc.stderr, log, Deno.stderr),
-    ];
-    const k6Done = k6Proc.status.then((s) => ({ k6: s }));
-    const died = stack
-      ? stack.died.then((d) => ({ death: d }))
-      : new Promise<never>(() => {});
-    const first = await Promise.race([
-      k6Done,
-      died,
-      interrupt.promise.then((r) => ({ reason: r })),
-    ]);
-    if (!("k6" in first)) {
-      interrupted = true;
-      stopK6(k6Proc);
-      k6Exit = (await k6Proc.status).code;
-      await Promise.allSettled(pumps);
-      log.close();
-      if ("death" in first) {
-        return outcome = {
-          code: 1,
-          runDir,
-          reason: describeDeath(first.death),
-        };
-      }
-      return outcome = { code: 1, runDir, reason: first.reason };
-    }
-    k6Exit = first.k6.code;
-    await Promise.allSettled(pumps);
-    log.close();
-  } finally {
+  let stack: Stack | null = null;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
-    if (k6Proc) {
-      stopK6(k6Proc);
-      await k6Proc.status.catch(() => undefined);
-    }
     if (stack) {
       say("perf: stopping the stack");
       await stack.stop();
     }
-    await writeMetadata(runDir, o, k6, k6Exit, interrupted, startedAt);
-    if (outcome) say(`perf: run failed: ${outcome.reason}`);
+  };
+  try {
+    if (o.baseUrl) {
+      return {
+        k6,
+        baseUrl: o.baseUrl,
+        stack,
+        stopped: interrupt.promise,
+        close,
+      };
+    }
+    const starting = startStack({
+      workers: o.workers,
+      model: o.model,
+      logDir: so.logDir,
+      env: { ...faultEnv(o), ...so.env },
+      onEvent: (m) => say(`perf: ${m}`),
+    }).catch((error) => {
+      // A component that can't start is an unusable environment (exit 2).
+      throw new ConfigError(
+        `the embedded stack could not start: ${error.message ?? error}`,
+        { cause: error },
+      );
+    });
+    const first = await Promise.race([
+      starting.then((s) => ({ stack: s })),
+      interrupt.promise.then((reason) => ({ reason })),
+    ]);
+    if ("reason" in first) {
+      // Let the start finish or fail, then stop whatever it started.
+      await starting.then((s) => s.stop(), () => undefined);
+      await close();
+      return { interrupted: first.reason };
+    }
+    stack = first.stack;
+    const stopped = Promise.race([
+      interrupt.promise,
+      stack.died.then(describeDeath),
+    ]);
+    return { k6, baseUrl: stack.baseUrl, stack, stopped, close };
+  } catch (error) {
+    await close();
+    throw error;
   }
+}
 
+/** Options of {@linkcode runK6Once}. */
+export interface RunOnceOptions {
+  /** 1-based index within a `--repeat` group. */
+  repeat?: { index: number; of: number; group: string };
+  say: (line: string) => void;
+  /** Don't echo k6's output (it still goes to k6.log). */
+  quiet?: boolean;
+}
+
+/**
+ * Runs the scenario once against the session into `runDir`: summary.json,
+ * samples.json.gz, report.html, k6.log, metadata.json.
+ */
+export async function runK6Once(
+  session: PerfSession,
+  o: PerfOptions,
+  runDir: string,
+  ro: RunOnceOptions,
+): Promise<RunRecord> {
+  const say = ro.say;
+  await Deno.mkdir(runDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  say(
+    `perf: k6 ${o.rate} jobs/s for ${o.duration} against ${session.baseUrl}${
+      ro.repeat ? ` (run ${ro.repeat.index}/${ro.repeat.of})` : ""
+    }`,
+  );
+  const log = await Deno.open(join(runDir, "k6.log"), {
+    create: true,
+    write: true,
+  });
+  let k6Exit: number | null = null;
+  let interrupted = false;
+  let reason: string | undefined;
+  const k6Proc = new Deno.Command(session.k6, {
+    args: [
+      "run",
+      // No REST API: its fixed port (6565) collides with any other k6 running
+      // on the machine, and nothing here uses it.
+      "--address",
+      "",
+      "--summary-export",
+      join(runDir, "summary.json"),
+      // Every sample, compressed: statistics that don't depend on k6's
+      // pre-aggregated summary (deno task compare).
+      "--out",
+      `json=${join(runDir, SAMPLES_FILE)}`,
+      SCENARIO,
+    ],
+    env: {
+      ...Deno.env.toObject(),
+      BASE_URL: session.baseUrl,
+      ARRIVAL_RATE: String(o.rate),
+      DURATION: o.duration,
+      PRE_ALLOCATED_VUS: String(o.vus),
+      MAX_VUS: String(o.maxVus),
+      WHISPER_MODEL: o.model,
+      POLL_INTERVAL: String(o.pollInterval),
+      MAX_POLLS: String(o.maxPolls),
+      UPLOAD_USER_ID: o.userId,
+      LONG_POLL: o.longPoll ? "1" : "0",
+      BASELINE: o.baseline,
+      K6_WEB_DASHBOARD: "true",
+      K6_WEB_DASHBOARD_PORT: "-1",
+      K6_WEB_DASHBOARD_PERIOD: dashboardPeriod(durationToSeconds(o.duration)),
+      K6_WEB_DASHBOARD_EXPORT: join(runDir, "report.html"),
+      K6_NO_USAGE_REPORT: "true",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const echo = ro.quiet
+      ? { writeSync: (b: Uint8Array) => b.length }
+      : Deno.stderr;
+    const pumps = [
+      tee(k6Proc.stdout, log, echo),
+      tee(k6Proc.stderr, log, echo),
+    ];
+    const first = await Promise.race([
+      k6Proc.status.then((s) => ({ k6: s })),
+      session.stopped.then((r) => ({ reason: r })),
+    ]);
+    if (!("k6" in first)) {
+      interrupted = true;
+      reason = first.reason;
+      stopK6(k6Proc);
+    }
+    k6Exit = (await k6Proc.status).code;
+    await Promise.allSettled(pumps);
+  } finally {
+    stopK6(k6Proc);
+    await k6Proc.status.catch(() => undefined);
+    try {
+      log.close();
+    } catch { /* closed */ }
+    await writeMetadata(runDir, o, session.k6, k6Exit, interrupted, startedAt, {
+      repeat: ro.repeat,
+    });
+  }
+  return { runDir, k6Exit, interrupted, reason };
+}
+
+/** The outcome of {@linkcode runRepeats}. */
+export interface RepeatOutcome {
+  groupDir: string;
+  records: RunRecord[];
+  /** Set when the group stopped early (interrupt, component death). */
+  interrupted?: string;
+}
+
+/**
+ * Runs the scenario `runs` times back to back on one stack into
+ * `<groupDir>/run-1..N/`, with fresh service state in Redis between runs;
+ * the stack's logs go once to `<groupDir>/logs/`.
+ */
+export async function runRepeats(
+  o: PerfOptions,
+  options: {
+    runs: number;
+    groupDir?: string;
+    env?: Record<string, string>;
+    k6?: string;
+    say?: (line: string) => void;
+    /** Called after each run (e.g. to print figures). */
+    afterRun?: (r: RunRecord, index: number) => Promise<void> | void;
+  },
+): Promise<RepeatOutcome> {
+  const say = options.say ?? ((l: string) => console.error(l));
+  const groupDir = options.groupDir ?? join(resultsDir(), runDirName());
+  await Deno.mkdir(join(groupDir, "logs"), { recursive: true });
+  say(
+    `perf: archiving ${options.runs} runs to ${shownPath(groupDir)}/`,
+  );
+  const session = await openSession(o, {
+    logDir: join(groupDir, "logs"),
+    env: options.env,
+    k6: options.k6,
+    say,
+  });
+  if ("interrupted" in session) {
+    return { groupDir, records: [], interrupted: session.interrupted };
+  }
+  const records: RunRecord[] = [];
+  let stoppedBy: string | undefined;
+  session.stopped.then((r) => stoppedBy = r);
+  try {
+    const warm = await warmUp(session, o, groupDir, say);
+    if (warm?.interrupted) {
+      return { groupDir, records, interrupted: warm.reason };
+    }
+    for (let i = 1; i <= options.runs; i++) {
+      // Ctrl-C or a death between runs: don't start another one.
+      if (stoppedBy) return { groupDir, records, interrupted: stoppedBy };
+      if (i > 1 || warm) await freshState(session, say, i === 2);
+      const rec = await runK6Once(session, o, join(groupDir, `run-${i}`), {
+        repeat: { index: i, of: options.runs, group: groupDir },
+        say,
+      });
+      records.push(rec);
+      if (rec.interrupted) {
+        return { groupDir, records, interrupted: rec.reason };
+      }
+      await options.afterRun?.(rec, i);
+    }
+    return { groupDir, records };
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * Deletes the previous run's state from the session's Redis (nothing with
+ * `--base-url`, said once when `first`).
+ */
+export async function freshState(
+  session: PerfSession,
+  say: (line: string) => void,
+  first = false,
+): Promise<void> {
+  if (!session.stack) {
+    if (first) {
+      say("perf: --base-url: the target's state is not reset between runs");
+    }
+    return;
+  }
+  const r = await resetServiceState(session.stack.redisUrl);
+  say(
+    `perf: fresh state: removed ${r.serviceKeys} service keys and ${r.finishedJobs} finished jobs${
+      r.busy ? ` (${r.busy} jobs were still queued)` : ""
+    }`,
+  );
+}
+
+/**
+ * The warm-up run (`o.warmup`, skipped when 0): archived under
+ * `<dir>/logs/warmup/`, where neither compare nor baseline:update look.
+ */
+export async function warmUp(
+  session: PerfSession,
+  o: PerfOptions,
+  dir: string,
+  say: (line: string) => void,
+): Promise<RunRecord | undefined> {
+  if (durationToSeconds(o.warmup) <= 0) return undefined;
+  say(`perf: warming up for ${o.warmup} (not recorded)`);
+  return await runK6Once(
+    session,
+    { ...o, duration: o.warmup },
+    join(dir, "logs", "warmup"),
+    { say: () => undefined, quiet: true },
+  );
+}
+
+/** Runs one perf run (or a `--repeat` group) end to end. */
+export async function runPerf(
+  o: PerfOptions,
+  say: (line: string) => void = (l) => console.error(l),
+): Promise<PerfOutcome> {
+  if (o.repeat > 1) return await runGroup(o, say);
+  const runDir = join(resultsDir(), runDirName());
+  await Deno.mkdir(join(runDir, "logs"), { recursive: true });
+  say(`perf: archiving to ${shownPath(runDir)}/`);
+  const session = await openSession(o, { logDir: join(runDir, "logs"), say });
+  if ("interrupted" in session) {
+    say(`perf: run failed: ${session.interrupted}`);
+    return { code: 1, runDir, reason: session.interrupted };
+  }
+  let rec: RunRecord;
+  try {
+    const warm = await warmUp(session, o, runDir, say);
+    if (warm && !warm.interrupted) await freshState(session, say);
+    rec = warm?.interrupted
+      ? warm
+      : await runK6Once(session, o, runDir, { say });
+  } finally {
+    await session.close();
+  }
+  if (rec.interrupted) {
+    say(`perf: run failed: ${rec.reason}`);
+    await recordHistory(runDir, undefined, "failed", rec.reason);
+    return { code: 1, runDir, reason: rec.reason ?? "interrupted" };
+  }
+  return await judgeRun(o, rec, say, { link: true });
+}
+
+async function runGroup(
+  o: PerfOptions,
+  say: (line: string) => void,
+): Promise<PerfOutcome> {
+  const outcomes: PerfOutcome[] = [];
+  const group = await runRepeats(o, {
+    runs: o.repeat,
+    say,
+    afterRun: async (rec) => {
+      outcomes.push(await judgeRun(o, rec, say, { link: true }));
+    },
+  });
+  if (group.interrupted) {
+    const last = group.records.at(-1);
+    if (last?.interrupted) {
+      await recordHistory(
+        last.runDir,
+        group.groupDir,
+        "failed",
+        group.interrupted,
+      );
+    }
+    say(`perf: run failed: ${group.interrupted}`);
+    return { code: 1, runDir: group.groupDir, reason: group.interrupted };
+  }
+  const worst = outcomes.reduce(
+    (w, x) => (x.code === 2 || (x.code === 1 && w.code === 0) ? x : w),
+    { code: 0, runDir: group.groupDir, reason: "" } as PerfOutcome,
+  );
+  say(
+    `perf: ${o.repeat} runs archived in ${shownPath(group.groupDir)}/`,
+  );
+  if (worst.code !== 0) {
+    return {
+      code: worst.code,
+      runDir: group.groupDir,
+      reason: `${relative(group.groupDir, worst.runDir)}: ${worst.reason}`,
+    };
+  }
+  return {
+    code: 0,
+    runDir: group.groupDir,
+    reason: o.assert
+      ? `all ${o.repeat} runs pass`
+      : `k6 passed ${o.repeat} runs (assert skipped)`,
+  };
+}
+
+/** Maps a finished run's k6 exit and assert to an outcome; records history. */
+async function judgeRun(
+  o: PerfOptions,
+  rec: RunRecord,
+  say: (line: string) => void,
+  opts: { link: boolean },
+): Promise<PerfOutcome> {
+  const { runDir, k6Exit } = rec;
+  const group = /^run-\d+$/.test(basename(runDir))
+    ? dirname(runDir)
+    : undefined;
+  const done = async (
+    outcome: PerfOutcome,
+    verdict: HistoryEntry["verdict"],
+  ) => {
+    await recordHistory(runDir, group, verdict, outcome.reason);
+    return outcome;
+  };
   const summaryPath = join(runDir, "summary.json");
   if (!(await exists(summaryPath))) {
-    return {
+    return await done({
       code: 2,
       runDir,
       reason: `k6 exited with ${k6Exit} and wrote no summary; see k6.log`,
-    };
+    }, "failed");
   }
-  await linkLatest(runDir);
+  if (opts.link) await linkLatest(runDir);
   await printKeyFigures(summaryPath, say);
   if (k6Exit === K6_EXIT.invalidConfig || k6Exit === K6_EXIT.scriptException) {
-    return {
+    return await done({
       code: 2,
       runDir,
       reason: `k6 could not run the scenario (exit ${k6Exit}); see k6.log`,
-    };
+    }, "failed");
   }
   if (k6Exit === K6_EXIT.externalAbort || k6Exit === K6_EXIT.scriptAborted) {
-    return {
+    return await done({
       code: 1,
       runDir,
       reason: `the k6 run was aborted (exit ${k6Exit}); see k6.log`,
-    };
+    }, "failed");
   }
   if (!o.assert) {
     const ok = k6Exit === 0;
-    return {
+    return await done({
       code: ok ? 0 : 1,
       runDir,
       reason: ok ? "k6 passed (assert skipped)" : `k6 exit ${k6Exit}`,
-    };
+    }, ok ? "not judged" : "failed");
   }
-  const { code } = await runAssert({ summaryPath, baselinePath: o.baseline });
-  if (code !== 0) {
-    return { code, runDir, reason: "regression against the baseline" };
+  let assertion;
+  try {
+    assertion = await runAssert({ summaryPath, baselinePath: o.baseline });
+  } catch (error) {
+    await recordHistory(runDir, group, "failed", (error as Error).message);
+    throw error;
   }
-  if (k6Exit === K6_EXIT.thresholdsFailed) {
-    return { code: 1, runDir, reason: "k6 thresholds failed" };
+  if (assertion.code !== 0) {
+    return await done(
+      {
+        code: assertion.code,
+        runDir,
+        reason: "regression against the baseline",
+      },
+      "regression",
+    );
   }
-  if (k6Exit !== 0) {
-    return { code: 1, runDir, reason: `k6 exited with ${k6Exit}` };
+  // The assert read the thresholds from the summary (and judged the keys it
+  // checks by interval when the baseline has distributions), so a k6 exit 99
+  // it passed is covered by it; other exits still fail.
+  if (
+    k6Exit === K6_EXIT.thresholdsFailed && !assertion.result.thresholdsCovered
+  ) {
+    return await done(
+      { code: 1, runDir, reason: "k6 thresholds failed" },
+      "regression",
+    );
   }
-  return { code: 0, runDir, reason: "pass" };
+  if (k6Exit !== 0 && k6Exit !== K6_EXIT.thresholdsFailed) {
+    return await done(
+      { code: 1, runDir, reason: `k6 exited with ${k6Exit}` },
+      "failed",
+    );
+  }
+  return await done({ code: 0, runDir, reason: "pass" }, "pass");
 }
 
-async function provision(
+/** Appends the run's line to `history.jsonl` (never fails the run). */
+async function recordHistory(
+  runDir: string,
+  group: string | undefined,
+  verdict: HistoryEntry["verdict"],
+  reason?: string,
+): Promise<void> {
+  try {
+    const summary = await loadSummary(join(runDir, "summary.json")).catch(
+      () => undefined,
+    );
+    const meta = await loadRunMetadata(join(runDir, "summary.json")).catch(
+      () => undefined,
+    );
+    await appendHistory(
+      resultsDir(),
+      historyEntry({
+        run: relative(resultsDir(), runDir),
+        group: group ? relative(resultsDir(), group) : undefined,
+        summary,
+        metadata: meta?.metadata,
+        verdict,
+        reason,
+      }),
+    );
+  } catch (error) {
+    console.error(`perf: warning: could not append to the history: ${error}`);
+  }
+}
+
+/** Provisions what a run needs; returns the k6 binary. */
+export async function provision(
   o: PerfOptions,
   say: (l: string) => void,
 ): Promise<string> {
@@ -380,7 +776,14 @@ async function writeMetadata(
   k6Exit: number | null,
   interrupted: boolean,
   startedAt: string,
+  extra: { repeat?: RunOnceOptions["repeat"] } = {},
 ): Promise<void> {
+  const faults = o.faultProcessingDelayMs > 0 || o.faultApiDelayMs > 0
+    ? {
+      processing_delay_ms: o.faultProcessingDelayMs,
+      api_delay_ms: o.faultApiDelayMs,
+    }
+    : undefined;
   const meta = {
     git_commit: await command("git", ["-C", PROJECT_ROOT, "rev-parse", "HEAD"]),
     git_dirty:
@@ -405,6 +808,10 @@ async function writeMetadata(
     base_url: o.baseUrl ?? "embedded stack",
     k6_exit_code: k6Exit ?? undefined,
     interrupted,
+    run_dir: runDir,
+    repeat_index: extra.repeat?.index,
+    repeat_of: extra.repeat?.of,
+    fault_injection: faults,
     started_at: startedAt,
     finished_at: new Date().toISOString(),
   };
@@ -479,6 +886,14 @@ export function perfOptionsFrom(
     baseline: (flags.baseline as string | undefined) ??
       join(PROJECT_ROOT, "baseline.json"),
     assert: flags["no-assert"] !== true,
+    repeat: (flags.repeat as string | undefined) ?? "1",
+    // Repeats are compared with each other: warm the stack up first.
+    warmup: (flags.warmup as string | undefined) ??
+      (Number(flags.repeat ?? "1") > 1 ? "5s" : "0s"),
+    faultProcessingDelayMs:
+      (flags["fault-processing-delay-ms"] as string | undefined) ?? "0",
+    faultApiDelayMs: (flags["fault-api-delay-ms"] as string | undefined) ??
+      "0",
   };
   const parsed = PerfOptionsSchema.safeParse(raw);
   if (!parsed.success) {
@@ -492,6 +907,10 @@ export function perfOptionsFrom(
       maxPolls: "--max-polls / MAX_POLLS",
       workers: "--workers / WORKERS",
       baseUrl: "--base-url / BASE_URL",
+      repeat: "--repeat",
+      warmup: "--warmup",
+      faultProcessingDelayMs: "--fault-processing-delay-ms",
+      faultApiDelayMs: "--fault-api-delay-ms",
     };
     const msg = parsed.error.issues.map((i) => {
       const key = String(i.path[0]);
@@ -504,6 +923,15 @@ export function perfOptionsFrom(
   if (parsed.data.maxVus < parsed.data.vus) {
     throw new ConfigError(
       `--max-vus (${parsed.data.maxVus}) must be >= --vus (${parsed.data.vus})`,
+    );
+  }
+  if (
+    parsed.data.baseUrl &&
+    (parsed.data.faultProcessingDelayMs > 0 || parsed.data.faultApiDelayMs > 0)
+  ) {
+    throw new ConfigError(
+      "--fault-processing-delay-ms / --fault-api-delay-ms need the embedded " +
+        "stack; they can't be combined with --base-url",
     );
   }
   return parsed.data;

@@ -34,6 +34,17 @@ export const RunMetadataSchema = z.looseObject({
   interrupted: z.boolean().optional(),
   started_at: z.string().optional(),
   finished_at: z.string().optional(),
+  /** The run's folder (so `latest.json`'s copy can find the samples). */
+  run_dir: z.string().optional(),
+  /** Position in a `--repeat` group. */
+  repeat_index: z.number().int().positive().optional(),
+  repeat_of: z.number().int().positive().optional(),
+  /** Set only when a benchmark injected faults; such runs are never baselines. */
+  fault_injection: z.looseObject({
+    processing_delay_ms: z.number().optional(),
+    api_delay_ms: z.number().optional(),
+  }).optional(),
+  long_poll: z.boolean().optional(),
 });
 /** A parsed `metadata.json`. */
 export type RunMetadata = z.infer<typeof RunMetadataSchema>;

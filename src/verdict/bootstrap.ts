@@ -82,6 +82,29 @@ export interface IntervalOptions {
   confidence?: number;
   /** @default 1 */
   seed?: number;
+  /**
+   * When one side has a single run and the other at least
+   * {@linkcode MIN_RUNS_TO_BORROW}, multiply the single run's resampled
+   * statistic by a run effect drawn from the other side (stat of one of its
+   * runs / stat of all its runs), so its interval also carries run-to-run
+   * noise, which one run can't show. @default true
+   */
+  borrowRunNoise?: boolean;
+}
+
+/** Runs the other side needs before its run-to-run noise is borrowed. */
+export const MIN_RUNS_TO_BORROW = 3;
+
+/** stat(run) / stat(all runs) for each run: the run effects of a side. */
+export function runEffects(
+  runs: readonly (readonly number[])[],
+  stat: StatName,
+): number[] {
+  const pooled = statistic(runs.flat(), stat);
+  if (!(pooled !== 0 && Number.isFinite(pooled))) return [1];
+  return runs.map((r) => statistic([...r], stat) / pooled).filter(
+    Number.isFinite,
+  );
 }
 
 /**
@@ -99,10 +122,20 @@ export function ratioInterval(
   const rand = rng(options.seed ?? 1);
   const pa = statistic(a.flat(), stat);
   const pb = statistic(b.flat(), stat);
+  const borrow = options.borrowRunNoise ?? true;
+  const effectsForA = borrow && a.length === 1 && b.length >= MIN_RUNS_TO_BORROW
+    ? runEffects(b, stat)
+    : undefined;
+  const effectsForB = borrow && b.length === 1 && a.length >= MIN_RUNS_TO_BORROW
+    ? runEffects(a, stat)
+    : undefined;
+  const pick = (e: number[]) => e[Math.floor(rand() * e.length)]!;
   const ratios: number[] = [];
   for (let i = 0; i < resamples; i++) {
-    const sa = statistic(resample(a, rand), stat);
-    const sb = statistic(resample(b, rand), stat);
+    let sa = statistic(resample(a, rand), stat);
+    let sb = statistic(resample(b, rand), stat);
+    if (effectsForA) sa *= pick(effectsForA);
+    if (effectsForB) sb *= pick(effectsForB);
     ratios.push(sa === 0 ? (sb === 0 ? 1 : Infinity) : sb / sa);
   }
   ratios.sort((x, y) => x - y);

@@ -116,6 +116,8 @@ export function compareSamples(
     confidence?: number;
     resamples?: number;
     seed?: number;
+    /** Borrow run-to-run noise for a single-run side (see `ratioInterval`). @default true */
+    borrowRunNoise?: boolean;
   } = {},
 ): Comparison {
   const specs = options.specs ?? DEFAULT_SPECS;
@@ -133,6 +135,7 @@ export function compareSamples(
       confidence,
       resamples: options.resamples,
       seed: options.seed,
+      borrowRunNoise: options.borrowRunNoise,
     });
     rows.push({ ...iv, spec: s, ...judge(iv, s) });
   }

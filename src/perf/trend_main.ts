@@ -1,0 +1,61 @@
+/**
+ * `deno task trend [--history FILE] [--out FILE] [--last N]`: draws
+ * `perf/results/history.jsonl` as an SVG chart (latency p50/p95, throughput,
+ * success rate per run; regressions marked), by default
+ * `perf/results/trend.svg`. Exit 0 written, 2 no usable history.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { runCli } from "../cli/mod.ts";
+import { ConfigError, ExitCode } from "../errors/mod.ts";
+import { HISTORY_FILE, loadHistory } from "./history.ts";
+import { resultsDir } from "./orchestrate.ts";
+import { renderTrend } from "./trend.ts";
+
+if (import.meta.main) {
+  await runCli("trend", async () => {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: Deno.args,
+        options: {
+          history: { type: "string" },
+          out: { type: "string" },
+          last: { type: "string" },
+        },
+      });
+    } catch (error) {
+      throw new ConfigError(
+        `${
+          (error as Error).message
+        }; usage: deno task trend [--history FILE] [--out FILE] [--last N]`,
+      );
+    }
+    const path = parsed.values.history ?? join(resultsDir(), HISTORY_FILE);
+    const outPath = parsed.values.out ?? join(resultsDir(), "trend.svg");
+    const { entries, skipped } = await loadHistory(path);
+    if (skipped.length) {
+      console.error(
+        `trend: warning: ${path}: skipped invalid line(s) ${
+          skipped.join(", ")
+        }`,
+      );
+    }
+    let shown = entries;
+    if (parsed.values.last !== undefined) {
+      const last = Number(parsed.values.last);
+      if (!Number.isInteger(last) || last < 1) {
+        throw new ConfigError(
+          `--last must be a positive integer, got ${parsed.values.last}`,
+        );
+      }
+      shown = entries.slice(-last);
+    }
+    await Deno.writeTextFile(outPath, renderTrend(shown));
+    const regressions = shown.filter((e) => e.verdict === "regression").length;
+    console.log(
+      `trend: wrote ${outPath} (${shown.length} runs, ${regressions} regression(s))`,
+    );
+    return ExitCode.ok;
+  });
+}
