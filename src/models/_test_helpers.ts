@@ -373,3 +373,18 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** The hyperparameters of tiny.en (whisper.cpp's ggml header), for fake model files. */
+export const TINY_EN_HPARAMS: GgmlHparams = {
+  nVocab: 51864,
+  nAudioCtx: 1500,
+  nAudioState: 384,
+  nAudioHead: 6,
+  nAudioLayer: 4,
+  nTextCtx: 448,
+  nTextState: 384,
+  nTextHead: 6,
+  nTextLayer: 4,
+  nMels: 80,
+  ftype: 1,
+};

@@ -2,6 +2,7 @@
 // setup` pip-installs into the cache, and the model installed from it.
 // Skipped (ignored) when those are not there.
 import assert from "node:assert/strict";
+import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { modelsDir, pipDir } from "../config/mod.ts";
 import { CATALOG } from "./catalog.ts";
@@ -43,19 +44,7 @@ Deno.test({
       assert.equal(result.sha1, CONVERTED_TINY_EN_SHA1);
       const layout = await readGgmlLayout(result.path);
       assert.equal(layout.fileSize, 77_704_715);
-      assert.deepEqual(layout.hparams, {
-        nVocab: 51864,
-        nAudioCtx: 1500,
-        nAudioState: 384,
-        nAudioHead: 6,
-        nAudioLayer: 4,
-        nTextCtx: 448,
-        nTextState: 384,
-        nTextHead: 6,
-        nTextLayer: 4,
-        nMels: 80,
-        ftype: 1,
-      });
+      assert.deepEqual(layout.hparams, TINY_EN_HPARAMS);
       assert.equal(layout.tensors.length, 167);
       assert.equal(layout.vocab.length, 50257);
       const text = (i: number) => new TextDecoder().decode(layout.vocab[i]);

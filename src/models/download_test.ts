@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { ModelIntegrityError } from "../errors/mod.ts";
 import { sha1Hex } from "./_test_helpers.ts";
@@ -10,19 +11,7 @@ import { readSidecar } from "./sidecar.ts";
 
 /** A fake ggml file: a valid header and 3 MiB of patterned bytes. */
 function fakeModel(): Uint8Array<ArrayBuffer> {
-  const header = encodeGgmlHeader({
-    nVocab: 51864,
-    nAudioCtx: 1500,
-    nAudioState: 384,
-    nAudioHead: 6,
-    nAudioLayer: 4,
-    nTextCtx: 448,
-    nTextState: 384,
-    nTextHead: 6,
-    nTextLayer: 4,
-    nMels: 80,
-    ftype: 1,
-  });
+  const header = encodeGgmlHeader(TINY_EN_HPARAMS);
   const out = new Uint8Array(3 * 1024 * 1024 + 123);
   for (let i = 0; i < out.length; i++) out[i] = (i * 31) & 0xff;
   out.set(header);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { ModelIntegrityError } from "../errors/mod.ts";
 import {
@@ -8,19 +9,7 @@ import {
   readGgmlHeader,
 } from "./ggml_header.ts";
 
-const TINY_EN: GgmlHparams = {
-  nVocab: 51864,
-  nAudioCtx: 1500,
-  nAudioState: 384,
-  nAudioHead: 6,
-  nAudioLayer: 4,
-  nTextCtx: 448,
-  nTextState: 384,
-  nTextHead: 6,
-  nTextLayer: 4,
-  nMels: 80,
-  ftype: 1,
-};
+const TINY_EN: GgmlHparams = TINY_EN_HPARAMS;
 
 Deno.test("encodeGgmlHeader writes magic and 11 little-endian i32", () => {
   const bytes = encodeGgmlHeader(TINY_EN);

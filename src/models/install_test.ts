@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { UnknownModelError } from "../errors/mod.ts";
 import { sha1Hex, syntheticWhisper, writeCt2Dir } from "./_test_helpers.ts";
@@ -20,19 +21,7 @@ function countingFetch(status = 404) {
 
 async function installFake(dir: string, size = 4096): Promise<Uint8Array> {
   const bytes = new Uint8Array(size);
-  bytes.set(encodeGgmlHeader({
-    nVocab: 51864,
-    nAudioCtx: 1500,
-    nAudioState: 384,
-    nAudioHead: 6,
-    nAudioLayer: 4,
-    nTextCtx: 448,
-    nTextState: 384,
-    nTextHead: 6,
-    nTextLayer: 4,
-    nMels: 80,
-    ftype: 1,
-  }));
+  bytes.set(encodeGgmlHeader(TINY_EN_HPARAMS));
   const path = join(dir, "ggml-tiny.en.bin");
   await Deno.writeFile(path, bytes);
   await writeSidecar(path, {

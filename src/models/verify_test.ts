@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { ModelIntegrityError, UnknownModelError } from "../errors/mod.ts";
 import { sha1Hex } from "./_test_helpers.ts";
@@ -12,19 +13,7 @@ import { sha1File, verifyInstalledModel, verifyModelFile } from "./verify.ts";
 function fakeTinyEn(size = 10_000): Uint8Array {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = (i * 13) & 0xff;
-  bytes.set(encodeGgmlHeader({
-    nVocab: 51864,
-    nAudioCtx: 1500,
-    nAudioState: 384,
-    nAudioHead: 6,
-    nAudioLayer: 4,
-    nTextCtx: 448,
-    nTextState: 384,
-    nTextHead: 6,
-    nTextLayer: 4,
-    nMels: 80,
-    ftype: 1,
-  }));
+  bytes.set(encodeGgmlHeader(TINY_EN_HPARAMS));
   return bytes;
 }
 
