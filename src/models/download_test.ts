@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { ModelIntegrityError } from "../errors/mod.ts";
-import { sha1Hex } from "./_test_helpers.ts";
+import { sha1Hex, TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { downloadModel, modelUrl } from "./download.ts";
 import { ModelDownloadError } from "./errors.ts";
 import { encodeGgmlHeader } from "./ggml_header.ts";

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
-import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { UnknownModelError } from "../errors/mod.ts";
-import { sha1Hex, syntheticWhisper, writeCt2Dir } from "./_test_helpers.ts";
+import {
+  sha1Hex,
+  syntheticWhisper,
+  TINY_EN_HPARAMS,
+  writeCt2Dir,
+} from "./_test_helpers.ts";
 import { ModelDownloadError } from "./errors.ts";
 import { encodeGgmlHeader } from "./ggml_header.ts";
 import { ensureModel } from "./install.ts";

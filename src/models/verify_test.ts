@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { ModelIntegrityError, UnknownModelError } from "../errors/mod.ts";
-import { sha1Hex } from "./_test_helpers.ts";
+import { sha1Hex, TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { CATALOG } from "./catalog.ts";
 import { encodeGgmlHeader } from "./ggml_header.ts";
 import { listInstalledModels, modelFilePath } from "./model_paths.ts";
