@@ -125,22 +125,26 @@ function toFloats(bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/** Options of {@linkcode runFfmpeg}. */
+interface RunOptions extends FfmpegOptions {
+  /** ffmpeg arguments after the input (`-i …`): what to produce. */
+  outputArgs: string[];
+}
+
 /**
- * Decodes any audio ffmpeg understands to 16 kHz mono float samples.
+ * Runs ffmpeg on `bytes` and returns its stdout and stderr. The bytes are
+ * piped to stdin, except for MP4/M4A, which is written to a temporary file
+ * first: its index (`moov`) is often at the end and ffmpeg cannot seek back
+ * in a pipe. The process is killed on timeout and always awaited.
  *
- * The bytes are piped to ffmpeg's stdin, except for MP4/M4A, which is
- * written to a temporary file first: its index (`moov`) is often at the end
- * and ffmpeg cannot seek back in a pipe. The process is killed on timeout
- * and always awaited.
- *
- * @throws {InvalidAudioError} `ffmpeg_not_installed` (415) when the binary
- * is missing, `audio_decode_failed` (422) when ffmpeg rejects the input
- * (message quotes its stderr), `audio_decode_timeout` (422), `audio_empty`.
+ * @throws {InvalidAudioError} `ffmpeg_not_installed` (415),
+ * `audio_decode_failed` (422, quoting ffmpeg's stderr),
+ * `audio_decode_timeout` (422).
  */
-export async function decodeWithFfmpeg(
+async function runFfmpeg(
   bytes: Uint8Array,
-  options: FfmpegOptions = {},
-): Promise<FfmpegResult> {
+  options: RunOptions,
+): Promise<{ stdout: Uint8Array; log: string }> {
   const ffmpegPath = options.ffmpegPath ?? "ffmpeg";
   const timeoutMs = options.timeoutMs ?? 60_000;
   const what = options.format ?? "audio";
@@ -157,23 +161,7 @@ export async function decodeWithFfmpeg(
       ...(tempFile === undefined ? [] : ["-nostdin"]),
       "-i",
       tempFile ?? "pipe:0",
-      "-vn",
-      "-sn",
-      "-dn",
-      ...(options.limitS !== undefined ? ["-t", String(options.limitS)] : []),
-      "-f",
-      "f32le",
-      "-acodec",
-      "pcm_f32le",
-      "-ac",
-      "1",
-      // Scale the down-mix matrix so it averages channels (as downmix()
-      // does) instead of summing them at -3 dB each.
-      "-rematrix_maxval",
-      "1.0",
-      "-ar",
-      "16000",
-      "pipe:1",
+      ...options.outputArgs,
     ];
 
     let child: Deno.ChildProcess;
@@ -234,14 +222,7 @@ export async function decodeWithFfmpeg(
           }`,
         );
       }
-      const samples = toFloats(stdout);
-      if (samples.length === 0) {
-        throw new InvalidAudioError(
-          "audio_empty",
-          `the ${what} decodes to no audio samples`,
-        );
-      }
-      return { samples, ...streamInfo(log) };
+      return { stdout, log };
     } finally {
       clearTimeout(timer);
       try {
@@ -254,6 +235,83 @@ export async function decodeWithFfmpeg(
       await Deno.remove(tempFile).catch(() => {});
     }
   }
+}
+
+/**
+ * Decodes any audio ffmpeg understands to 16 kHz mono float samples.
+ *
+ * @throws {InvalidAudioError} as {@linkcode runFfmpeg}, and `audio_empty`.
+ */
+export async function decodeWithFfmpeg(
+  bytes: Uint8Array,
+  options: FfmpegOptions = {},
+): Promise<FfmpegResult> {
+  const { stdout, log } = await runFfmpeg(bytes, {
+    ...options,
+    outputArgs: [
+      "-vn",
+      "-sn",
+      "-dn",
+      ...(options.limitS !== undefined ? ["-t", String(options.limitS)] : []),
+      "-f",
+      "f32le",
+      "-acodec",
+      "pcm_f32le",
+      "-ac",
+      "1",
+      // Scale the down-mix matrix so it averages channels (as downmix()
+      // does) instead of summing them at -3 dB each.
+      "-rematrix_maxval",
+      "1.0",
+      "-ar",
+      "16000",
+      "pipe:1",
+    ],
+  });
+  const samples = toFloats(stdout);
+  if (samples.length === 0) {
+    throw new InvalidAudioError(
+      "audio_empty",
+      `the ${options.format ?? "audio"} decodes to no audio samples`,
+    );
+  }
+  return { samples, ...streamInfo(log) };
+}
+
+/**
+ * Decodes the first audio stream to a null sink (no samples kept) and
+ * returns its duration in seconds, at most `limitS` + 1.
+ *
+ * @throws {InvalidAudioError} as {@linkcode runFfmpeg}, and `audio_empty`.
+ */
+export async function measureWithFfmpeg(
+  bytes: Uint8Array,
+  options: FfmpegOptions & { limitS: number },
+): Promise<number> {
+  const { stdout } = await runFfmpeg(bytes, {
+    ...options,
+    outputArgs: [
+      "-map",
+      "0:a:0",
+      "-t",
+      String(options.limitS + 1),
+      "-f",
+      "null",
+      "-progress",
+      "pipe:1",
+      "-",
+    ],
+  });
+  const out = new TextDecoder().decode(stdout);
+  const us = [...out.matchAll(/^out_time_us=(\d+)$/gm)].at(-1)?.[1];
+  const durationS = us === undefined ? 0 : Number(us) / 1e6;
+  if (!(durationS > 0)) {
+    throw new InvalidAudioError(
+      "audio_empty",
+      `the ${options.format ?? "audio"} file decodes to no audio`,
+    );
+  }
+  return durationS;
 }
 
 const availability = new Map<string, Promise<boolean>>();

@@ -44,6 +44,7 @@ export {
   ffmpegAvailable,
   type FfmpegOptions,
   type FfmpegResult,
+  measureWithFfmpeg,
   requireFfmpeg,
 } from "./ffmpeg.ts";
 export { encodeWav, type EncodeWavOptions } from "./encode_wav.ts";
