@@ -1,14 +1,16 @@
 /**
- * `deno task bench:verdict [--pairs 20] [--duration 30s] [--rate 4]
- * [--slowdown 0.2] [--workers N] [--from DIR]`: measures the verdict itself.
+ * `deno task bench:verdict [--comparisons 20] [--group 3] [--duration 25s]
+ * [--rate 4] [--slowdown 0.2] [--workers N] [--from DIR]`: measures the
+ * verdict itself.
  *
- * Runs A (pairs + 1 runs of this build, long polling so latency reflects
- * processing) and B (pairs runs with an extra worker processing delay of
- * slowdown × A1's median end-to-end latency, `FAULT_INJECTION=test-only`) on
- * two stacks, interleaved A1 B1 A2 B2 … A(pairs+1), each stack warmed up first.
- * Consecutive A runs give the A-vs-A pairs (false alarms), A_i vs B_i the
- * A-vs-slowed pairs (detections), each judged like `deno task compare`.
- * Prints exactly one line on stdout:
+ * Runs A (comparisons + 2·group − 1 runs of this build, long polling so
+ * latency reflects processing) and B (comparisons + group − 1 runs with an
+ * extra worker processing delay of slowdown × A1's median end-to-end latency,
+ * `FAULT_INJECTION=test-only`) on two stacks, interleaved A1 B1 A2 B2 …, each
+ * stack warmed up first. Windows of `group` runs a side are judged like
+ * `deno task compare` judges two `--repeat` archives: `group` A runs against
+ * the next `group` A runs (false alarms), and against `group` B runs
+ * (detections). Prints exactly one line on stdout:
  * `verdict: false_alarm_rate=<x> detection_rate=<y> runs=<n>`.
  * Exit 0 when false alarms ≤ 5 % and detection ≥ 95 %, 1 otherwise, 2
  * unusable input (e.g. a service that ignores the fault switch).
@@ -18,6 +20,8 @@ import { join } from "node:path";
 import { runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import {
+  aRunsFor,
+  bRunsFor,
   loadArchive,
   readK6Samples,
   type RunSamples,
@@ -75,14 +79,31 @@ export function verdictLine(
   } detection_rate=${detectionRate.toFixed(3)} runs=${runs}`;
 }
 
-/** Judges A/ and B/ of a bench folder; prints the line; returns the exit code. */
+/** Default runs per side of each comparison. */
+export const DEFAULT_GROUP = 3;
+
+/**
+ * Judges A/ and B/ of a bench folder in windows of `group` runs a side;
+ * prints the line; returns the exit code.
+ */
 export async function judgeBench(
   dir: string,
+  group = DEFAULT_GROUP,
   say: (line: string) => void = (l) => console.error(l),
 ): Promise<number> {
   const a = await loadArchive(join(dir, "A"));
   const b = await loadArchive(join(dir, "B"));
-  const r = verdictRates(a.runs, b.runs);
+  if (a.runs.length < 2 * group || b.runs.length < group) {
+    throw new ConfigError(
+      `${dir}: ${a.runs.length} A and ${b.runs.length} B runs are too few for comparisons of ${group} runs a side (need ≥ ${
+        2 * group
+      } A and ≥ ${group} B)`,
+    );
+  }
+  const r = verdictRates(a.runs, b.runs, { group });
+  say(
+    `bench:verdict: ${r.aaPairs} A-vs-A and ${r.abPairs} A-vs-B comparisons of ${group} run(s) a side`,
+  );
   for (const [key, t] of r.byKey) {
     say(
       `bench:verdict: ${key}: ${t.falseAlarms}/${r.aaPairs} false alarms, ${t.detections}/${r.abPairs} detections`,
@@ -95,8 +116,9 @@ export async function judgeBench(
     b_median_latency_s: medianLatency(b.runs),
     false_alarm_rate: r.falseAlarmRate,
     detection_rate: r.detectionRate,
-    a_vs_a_pairs: r.aaPairs,
-    a_vs_b_pairs: r.abPairs,
+    runs_per_side: group,
+    a_vs_a_comparisons: r.aaPairs,
+    a_vs_b_comparisons: r.abPairs,
     by_key: Object.fromEntries(r.byKey),
   };
   await Deno.writeTextFile(
@@ -124,24 +146,25 @@ export async function judgeBench(
 }
 
 /**
- * Runs A1, then (B_i, A_i+1) for i = 1..pairs on two stacks that stay up
- * side by side — A as built, B with the extra processing delay derived from
- * A1's median latency — so each A_i/B_i pair and each A_i/A_i+1 pair is
- * measured minutes apart at most, and a machine whose load drifts over the
- * benchmark affects both sides alike. Archives `<dir>/A/run-1..pairs+1` and
- * `<dir>/B/run-1..pairs`.
+ * Runs A1, then B_i and A_(i+1) alternately on two stacks that stay up side
+ * by side — A as built, B with the extra processing delay derived from A1's
+ * median latency — until `aRuns` A and `bRuns` B runs are done, so the runs
+ * compared with each other are measured minutes apart at most, and a
+ * machine whose load drifts over the benchmark affects both sides alike.
+ * Archives `<dir>/A/run-1..aRuns` and `<dir>/B/run-1..bRuns`.
  */
 export async function runInterleaved(
   o: PerfOptions,
   opts: {
     dir: string;
-    pairs: number;
+    aRuns: number;
+    bRuns: number;
     slowdown: number;
     k6: string;
     say: (line: string) => void;
   },
 ): Promise<void> {
-  const { dir, pairs, slowdown, k6, say } = opts;
+  const { dir, aRuns, bRuns, slowdown, k6, say } = opts;
   const sessions: PerfSession[] = [];
   const open = async (options: PerfOptions, side: string) => {
     await Deno.mkdir(join(dir, side, "logs"), { recursive: true });
@@ -160,7 +183,7 @@ export async function runInterleaved(
       side,
       warm: Boolean(warm),
       runs: 0,
-      of: side === "A" ? pairs + 1 : pairs,
+      of: side === "A" ? aRuns : bRuns,
     };
   };
   type Side = Awaited<ReturnType<typeof open>>;
@@ -194,7 +217,11 @@ export async function runInterleaved(
       } %)`,
     );
     const b = await open({ ...o, faultProcessingDelayMs: delayMs }, "B");
-    for (let i = 1; i <= pairs; i++) {
+    for (let i = 1; i <= Math.max(aRuns - 1, bRuns); i++) {
+      if (i > bRuns) {
+        await run(a);
+        continue;
+      }
       const rec = await run(b);
       if (i === 1) {
         // Minimums move little with machine load, medians a lot: B's fastest
@@ -210,7 +237,7 @@ export async function runInterleaved(
           );
         }
       }
-      await run(a);
+      if (i + 1 <= aRuns) await run(a);
     }
   } finally {
     for (const s of sessions.reverse()) await s.close();
@@ -225,7 +252,8 @@ if (import.meta.main) {
         args: Deno.args,
         options: {
           ...RUN_FLAGS,
-          pairs: { type: "string", default: "20" },
+          comparisons: { type: "string", default: "20" },
+          group: { type: "string", default: String(DEFAULT_GROUP) },
           slowdown: { type: "string", default: "0.2" },
           from: { type: "string" },
         },
@@ -234,12 +262,18 @@ if (import.meta.main) {
       throw new ConfigError((error as Error).message);
     }
     const v = parsed.values;
-    if (v.from) return await judgeBench(v.from);
-    const pairs = Number(v.pairs);
-    const slowdown = Number(v.slowdown);
-    if (!Number.isInteger(pairs) || pairs < 1) {
+    const group = Number(v.group);
+    if (!Number.isInteger(group) || group < 1) {
       throw new ConfigError(
-        `--pairs must be a positive integer, got ${v.pairs}`,
+        `--group must be a positive integer, got ${v.group}`,
+      );
+    }
+    if (v.from) return await judgeBench(v.from, group);
+    const comparisons = Number(v.comparisons);
+    const slowdown = Number(v.slowdown);
+    if (!Number.isInteger(comparisons) || comparisons < 1) {
+      throw new ConfigError(
+        `--comparisons must be a positive integer, got ${v.comparisons}`,
       );
     }
     if (!(slowdown > 0 && slowdown <= 5)) {
@@ -247,9 +281,9 @@ if (import.meta.main) {
     }
     const o = perfOptionsFrom({
       ...v,
-      // ≤ 30 s per run; 4 jobs/s gives ~120 latencies per run, enough for a
-      // median interval of about ±5 % (41 runs ≈ 24 min).
-      duration: v.duration ?? "30s",
+      // ≤ 30 s per run; 4 jobs/s gives ~100 latencies per run; 3 runs a side
+      // carry the run-to-run noise (47 runs ≈ 23 min).
+      duration: v.duration ?? "25s",
       rate: v.rate ?? "4",
       warmup: v.warmup ?? "10s",
       "long-poll": true,
@@ -259,12 +293,14 @@ if (import.meta.main) {
     const k6 = await provision(o, say);
     const dir = join(resultsDir(), `${runDirName()}-bench-verdict`);
     const started = Date.now();
-    await runInterleaved(o, { dir, pairs, slowdown, k6, say });
+    const aRuns = aRunsFor(comparisons, group);
+    const bRuns = bRunsFor(comparisons, group);
+    await runInterleaved(o, { dir, aRuns, bRuns, slowdown, k6, say });
     say(
-      `bench:verdict: ${2 * pairs + 1} runs in ${
+      `bench:verdict: ${aRuns + bRuns} runs in ${
         ((Date.now() - started) / 60000).toFixed(1)
       } min, archived in ${shownPath(dir)}/`,
     );
-    return await judgeBench(dir);
+    return await judgeBench(dir, group);
   });
 }

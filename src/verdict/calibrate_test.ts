@@ -1,4 +1,9 @@
-import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertThrows,
+} from "../testing/assert.ts";
 import { syntheticRun } from "./_testing.ts";
 import { calibrate, renderCalibration, suggestTolerance } from "./calibrate.ts";
 import type { CompareSpec } from "./compare.ts";
@@ -85,5 +90,32 @@ Deno.test("verdictRates counts A-vs-A false alarms and A-vs-B detections", () =>
   assertEquals(
     verdictRates(a, small, { specs: [LATENCY], resamples: 400 }).detectionRate,
     0,
+  );
+});
+
+Deno.test("verdictRates in windows of runs: counts, and run-to-run noise a single pair can't see", () => {
+  // Run effects of ±8 % (the machine's drift), 150 iterations a run.
+  const effect = [1, 1.08, 0.93, 1.05, 0.95, 1.1, 0.97, 1.02, 0.94, 1.06];
+  const a = effect.map((e, i) => syntheticRun(e, i + 1, 150));
+  const b = effect.slice(0, 8).map((e, i) =>
+    syntheticRun(e * 1.25, i + 300, 150)
+  );
+  const single = verdictRates(a, b, { specs: [LATENCY], resamples: 400 });
+  assertEquals(single.group, 1);
+  assertEquals(single.aaPairs, 9);
+  // 1.08 → 0.93 is fine, 0.93 → 1.05 (+13 %) and 0.95 → 1.1 (+16 %) alarm.
+  assert(single.falseAlarmRate > 0, `${single.falseAlarmRate}`);
+  const grouped = verdictRates(a, b, {
+    specs: [LATENCY],
+    resamples: 400,
+    group: 3,
+  });
+  assertEquals(grouped.group, 3);
+  assertEquals(grouped.aaPairs, 10 - 6 + 1);
+  assertEquals(grouped.abPairs, 8 - 3 + 1);
+  assertEquals(grouped.falseAlarmRate, 0);
+  assertEquals(grouped.detectionRate, 1);
+  assert(
+    assertThrows(() => verdictRates(a, b, { group: 0 })) instanceof RangeError,
   );
 });

@@ -195,7 +195,12 @@ export async function runFolders(path: string): Promise<string[]> {
       `${path}: no ${SAMPLES_FILE} in it or its sub-folders (not a run archive)`,
     );
   }
-  return found.sort();
+  return found.sort(byNaturalName);
+}
+
+/** Orders `run-2` before `run-10` (numbers compared as numbers). */
+export function byNaturalName(x: string, y: string): number {
+  return x.localeCompare(y, "en", { numeric: true });
 }
 
 /** Loads every run of an archive. */
