@@ -1,13 +1,13 @@
 /**
- * `deno task bench:verdict [--comparisons 20] [--group 3] [--duration 25s]
- * [--rate 4] [--slowdown 0.2] [--workers N] [--from DIR]`: measures the
- * verdict itself.
+ * `deno task bench:verdict [--comparisons 20] [--group 3] [--duration 20s]
+ * [--rate 4] [--slowdown 0.2] [--workers N] [--reuse-stacks] [--from DIR]`:
+ * measures the verdict itself.
  *
  * Runs A (comparisons + 2·group − 1 runs of this build, long polling so
  * latency reflects processing) and B (comparisons + group − 1 runs with an
  * extra worker processing delay of slowdown × A1's median end-to-end latency,
- * `FAULT_INJECTION=test-only`) on two stacks, interleaved A1 B1 A2 B2 …, each
- * stack warmed up first. Windows of `group` runs a side are judged like
+ * `FAULT_INJECTION=test-only`), interleaved A1 B1 A2 B2 …, each run on a
+ * stack of its own, warmed up first (`--reuse-stacks`: one stack a side). Windows of `group` runs a side are judged like
  * `deno task compare` judges two `--repeat` archives: `group` A runs against
  * the next `group` A runs (false alarms), and against `group` B runs
  * (detections). Prints exactly one line on stdout:
@@ -146,12 +146,17 @@ export async function judgeBench(
 }
 
 /**
- * Runs A1, then B_i and A_(i+1) alternately on two stacks that stay up side
- * by side — A as built, B with the extra processing delay derived from A1's
- * median latency — until `aRuns` A and `bRuns` B runs are done, so the runs
- * compared with each other are measured minutes apart at most, and a
- * machine whose load drifts over the benchmark affects both sides alike.
- * Archives `<dir>/A/run-1..aRuns` and `<dir>/B/run-1..bRuns`.
+ * Runs A1, then B_i and A_(i+1) alternately — A as built, B with the extra
+ * processing delay derived from A1's median latency — until `aRuns` A and
+ * `bRuns` B runs are done, so the runs compared with each other are measured
+ * minutes apart at most, and a machine whose load drifts over the benchmark
+ * affects both sides alike. With `freshStacks` every run gets a stack of its
+ * own (started, warmed up, stopped after the run), as two separate
+ * `deno task perf` invocations would: worker processes differ in speed by a
+ * few percent for their whole life, and a comparison across builds always
+ * spans two process starts. Without it each side keeps one stack. Archives
+ * `<dir>/A/run-1..aRuns` and `<dir>/B/run-1..bRuns` (stack logs and warm-ups
+ * under `<dir>/<side>/logs/`).
  */
 export async function runInterleaved(
   o: PerfOptions,
@@ -161,33 +166,36 @@ export async function runInterleaved(
     bRuns: number;
     slowdown: number;
     k6: string;
+    freshStacks: boolean;
     say: (line: string) => void;
   },
 ): Promise<void> {
-  const { dir, aRuns, bRuns, slowdown, k6, say } = opts;
-  const sessions: PerfSession[] = [];
-  const open = async (options: PerfOptions, side: string) => {
-    await Deno.mkdir(join(dir, side, "logs"), { recursive: true });
-    const s = await openSession(options, {
-      logDir: join(dir, side, "logs"),
-      k6,
-      say,
-    });
+  const { dir, aRuns, bRuns, slowdown, k6, freshStacks, say } = opts;
+  const sessions = new Set<PerfSession>();
+  const start = async (options: PerfOptions, side: string, label: string) => {
+    const logDir = join(dir, side, "logs", label);
+    await Deno.mkdir(logDir, { recursive: true });
+    const s = await openSession(options, { logDir, k6, say });
     if ("interrupted" in s) throw new Error(`stopped: ${s.interrupted}`);
-    sessions.push(s);
-    const warm = await warmUp(s, options, join(dir, side), say);
+    sessions.add(s);
+    const warm = await warmUp(s, options, logDir, say);
     if (warm?.interrupted) throw new Error(`stopped: ${warm.reason}`);
-    return {
-      session: s,
-      options,
-      side,
-      warm: Boolean(warm),
-      runs: 0,
-      of: side === "A" ? aRuns : bRuns,
-    };
+    return { session: s, warm: Boolean(warm) };
   };
+  const open = async (options: PerfOptions, side: string) => ({
+    ...await start(options, side, freshStacks ? "stack-1" : "stack"),
+    options,
+    side,
+    runs: 0,
+    of: side === "A" ? aRuns : bRuns,
+  });
   type Side = Awaited<ReturnType<typeof open>>;
   const run = async (x: Side) => {
+    if (x.runs > 0 && freshStacks) {
+      await x.session.close();
+      sessions.delete(x.session);
+      Object.assign(x, await start(x.options, x.side, `stack-${x.runs + 1}`));
+    }
     if (x.runs > 0 || x.warm) await freshState(x.session, say);
     x.runs++;
     const rec = await runK6Once(
@@ -240,7 +248,7 @@ export async function runInterleaved(
       if (i + 1 <= aRuns) await run(a);
     }
   } finally {
-    for (const s of sessions.reverse()) await s.close();
+    for (const s of [...sessions].reverse()) await s.close();
   }
 }
 
@@ -254,6 +262,7 @@ if (import.meta.main) {
           ...RUN_FLAGS,
           comparisons: { type: "string", default: "20" },
           group: { type: "string", default: String(DEFAULT_GROUP) },
+          "reuse-stacks": { type: "boolean", default: false },
           slowdown: { type: "string", default: "0.2" },
           from: { type: "string" },
         },
@@ -281,11 +290,12 @@ if (import.meta.main) {
     }
     const o = perfOptionsFrom({
       ...v,
-      // ≤ 30 s per run; 4 jobs/s gives ~100 latencies per run; 3 runs a side
-      // carry the run-to-run noise (47 runs ≈ 23 min).
-      duration: v.duration ?? "25s",
+      // ≤ 30 s per run; 4 jobs/s gives ~80 latencies per run; 3 runs a side
+      // carry the run-to-run noise. Each run on a fresh stack: ~35 s a run
+      // with start, warm-up and stop (47 runs ≈ 27 min).
+      duration: v.duration ?? "20s",
       rate: v.rate ?? "4",
-      warmup: v.warmup ?? "10s",
+      warmup: v.warmup ?? "5s",
       "long-poll": true,
       "no-assert": true,
     });
@@ -295,7 +305,15 @@ if (import.meta.main) {
     const started = Date.now();
     const aRuns = aRunsFor(comparisons, group);
     const bRuns = bRunsFor(comparisons, group);
-    await runInterleaved(o, { dir, aRuns, bRuns, slowdown, k6, say });
+    await runInterleaved(o, {
+      dir,
+      aRuns,
+      bRuns,
+      slowdown,
+      k6,
+      freshStacks: !v["reuse-stacks"],
+      say,
+    });
     say(
       `bench:verdict: ${aRuns + bRuns} runs in ${
         ((Date.now() - started) / 60000).toFixed(1)
