@@ -101,6 +101,16 @@ export const WorkerConfigSchema = z.object({
   AUDIO_CTX_FLOOR: intFrom(16, 1500).default(128),
   /** Seconds of audio added to the clip when sizing the context. */
   AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).default(2),
+  /**
+   * Confidence gate of the sized context: a transcript whose text tokens
+   * average a log-probability below this is redone at full context. A
+   * number in -30..0, or `off`; unset: the engine's default
+   * (`DEFAULT_MIN_AVG_LOGPROB`, -0.6).
+   */
+  AUDIO_CTX_MIN_LOGPROB: z.union([
+    z.literal("off").transform(() => -Infinity),
+    z.coerce.number().min(-30).max(0),
+  ]).optional(),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
   LOCK_MS: intFrom(1000).default(10_000),

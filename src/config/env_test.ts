@@ -58,3 +58,26 @@ Deno.test("fault injection can't be enabled by accident", () => {
   assertEquals(ok.FAULT_PROCESSING_DELAY_MS, 50);
   assertEquals(parseEnv(ApiConfigSchema, {}).FAULT_API_DELAY_MS, 0);
 });
+
+Deno.test("config AUDIO_CTX_MIN_LOGPROB takes a log-probability or off", () => {
+  assertEquals(
+    parseEnv(WorkerConfigSchema, {}).AUDIO_CTX_MIN_LOGPROB,
+    undefined,
+  );
+  assertEquals(
+    parseEnv(WorkerConfigSchema, { AUDIO_CTX_MIN_LOGPROB: "-0.8" })
+      .AUDIO_CTX_MIN_LOGPROB,
+    -0.8,
+  );
+  assertEquals(
+    parseEnv(WorkerConfigSchema, { AUDIO_CTX_MIN_LOGPROB: "off" })
+      .AUDIO_CTX_MIN_LOGPROB,
+    -Infinity,
+  );
+  for (const bad of ["0.5", "-31", "low"]) {
+    const e = assertThrows(() =>
+      parseEnv(WorkerConfigSchema, { AUDIO_CTX_MIN_LOGPROB: bad })
+    );
+    assertMatch((e as Error).message, /AUDIO_CTX_MIN_LOGPROB=/);
+  }
+});

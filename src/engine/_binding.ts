@@ -21,11 +21,28 @@ export interface NativeModel {
   readonly handle: unknown;
 }
 
+/** One decoded token (`format: "detail"` only). */
+export interface NativeToken {
+  /** Token text; special tokens read like `[_BEG_]` or `[_TT_50]`. */
+  text: string;
+  /** Vocabulary id. */
+  id: number;
+  /** Probability the decoder gave it, 0..1. */
+  p: number;
+}
+
 /** One segment as the binding reports it (times in ms). */
 export interface NativeSegment {
   from: number;
   to: number;
   text: string;
+  /** With `format: "detail"`: the segment's tokens, timestamps included. */
+  tokens?: NativeToken[];
+  /**
+   * With `format: "detail"`: mean token probability without the lowest and
+   * highest (smart-whisper's own measure).
+   */
+  confidence?: number;
 }
 
 /** Per-call timings from our patch (ms, and call/token counts). */

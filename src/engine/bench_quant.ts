@@ -1,8 +1,8 @@
 /**
  * f16 vs quantized models, side by side: processing time (median of N, one
  * thread) of the sample clip and of the sample + 12 clips, at the sized
- * encoder context (the worker defaults: floor 128, margin 2, repetition
- * guard on) and at full context; whisper's own encoder/decoder split; word
+ * encoder context (floor 128, margin 2, repetition guard on, confidence
+ * gate off: `bench_accuracy.ts` measures the gate) and at full context; whisper's own encoder/decoder split; word
  * error rate over the 13 clips; model load time; and the memory of a process
  * that loaded the model and ran 20 jobs.
  *
@@ -24,7 +24,7 @@ import { basename, join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
 import { loadAssetClip } from "./_test_wav.ts";
 import { audioCtxFor } from "./audio_ctx.ts";
-import { ACCURACY_CLIPS } from "./bench_accuracy.ts";
+import { ORIGINAL_CLIPS } from "./accuracy_corpus.ts";
 import {
   engineSystemInfo,
   free,
@@ -111,7 +111,7 @@ function statusMiB(field: "VmRSS" | "VmHWM"): number {
 
 async function loadClips() {
   return await Promise.all(
-    ACCURACY_CLIPS.map(async (name) => ({
+    ORIGINAL_CLIPS.map(async (name) => ({
       name,
       ...await loadAssetClip(name),
     })),
@@ -145,7 +145,10 @@ async function timingChild(
     const collect = () => specs.map(() => [] as TranscribeTimings[]);
     // Warm-up.
     for (const h of handles) {
-      await transcribe(h, sample.pcm, { audioCtx: sized(sample.pcm) });
+      await transcribe(h, sample.pcm, {
+        audioCtx: sized(sample.pcm),
+        minAvgLogprob: -Infinity,
+      });
       await transcribe(h, sample.pcm, { audioCtx: 0 });
     }
     const sampleSized = collect();
@@ -158,7 +161,11 @@ async function timingChild(
     ) {
       for (let i = 0; i < runs; i++) {
         for (const [m, h] of handles.entries()) {
-          const r = await transcribe(h, sample.pcm, { threads: 1, audioCtx });
+          const r = await transcribe(h, sample.pcm, {
+            threads: 1,
+            audioCtx,
+            minAvgLogprob: -Infinity,
+          });
           into[m]!.push(r.timings!);
         }
       }
@@ -176,6 +183,7 @@ async function timingChild(
           const a = await transcribe(h, clip.pcm, {
             threads: 1,
             audioCtx: sized(clip.pcm),
+            minAvgLogprob: -Infinity,
           });
           const b = await transcribe(h, clip.pcm, { threads: 1, audioCtx: 0 });
           clipsSized[m]!.push(a.timings!);

@@ -18,6 +18,13 @@ import {
 } from "./_binding.ts";
 import { audioCtxFor } from "./audio_ctx.ts";
 import { ensureEngine } from "./build.ts";
+import {
+  averageLogprob,
+  DEFAULT_MIN_AVG_LOGPROB,
+  endOfTextToken,
+  type RetryReason,
+  retryReason,
+} from "./confidence_gate.ts";
 import { checkModelFile } from "./model_guard.ts";
 import { isRunaway } from "./repetition_guard.ts";
 
@@ -73,6 +80,13 @@ export interface TranscribeOptions {
    * @default true
    */
   guard?: boolean;
+  /**
+   * Confidence gate: when a reduced context (`audioCtx` > 0) gives text
+   * whose tokens average a log-probability below this, transcribe again at
+   * full context and return that. `-Infinity` turns the gate off (and the
+   * per-token detail it needs). @default DEFAULT_MIN_AVG_LOGPROB (−0.6)
+   */
+  minAvgLogprob?: number;
 }
 
 /** One transcribed segment. */
@@ -105,8 +119,19 @@ export interface TranscribeTimings {
   audio_ctx: number;
   /** Threads used. */
   threads: number;
-  /** True when the repetition guard re-ran the clip at full context. */
+  /** True when the clip was re-run at full context (see `retry_reason`). */
   retried: boolean;
+  /**
+   * Why it was re-run: `"runaway"` (repetition guard) or
+   * `"low_confidence"` (confidence gate).
+   */
+  retry_reason?: RetryReason;
+  /**
+   * Mean log-probability of the text tokens of the first (reduced-context)
+   * pass, the figure the confidence gate compares; absent when the gate was
+   * off, the context full, or the pass gave no text.
+   */
+  avg_logprob?: number;
   /**
    * whisper's own figures for the (last) native call: state creation,
    * whisper_full, mel, encoder, decoder (1-token steps, small batches,
@@ -121,6 +146,8 @@ export class ModelHandle {
   readonly path: string;
   /** Wall time of the native load, ms. */
   readonly loadMs: number;
+  /** Vocabulary id of end-of-text; lower ids are text tokens. */
+  readonly eot: number;
   /** @internal */
   readonly _binding: Binding;
   /** @internal */
@@ -136,9 +163,11 @@ export class ModelHandle {
     loadMs: number,
     binding: Binding,
     native: NativeModel,
+    eot: number,
   ) {
     this.path = path;
     this.loadMs = loadMs;
+    this.eot = eot;
     this._binding = binding;
     this._native = native;
   }
@@ -161,7 +190,7 @@ export async function openModel(
   path: string,
   options: OpenModelOptions = {},
 ): Promise<ModelHandle> {
-  await checkModelFile(path);
+  const { nVocab } = await checkModelFile(path);
   const binding = loadBinding(options.addonPath ?? await ensureEngine());
   const t0 = performance.now();
   let native: NativeModel;
@@ -173,7 +202,13 @@ export async function openModel(
       { cause },
     );
   }
-  return new ModelHandle(path, performance.now() - t0, binding, native);
+  return new ModelHandle(
+    path,
+    performance.now() - t0,
+    binding,
+    native,
+    endOfTextToken(nVocab),
+  );
 }
 
 /**
@@ -198,14 +233,17 @@ export async function transcribe(
   const audioS = pcm.length / SAMPLE_RATE;
   const threads = options.threads ?? 1;
   const audioCtx = options.audioCtx ?? audioCtxFor(audioS);
-  let retried = false;
+  let reason: RetryReason | undefined;
+  let avgLogprob: number | undefined;
   let native: NativeTimings | undefined;
   const timings = (): TranscribeTimings => ({
     total_ms: performance.now() - t0,
     audio_s: audioS,
     audio_ctx: audioCtx,
     threads,
-    retried,
+    retried: reason !== undefined,
+    ...(reason ? { retry_reason: reason } : {}),
+    ...(avgLogprob !== undefined ? { avg_logprob: avgLogprob } : {}),
     ...(native ? { native } : {}),
   });
   if (pcm.length === 0) return { text: "", segments: [], timings: timings() };
@@ -215,6 +253,13 @@ export async function transcribe(
   if (!Number.isInteger(audioCtx) || audioCtx < 0 || audioCtx > 1500) {
     throw new RangeError(`transcribe: audioCtx must be an integer 0..1500`);
   }
+  const minAvgLogprob = options.minAvgLogprob ?? DEFAULT_MIN_AVG_LOGPROB;
+  if (Number.isNaN(minAvgLogprob) || minAvgLogprob > 0) {
+    throw new RangeError(
+      `transcribe: minAvgLogprob must be <= 0 (or -Infinity), got ${minAvgLogprob}`,
+    );
+  }
+  const gate = audioCtx > 0 && minAvgLogprob > -Infinity;
 
   const greedy = options.greedy ?? true;
   const noTimestamps = options.noTimestamps ?? false;
@@ -234,23 +279,38 @@ export async function transcribe(
     print_progress: false,
     print_realtime: false,
     print_timestamps: false,
-    format: "simple",
+    // Per-token probabilities, only when the gate reads them.
+    format: gate ? "detail" : "simple",
   };
   const input = pcm.length >= MIN_SAMPLES ? pcm : padded(pcm, MIN_SAMPLES);
 
   let out = await runNative(handle, input, params);
   native = out.timings;
-  if (
-    (options.guard ?? true) && audioCtx > 0 &&
-    isRunaway(out.segments, {
-      audioCtx,
-      maxTokens,
-      nTokens: out.timings?.n_tokens,
-      noTimestamps,
-    })
-  ) {
-    retried = true;
-    out = await runNative(handle, input, { ...params, audio_ctx: 0 });
+  if (audioCtx > 0) {
+    if (gate) {
+      avgLogprob = averageLogprob(
+        out.segments.flatMap((s) => s.tokens ?? []),
+        handle.eot,
+      );
+    }
+    reason = retryReason({
+      runaway: (options.guard ?? true) &&
+        isRunaway(out.segments, {
+          audioCtx,
+          maxTokens,
+          nTokens: out.timings?.n_tokens,
+          noTimestamps,
+        }),
+      avgLogprob,
+      minAvgLogprob,
+    });
+  }
+  if (reason) {
+    out = await runNative(handle, input, {
+      ...params,
+      audio_ctx: 0,
+      format: "simple",
+    });
     native = out.timings;
   }
   const raw = out.segments;

@@ -5,6 +5,7 @@ import { EngineError, ModelIntegrityError } from "../errors/mod.ts";
 import { loadBinding } from "./_binding.ts";
 import { loadAssetClip, words } from "./_test_wav.ts";
 import { ensureEngine } from "./build.ts";
+import { DEFAULT_MIN_AVG_LOGPROB } from "./confidence_gate.ts";
 import { engineSystemInfo, free, openModel, transcribe } from "./engine.ts";
 import { GGML_MAGIC } from "./model_guard.ts";
 
@@ -193,6 +194,60 @@ Deno.test({
       );
     } finally {
       await free(other);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "transcribe redoes an unsure sized pass at full context (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async (t) => {
+    // At its sized context tiny.en hears clip 05 as "My phone battery is on
+    // a tempT." with an average token log-probability near -1.
+    const unsure = await loadAssetClip("clips/05");
+    const sample = await loadAssetClip("sample");
+    const model = await openModel(MODEL);
+    try {
+      await t.step(
+        "the gate retries it and returns the full-context text",
+        async () => {
+          const r = await transcribe(model, unsure.pcm, { threads: 1 });
+          const timings = r.timings!;
+          ok(timings.audio_ctx > 0);
+          strictEqual(timings.retried, true);
+          strictEqual(timings.retry_reason, "low_confidence");
+          ok(
+            timings.avg_logprob! < DEFAULT_MIN_AVG_LOGPROB,
+            `${timings.avg_logprob}`,
+          );
+          deepStrictEqual(words(r.text), words(unsure.text));
+        },
+      );
+      await t.step("without the gate the sized pass stands", async () => {
+        const r = await transcribe(model, unsure.pcm, {
+          threads: 1,
+          minAvgLogprob: -Infinity,
+        });
+        strictEqual(r.timings!.retried, false);
+        strictEqual(r.timings!.avg_logprob, undefined);
+        ok(words(r.text).join(" ") !== words(unsure.text).join(" "), r.text);
+      });
+      await t.step("a sure pass (the sample) is kept", async () => {
+        const r = await transcribe(model, sample.pcm, { threads: 1 });
+        strictEqual(r.timings!.retried, false);
+        strictEqual(r.timings!.retry_reason, undefined);
+        ok(r.timings!.avg_logprob! >= DEFAULT_MIN_AVG_LOGPROB);
+        deepStrictEqual(words(r.text), words(sample.text));
+      });
+      await t.step("a threshold above 0 is refused", async () => {
+        await rejects(
+          transcribe(model, sample.pcm, { minAvgLogprob: 0.5 }),
+          RangeError,
+        );
+      });
+    } finally {
+      await free(model);
     }
   },
 });

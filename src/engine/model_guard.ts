@@ -23,6 +23,8 @@ export interface ModelFileInfo {
   path: string;
   /** File size in bytes. */
   size: number;
+  /** Vocabulary size from the header (the int32 after the magic). */
+  nVocab: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function checkModelFile(path: string): Promise<ModelFileInfo> {
         `${MIN_MODEL_BYTES} (truncated?)`,
     );
   }
-  const head = new Uint8Array(4);
+  const head = new Uint8Array(8);
   const file = await Deno.open(path, { read: true });
   try {
     let got = 0;
@@ -58,7 +60,8 @@ export async function checkModelFile(path: string): Promise<ModelFileInfo> {
   } finally {
     file.close();
   }
-  const magic = new DataView(head.buffer).getUint32(0, true);
+  const view = new DataView(head.buffer);
+  const magic = view.getUint32(0, true);
   if (magic !== GGML_MAGIC) {
     throw new ModelIntegrityError(
       `${path}: not a ggml model (magic 0x${
@@ -66,5 +69,5 @@ export async function checkModelFile(path: string): Promise<ModelFileInfo> {
       }, expected 0x${GGML_MAGIC.toString(16)})`,
     );
   }
-  return { path, size: stat.size };
+  return { path, size: stat.size, nVocab: view.getInt32(4, true) };
 }

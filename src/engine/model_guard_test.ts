@@ -48,10 +48,13 @@ Deno.test("checkModelFile accepts a ggml file of at least the minimum size", asy
   const dir = await Deno.makeTempDir({ prefix: "engine-guard-" });
   try {
     const path = join(dir, "ok.bin");
-    await Deno.writeFile(path, ggmlStub(MIN_MODEL_BYTES));
+    const bytes = ggmlStub(MIN_MODEL_BYTES);
+    new DataView(bytes.buffer).setInt32(4, 51864, true); // n_vocab of tiny.en
+    await Deno.writeFile(path, bytes);
     const info = await checkModelFile(path);
     strictEqual(info.size, MIN_MODEL_BYTES);
     strictEqual(info.path, path);
+    strictEqual(info.nVocab, 51864);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -166,6 +166,7 @@ export async function startWorker(
           floor: config.AUDIO_CTX_FLOOR,
           margin: config.AUDIO_CTX_MARGIN_S,
         }),
+        minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
       });
       if (config.FAULT_PROCESSING_DELAY_MS > 0) {
         // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
@@ -191,6 +192,9 @@ export async function startWorker(
         msg: "job done",
         job_id: jobId,
         processing_ms: Math.round(processingMs),
+        audio_ctx: result.timings?.audio_ctx,
+        avg_logprob: result.timings?.avg_logprob,
+        retry_reason: result.timings?.retry_reason,
         stored,
       });
       return stored ? "completed" : "already-final";
