@@ -7,7 +7,9 @@
  *
  * Environment (all optional):
  * - BASE_URL           service base URL                 (default http://localhost:8001)
- * - ARRIVAL_RATE       iterations started per second    (default 3, a positive integer)
+ * - ARRIVAL_RATE       iterations started per time unit (default 3, a positive integer)
+ * - ARRIVAL_TIME_UNIT  the time unit of ARRIVAL_RATE, k6 syntax (default 1s;
+ *                      e.g. ARRIVAL_RATE=25 ARRIVAL_TIME_UNIT=2s is 12.5/s)
  * - DURATION           scenario duration, k6 syntax     (default 2m; e.g. 90s, 1m30s)
  * - PRE_ALLOCATED_VUS  VUs allocated up front           (default 4)
  * - MAX_VUS            most VUs k6 may use              (default 12)
@@ -78,6 +80,8 @@ const BASE_URL = (__ENV.BASE_URL || "http://localhost:8001").replace(
   "",
 );
 const ARRIVAL_RATE = numberEnv("ARRIVAL_RATE", 3, { min: 1, integer: true });
+const ARRIVAL_TIME_UNIT = __ENV.ARRIVAL_TIME_UNIT || "1s";
+durationSeconds("ARRIVAL_TIME_UNIT", ARRIVAL_TIME_UNIT);
 const DURATION = __ENV.DURATION || "2m";
 durationSeconds("DURATION", DURATION); // validates; k6 parses it again
 const PRE_ALLOCATED_VUS = numberEnv("PRE_ALLOCATED_VUS", 4, {
@@ -223,7 +227,7 @@ export const options = {
     submit_and_poll: {
       executor: "constant-arrival-rate",
       rate: ARRIVAL_RATE,
-      timeUnit: "1s",
+      timeUnit: ARRIVAL_TIME_UNIT,
       duration: DURATION,
       preAllocatedVUs: PRE_ALLOCATED_VUS,
       maxVUs: MAX_VUS,

@@ -11,55 +11,22 @@
  *
  * Figures are medians or percentiles of repeated measurements; run it a few
  * times on a shared machine and compare medians.
+ *
+ * `deno task bench --accuracy [options]` prints the accuracy guard instead:
+ * word error rates on the accuracy corpus at full context, sized context and
+ * sized context with the confidence gate; exit 1 when the gated one exceeds
+ * full context's by more than 1 point (options and output:
+ * `src/engine/bench_accuracy.ts`).
  */
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
-import { decodeAudio, readBase64File } from "../audio/mod.ts";
-import { audioCtxFor, free, openModel, transcribe } from "../engine/mod.ts";
-import { verifyInstalledModel } from "../models/mod.ts";
+import { runAccuracyBench } from "../engine/mod.ts";
+import { readBase64File } from "../audio/mod.ts";
 import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { connectRedis, TranscribeQueue } from "../queue/mod.ts";
 import { percentile } from "./stats.ts";
-
-const SAMPLE = new URL("../../assets/sample.wav.b64", import.meta.url);
-
-async function engineFigures(runs: number, streams: number, jobs: number) {
-  const bytes = await readBase64File(SAMPLE);
-  const path = (await verifyInstalledModel("tiny.en")).path;
-  const model = await openModel(path);
-  try {
-    const job = async () => {
-      const audio = await decodeAudio(bytes);
-      return await transcribe(model, audio.samples, {
-        threads: 1,
-        audioCtx: audioCtxFor(audio.durationS),
-      });
-    };
-    for (let i = 0; i < 3; i++) await job(); // warm-up
-    const times: number[] = [];
-    let text = "";
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      text = (await job()).text;
-      times.push(performance.now() - t0);
-    }
-    let left = jobs;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: streams }, async () => {
-      while (left-- > 0) await job();
-    }));
-    const throughput = jobs / ((performance.now() - t0) / 1000);
-    return {
-      loadMs: model.loadMs,
-      processing: { p50: percentile(times, 50), p95: percentile(times, 95) },
-      throughput,
-      text,
-    };
-  } finally {
-    await free(model);
-  }
-}
+import { engineFigures, SAMPLE_CLIP } from "./engine_throughput.ts";
 
 /**
  * Service throughput at saturation, two ways: `drain` — N jobs uploaded
@@ -202,6 +169,12 @@ async function apiLatency(
 
 if (import.meta.main) {
   await runCli("bench", async () => {
+    if (Deno.args.includes("--accuracy")) {
+      return await runAccuracyBench(
+        Deno.args.filter((a) => a !== "--accuracy"),
+        { prepare: (models) => setup({ k6: false, models }) },
+      );
+    }
     const { values } = parseArgs({
       args: Deno.args,
       options: {
@@ -215,12 +188,12 @@ if (import.meta.main) {
     const apiSeconds = Number(values["api-seconds"]);
     const cores = navigator.hardwareConcurrency;
     await setup({ k6: false });
-    const wav = await readBase64File(SAMPLE);
+    const wav = await readBase64File(SAMPLE_CLIP);
 
     console.error(
       `bench: engine alone (${runs} single jobs, then ${jobs} jobs on ${cores} streams)`,
     );
-    const engine = await engineFigures(runs, cores, jobs);
+    const engine = await engineFigures({ runs, streams: cores, jobs });
     console.error(`bench: starting the stack (${cores} workers × 1 thread)`);
     const stack = await startStack({
       workers: cores,

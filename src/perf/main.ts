@@ -5,13 +5,25 @@
  * [--repeat N] [--warmup D] [--fault-processing-delay-ms MS]
  * [--fault-api-delay-ms MS]`
  *
- * Exit codes: 0 pass; 1 regression, k6 thresholds failed or the run was
- * interrupted; 2 unusable input, configuration or environment.
+ * `deno task perf --find-capacity [--step-duration D] [--start-rate N]
+ * [--rate-factor F] [--max-rate N] [--resolution N] [--budget D]
+ * [--engine-jobs N] [--workers N] [--model NAME] [--warmup D]
+ * [--poll-interval S] [--max-polls N]`: measures the engine alone, then
+ * searches the highest arrival rate the embedded stack sustains (success ≥
+ * 99.9 %, p95 ≤ 2 s, throughput keeping up) with short k6 steps; writes
+ * `capacity.json` and `capacity.svg` and prints `capacity: <rate> jobs/s
+ * (engine <x> jobs/s, ratio <r>)` on stdout.
+ *
+ * Exit codes: 0 pass (a capacity was found); 1 regression, k6 thresholds
+ * failed, no rate met the capacity criteria, or the run was interrupted; 2
+ * unusable input, configuration or environment.
  */
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { perfOptionsFrom, runPerf } from "./orchestrate.ts";
+import { capacityOptionsFrom, runCapacity } from "./capacity.ts";
+import { resultLine } from "./capacity_report.ts";
 
 if (import.meta.main) {
   await runCli("perf", async () => {
@@ -37,10 +49,35 @@ if (import.meta.main) {
           warmup: { type: "string" },
           "fault-processing-delay-ms": { type: "string" },
           "fault-api-delay-ms": { type: "string" },
+          "find-capacity": { type: "boolean" },
+          "step-duration": { type: "string" },
+          "start-rate": { type: "string" },
+          "rate-factor": { type: "string" },
+          "max-rate": { type: "string" },
+          resolution: { type: "string" },
+          budget: { type: "string" },
+          "engine-jobs": { type: "string" },
         },
       });
     } catch (error) {
       throw new ConfigError((error as Error).message);
+    }
+    if (parsed.values["find-capacity"]) {
+      const capacity = await runCapacity(capacityOptionsFrom(parsed.values));
+      console.log(resultLine(capacity.report));
+      return capacity.code;
+    }
+    const searchOnly = [
+      "step-duration",
+      "start-rate",
+      "rate-factor",
+      "max-rate",
+      "resolution",
+      "budget",
+      "engine-jobs",
+    ].find((f) => parsed.values[f as keyof typeof parsed.values] !== undefined);
+    if (searchOnly) {
+      throw new ConfigError(`--${searchOnly} needs --find-capacity`);
     }
     const options = perfOptionsFrom(parsed.values);
     const outcome = await runPerf(options);

@@ -3,7 +3,8 @@
  * files in both formats, `baseline.json` (optionally with per-run
  * distributions), the comparison of a run with the baseline (`deno task
  * assert`, `deno task baseline:update`), fresh Redis state between repeated
- * runs, and the run history with its trend chart (`deno task trend`).
+ * runs, the run history with its trend chart (`deno task trend`), and the
+ * capacity search (`deno task perf --find-capacity`) with its CPU accounting.
  *
  * @module
  */
@@ -15,6 +16,13 @@ export * from "./assert.ts";
 export * from "./history.ts";
 export * from "./reset_state.ts";
 export * from "./trend.ts";
+// The capacity runner itself (capacity.ts) loads the engine: main.ts
+// imports it directly, so tools that only read results stay light.
+export * from "./capacity_search.ts";
+export * from "./capacity_step.ts";
+export * from "./capacity_report.ts";
+export * from "./capacity_chart.ts";
+export * from "./proc_cpu.ts";
 export {
   DEFAULT_BASELINE,
   DEFAULT_SUMMARY,

@@ -278,6 +278,36 @@ export interface RunOnceOptions {
   say: (line: string) => void;
   /** Don't echo k6's output (it still goes to k6.log). */
   quiet?: boolean;
+  /**
+   * Export k6's web-dashboard report (`report.html`); off where k6's own
+   * CPU use is measured (the dashboard costs it CPU). @default true
+   */
+  dashboard?: boolean;
+  /** Called with k6's pid once it is started (CPU accounting). */
+  onStart?: (pid: number) => void;
+}
+
+/**
+ * The scenario's `ARRIVAL_RATE` and `ARRIVAL_TIME_UNIT` for `rate` jobs/s:
+ * k6 takes an integer count per time unit, so 12.5 jobs/s is 125 per 10 s.
+ * @throws {RangeError} for a rate that is not positive or has more than
+ * three decimals.
+ */
+export function arrivalRateEnv(
+  rate: number,
+): { ARRIVAL_RATE: string; ARRIVAL_TIME_UNIT: string } {
+  for (let unit = 1; unit <= 1000 && rate > 0; unit *= 10) {
+    const n = rate * unit;
+    if (Math.abs(n - Math.round(n)) < 1e-6) {
+      return {
+        ARRIVAL_RATE: String(Math.round(n)),
+        ARRIVAL_TIME_UNIT: `${unit}s`,
+      };
+    }
+  }
+  throw new RangeError(
+    `arrival rate ${rate} must be positive with at most 3 decimals`,
+  );
 }
 
 /**
@@ -323,7 +353,7 @@ export async function runK6Once(
     env: {
       ...Deno.env.toObject(),
       BASE_URL: session.baseUrl,
-      ARRIVAL_RATE: String(o.rate),
+      ...arrivalRateEnv(o.rate),
       DURATION: o.duration,
       PRE_ALLOCATED_VUS: String(o.vus),
       MAX_VUS: String(o.maxVus),
@@ -333,10 +363,14 @@ export async function runK6Once(
       UPLOAD_USER_ID: o.userId,
       LONG_POLL: o.longPoll ? "1" : "0",
       BASELINE: o.baseline,
-      K6_WEB_DASHBOARD: "true",
-      K6_WEB_DASHBOARD_PORT: "-1",
-      K6_WEB_DASHBOARD_PERIOD: dashboardPeriod(durationToSeconds(o.duration)),
-      K6_WEB_DASHBOARD_EXPORT: join(runDir, "report.html"),
+      ...(ro.dashboard === false ? { K6_WEB_DASHBOARD: "false" } : {
+        K6_WEB_DASHBOARD: "true",
+        K6_WEB_DASHBOARD_PORT: "-1",
+        K6_WEB_DASHBOARD_PERIOD: dashboardPeriod(
+          durationToSeconds(o.duration),
+        ),
+        K6_WEB_DASHBOARD_EXPORT: join(runDir, "report.html"),
+      }),
       K6_NO_USAGE_REPORT: "true",
     },
     stdin: "null",
@@ -344,6 +378,7 @@ export async function runK6Once(
     stderr: "piped",
   }).spawn();
   try {
+    ro.onStart?.(k6Proc.pid);
     const echo = ro.quiet
       ? { writeSync: (b: Uint8Array) => b.length }
       : Deno.stderr;
@@ -746,7 +781,8 @@ async function linkLatest(runDir: string): Promise<void> {
   }
 }
 
-async function command(
+/** Runs `cmd` and returns its trimmed stdout, undefined when it fails. */
+export async function command(
   cmd: string,
   args: string[],
 ): Promise<string | undefined> {
@@ -764,7 +800,8 @@ async function command(
   }
 }
 
-async function cpuModel(): Promise<string | undefined> {
+/** The CPU model from `/proc/cpuinfo`, when it says. */
+export async function cpuModel(): Promise<string | undefined> {
   const text = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
   return /^model name\s*:\s*(.+)$/m.exec(text)?.[1]?.trim();
 }

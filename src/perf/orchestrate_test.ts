@@ -1,6 +1,7 @@
 import { assertEquals, assertMatch, assertThrows } from "../testing/assert.ts";
 import { ConfigError } from "../errors/mod.ts";
 import {
+  arrivalRateEnv,
   dashboardPeriod,
   FAULT_ENV,
   faultEnv,
@@ -88,4 +89,21 @@ Deno.test("dashboardPeriod gives short runs enough periods for the report", () =
   assertEquals(dashboardPeriod(30), "3s");
   assertEquals(dashboardPeriod(120), "10s");
   assertEquals(dashboardPeriod(3600), "10s");
+});
+
+Deno.test("arrivalRateEnv expresses fractional rates per a longer time unit", () => {
+  assertEquals(arrivalRateEnv(3), {
+    ARRIVAL_RATE: "3",
+    ARRIVAL_TIME_UNIT: "1s",
+  });
+  assertEquals(arrivalRateEnv(12.5), {
+    ARRIVAL_RATE: "125",
+    ARRIVAL_TIME_UNIT: "10s",
+  });
+  assertEquals(arrivalRateEnv(0.25), {
+    ARRIVAL_RATE: "25",
+    ARRIVAL_TIME_UNIT: "100s",
+  });
+  assertThrows(() => arrivalRateEnv(0));
+  assertThrows(() => arrivalRateEnv(1 / 3));
 });

@@ -41,6 +41,7 @@ Deno.test("transcription scenario rejects invalid environment in the init stage"
       'ARRIVAL_RATE must be an integer >= 1, got \\"2.5\\"',
     ],
     ["DURATION", "2 minutes", "DURATION must be a k6 duration"],
+    ["ARRIVAL_TIME_UNIT", "soon", "ARRIVAL_TIME_UNIT must be a k6 duration"],
     ["POLL_INTERVAL", "-1", "POLL_INTERVAL must be a number >= 0"],
     ["MAX_POLLS", "x", "MAX_POLLS must be an integer >= 1"],
     ["LONG_POLL", "yes", "LONG_POLL must be 0 or 1"],
@@ -79,7 +80,22 @@ Deno.test("transcription scenario derives its thresholds from the baseline", asy
         "constant-arrival-rate",
       );
       assertEquals(options.scenarios.submit_and_poll.rate, 3);
+      assertEquals(options.scenarios.submit_and_poll.timeUnit, "1s");
       assertEquals(options.scenarios.submit_and_poll.duration, "2m0s");
     });
   }
+});
+
+Deno.test("transcription scenario takes a time unit for fractional rates", async () => {
+  const r = await k6([
+    "inspect",
+    "-e",
+    "ARRIVAL_RATE=125",
+    "-e",
+    "ARRIVAL_TIME_UNIT=10s",
+    SCRIPT,
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const scenario = JSON.parse(r.stdout).scenarios.submit_and_poll;
+  assertEquals([scenario.rate, scenario.timeUnit], [125, "10s"]);
 });

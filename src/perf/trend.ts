@@ -4,6 +4,7 @@
  * regressions marked in red.
  */
 import type { HistoryEntry } from "./history.ts";
+import { escapeXml as esc, niceNumber } from "./_svg.ts";
 
 /** One panel: series drawn against the run index. */
 interface Panel {
@@ -21,22 +22,6 @@ const LEFT = 70;
 const RIGHT = 20;
 const TOP = 40;
 const GAP = 30;
-
-function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
-}
-
-function niceNumber(v: number): string {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 100
-    ? v.toFixed(0)
-    : a >= 10
-    ? v.toFixed(1)
-    : a >= 1
-    ? v.toFixed(2)
-    : v.toPrecision(2);
-}
 
 /**
  * Renders the history as a self-contained SVG document.
