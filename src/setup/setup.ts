@@ -41,7 +41,23 @@ export async function setup(options: SetupOptions = {}): Promise<void> {
     },
     {
       name: "ffmpeg (optional)",
-      run: (s) => ensureFfmpeg(options.allowApt, s),
+      run: (s) =>
+        ensureOptionalPackage(
+          "ffmpeg",
+          "only WAV uploads will be accepted",
+          options.allowApt,
+          s,
+        ),
+    },
+    {
+      name: "espeak-ng (optional)",
+      run: (s) =>
+        ensureOptionalPackage(
+          "espeak-ng",
+          "the accuracy corpus can't be regenerated or checked byte for byte",
+          options.allowApt,
+          s,
+        ),
     },
     { name: "engine", run: () => provisionEngine() },
     ...models.map((m) => ({
@@ -89,21 +105,28 @@ async function ensureRedisServer(
   return "installed (apt-get)";
 }
 
-/** ffmpeg decodes mp3/flac/ogg/m4a/webm; without it those uploads get 415. */
-async function ensureFfmpeg(
+/**
+ * An optional Debian package (command and package share the name): ffmpeg
+ * decodes mp3/flac/ogg/m4a/webm (without it those uploads get 415);
+ * espeak-ng regenerates the accuracy corpus. Installed with apt-get when
+ * permitted; otherwise `without` says what is missing.
+ */
+async function ensureOptionalPackage(
+  name: string,
+  without: string,
   allowApt: boolean | undefined,
   say: (line: string) => void,
 ): Promise<string> {
-  if (await hasCommand("ffmpeg")) return "found";
+  if (await hasCommand(name)) return "found";
   const root = Deno.uid?.() === 0;
   if (!(allowApt ?? root) || !(await hasCommand("apt-get"))) {
-    return "not installed: only WAV uploads will be accepted (install the Debian package ffmpeg)";
+    return `not installed: ${without} (install the Debian package ${name})`;
   }
-  say("setup: ffmpeg missing; installing the Debian package ffmpeg");
-  let result = await aptInstall(["ffmpeg"]);
+  say(`setup: ${name} missing; installing the Debian package ${name}`);
+  let result = await aptInstall([name]);
   if (!result.ok) {
     await run("apt-get", ["update", "-qq"]);
-    result = await aptInstall(["ffmpeg"]);
+    result = await aptInstall([name]);
   }
   return result.ok
     ? "installed (apt-get)"
