@@ -130,6 +130,51 @@ async function tool(
   return { code: out.code, out: d.decode(out.stdout) + d.decode(out.stderr) };
 }
 
+Deno.test("perf --repeat 2 --fresh-stacks runs each repeat on a stack of its own and leaves none behind", async () => {
+  const run = startPerf([
+    "--repeat",
+    "2",
+    "--fresh-stacks",
+    "--duration",
+    "4s",
+    "--rate",
+    "2",
+    "--warmup",
+    "2s",
+    "--no-assert",
+  ]);
+  const code = await finish(run);
+  const err = run.stderr();
+  assertEquals(code, 0, err.slice(-3000));
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  assertMatch(err, /archiving 2 runs to .* \(a fresh stack for each\)/);
+  // Two stack starts, two stops.
+  assertEquals(err.match(/perf: stopping the stack/g)?.length, 2);
+  const groups = [...Deno.readDirSync(run.resultsDir)].filter((e) =>
+    e.isDirectory
+  );
+  assertEquals(groups.length, 1);
+  const group = join(run.resultsDir, groups[0]!.name);
+  for (const i of [1, 2]) {
+    assert(
+      (await Deno.stat(join(group, `run-${i}`, "samples.json.gz"))).size > 0,
+      `run-${i}`,
+    );
+    const meta = JSON.parse(
+      await Deno.readTextFile(join(group, `run-${i}`, "metadata.json")),
+    );
+    assertEquals([meta.repeat_index, meta.fresh_stack], [i, true]);
+    const logs = join(group, "logs", `stack-${i}`);
+    for (const f of ["api.log", "worker-1.log", "redis.log"]) {
+      assert((await Deno.stat(join(logs, f))).size > 0, `stack-${i}/${f}`);
+    }
+    assert(
+      (await Deno.stat(join(logs, "logs", "warmup", "summary.json"))).isFile,
+      `stack-${i} warm-up`,
+    );
+  }
+});
+
 Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert and trend use it", async () => {
   const run = startPerf([
     "--repeat",

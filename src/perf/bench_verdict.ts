@@ -32,7 +32,7 @@ import {
 import { RUN_FLAGS } from "./calibrate_main.ts";
 import {
   freshState,
-  openSession,
+  openWarmSession,
   type PerfOptions,
   perfOptionsFrom,
   type PerfSession,
@@ -41,7 +41,6 @@ import {
   runDirName,
   runK6Once,
   shownPath,
-  warmUp,
 } from "./orchestrate.ts";
 
 /** Targets of the verdict's quality. */
@@ -174,13 +173,16 @@ export async function runInterleaved(
   const sessions = new Set<PerfSession>();
   const start = async (options: PerfOptions, side: string, label: string) => {
     const logDir = join(dir, side, "logs", label);
-    await Deno.mkdir(logDir, { recursive: true });
-    const s = await openSession(options, { logDir, k6, say });
-    if ("interrupted" in s) throw new Error(`stopped: ${s.interrupted}`);
-    sessions.add(s);
-    const warm = await warmUp(s, options, logDir, say);
-    if (warm?.interrupted) throw new Error(`stopped: ${warm.reason}`);
-    return { session: s, warm: Boolean(warm) };
+    let session: PerfSession | undefined;
+    const opened = await openWarmSession(options, {
+      logDir,
+      warmupDir: logDir,
+      k6,
+      say,
+      onSession: (s) => sessions.add(session = s),
+    });
+    if ("reason" in opened) throw new Error(`stopped: ${opened.reason}`);
+    return { session: session!, warm: opened.warm };
   };
   const open = async (options: PerfOptions, side: string) => ({
     ...await start(options, side, freshStacks ? "stack-1" : "stack"),

@@ -16,7 +16,7 @@ import { calibrate, loadArchive, renderCalibration } from "../verdict/mod.ts";
 import { perfOptionsFrom, runRepeats, shownPath } from "./orchestrate.ts";
 
 const USAGE =
-  "usage: deno task calibrate [--runs K] [--duration 30s] [--rate N] [--long-poll] [--workers N] [--from GROUP_DIR]";
+  "usage: deno task calibrate [--runs K] [--duration 30s] [--rate N] [--long-poll] [--workers N] [--fresh-stacks] [--from GROUP_DIR]";
 
 /** Flags shared with `deno task perf` that calibrate and bench accept. */
 export const RUN_FLAGS = {
@@ -81,6 +81,7 @@ if (import.meta.main) {
         options: {
           ...RUN_FLAGS,
           runs: { type: "string", default: "5" },
+          "fresh-stacks": { type: "boolean" },
           from: { type: "string" },
         },
       });

@@ -2,7 +2,7 @@
  * `deno task perf [--rate N] [--duration D] [--vus N] [--max-vus N]
  * [--model NAME] [--poll-interval S] [--max-polls N] [--workers N]
  * [--long-poll] [--base-url URL] [--baseline FILE] [--no-assert]
- * [--repeat N] [--warmup D] [--fault-processing-delay-ms MS]
+ * [--repeat N [--fresh-stacks]] [--warmup D] [--fault-processing-delay-ms MS]
  * [--fault-api-delay-ms MS]`
  *
  * `deno task perf --find-capacity [--step-duration D] [--start-rate N]
@@ -45,6 +45,7 @@ if (import.meta.main) {
           "base-url": { type: "string" },
           baseline: { type: "string" },
           "no-assert": { type: "boolean" },
+          "fresh-stacks": { type: "boolean" },
           repeat: { type: "string" },
           warmup: { type: "string" },
           "fault-processing-delay-ms": { type: "string" },

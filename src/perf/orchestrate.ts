@@ -62,6 +62,12 @@ export const PerfOptionsSchema = z.object({
   /** Runs back to back on one stack (a group folder with run-1..N). */
   repeat: z.coerce.number().int().min(1).max(1000),
   /**
+   * With `repeat`: a stack of its own for every run (started, warmed up,
+   * stopped), so a stack's lasting speed offset is part of the run-to-run
+   * noise the verdict's intervals carry.
+   */
+  freshStacks: z.boolean(),
+  /**
    * An unrecorded k6 run before the first measured one (first jobs on a
    * fresh stack are slower); `0s` for none.
    */
@@ -419,9 +425,33 @@ export interface RepeatOutcome {
 }
 
 /**
- * Runs the scenario `runs` times back to back on one stack into
- * `<groupDir>/run-1..N/`, with fresh service state in Redis between runs;
- * the stack's logs go once to `<groupDir>/logs/`.
+ * Opens a session ({@linkcode openSession}, `so.logDir` created) and warms it
+ * up ({@linkcode warmUp}, archived under `<so.warmupDir>/logs/warmup/`).
+ * `so.onSession` sees the session as soon as it is open, so a caller can
+ * close it even when the warm-up is interrupted. Returns whether a warm-up
+ * ran, or the reason when interrupted.
+ */
+export async function openWarmSession(
+  o: PerfOptions,
+  so: SessionOptions & {
+    warmupDir: string;
+    onSession: (session: PerfSession) => void;
+  },
+): Promise<{ warm: boolean } | { reason: string }> {
+  await Deno.mkdir(so.logDir, { recursive: true });
+  const s = await openSession(o, so);
+  if ("interrupted" in s) return { reason: s.interrupted };
+  so.onSession(s);
+  const warm = await warmUp(s, o, so.warmupDir, so.say);
+  if (warm?.interrupted) return { reason: warm.reason ?? "interrupted" };
+  return { warm: Boolean(warm) };
+}
+
+/**
+ * Runs the scenario `runs` times back to back into `<groupDir>/run-1..N/`:
+ * on one stack with fresh service state in Redis between runs (its logs go
+ * once to `<groupDir>/logs/`), or with `o.freshStacks` on a stack of its own
+ * per run (logs and warm-up under `<groupDir>/logs/stack-<i>/`).
  */
 export async function runRepeats(
   o: PerfOptions,
@@ -439,30 +469,42 @@ export async function runRepeats(
   const groupDir = options.groupDir ?? join(resultsDir(), runDirName());
   await Deno.mkdir(join(groupDir, "logs"), { recursive: true });
   say(
-    `perf: archiving ${options.runs} runs to ${shownPath(groupDir)}/`,
+    `perf: archiving ${options.runs} runs to ${shownPath(groupDir)}/${
+      o.freshStacks ? " (a fresh stack for each)" : ""
+    }`,
   );
-  const session = await openSession(o, {
-    logDir: join(groupDir, "logs"),
-    env: options.env,
-    k6: options.k6,
-    say,
-  });
-  if ("interrupted" in session) {
-    return { groupDir, records: [], interrupted: session.interrupted };
-  }
   const records: RunRecord[] = [];
+  let session: PerfSession | undefined;
   let stoppedBy: string | undefined;
-  session.stopped.then((r) => stoppedBy = r);
+  const open = (i: number) => {
+    const stackDir = join(groupDir, "logs", `stack-${i}`);
+    return openWarmSession(o, {
+      logDir: o.freshStacks ? stackDir : join(groupDir, "logs"),
+      warmupDir: o.freshStacks ? stackDir : groupDir,
+      env: options.env,
+      k6: options.k6,
+      say,
+      onSession: (s) => {
+        session = s;
+        // A stack closed on purpose between runs is no interruption.
+        s.stopped.then((r) => {
+          if (session === s) stoppedBy = r;
+        });
+      },
+    });
+  };
   try {
-    const warm = await warmUp(session, o, groupDir, say);
-    if (warm?.interrupted) {
-      return { groupDir, records, interrupted: warm.reason };
-    }
+    let opened = await open(1);
     for (let i = 1; i <= options.runs; i++) {
+      if ("reason" in opened) {
+        return { groupDir, records, interrupted: opened.reason };
+      }
       // Ctrl-C or a death between runs: don't start another one.
       if (stoppedBy) return { groupDir, records, interrupted: stoppedBy };
-      if (i > 1 || warm) await freshState(session, say, i === 2);
-      const rec = await runK6Once(session, o, join(groupDir, `run-${i}`), {
+      if (i > 1 || opened.warm) {
+        await freshState(session!, say, i === 2 && !o.freshStacks);
+      }
+      const rec = await runK6Once(session!, o, join(groupDir, `run-${i}`), {
         repeat: { index: i, of: options.runs, group: groupDir },
         say,
       });
@@ -471,10 +513,16 @@ export async function runRepeats(
         return { groupDir, records, interrupted: rec.reason };
       }
       await options.afterRun?.(rec, i);
+      if (o.freshStacks && i < options.runs) {
+        const old = session!;
+        session = undefined;
+        await old.close();
+        opened = await open(i + 1);
+      }
     }
     return { groupDir, records };
   } finally {
-    await session.close();
+    await session?.close();
   }
 }
 
@@ -848,6 +896,7 @@ async function writeMetadata(
     run_dir: runDir,
     repeat_index: extra.repeat?.index,
     repeat_of: extra.repeat?.of,
+    fresh_stack: extra.repeat && o.freshStacks ? true : undefined,
     fault_injection: faults,
     started_at: startedAt,
     finished_at: new Date().toISOString(),
@@ -924,6 +973,7 @@ export function perfOptionsFrom(
       join(PROJECT_ROOT, "baseline.json"),
     assert: flags["no-assert"] !== true,
     repeat: (flags.repeat as string | undefined) ?? "1",
+    freshStacks: flags["fresh-stacks"] === true,
     // Repeats are compared with each other: warm the stack up first.
     warmup: (flags.warmup as string | undefined) ??
       (Number(flags.repeat ?? "1") > 1 ? "5s" : "0s"),
@@ -960,6 +1010,11 @@ export function perfOptionsFrom(
   if (parsed.data.maxVus < parsed.data.vus) {
     throw new ConfigError(
       `--max-vus (${parsed.data.maxVus}) must be >= --vus (${parsed.data.vus})`,
+    );
+  }
+  if (parsed.data.freshStacks && parsed.data.baseUrl) {
+    throw new ConfigError(
+      "--fresh-stacks needs the embedded stack; it can't be combined with --base-url",
     );
   }
   if (

@@ -62,6 +62,25 @@ Deno.test("perfOptionsFrom reads --repeat and the fault flags, all off by defaul
     );
     assertMatch((f as Error).message, /--fault-api-delay-ms/);
   });
+  await t.step(
+    "--fresh-stacks: off by default, refused with --base-url",
+    () => {
+      assertEquals(perfOptionsFrom({ repeat: "3" }, noEnv).freshStacks, false);
+      assertEquals(
+        perfOptionsFrom({ repeat: "3", "fresh-stacks": true }, noEnv)
+          .freshStacks,
+        true,
+      );
+      const e = assertThrows(() =>
+        perfOptionsFrom({
+          "base-url": "http://example.com",
+          "fresh-stacks": true,
+        }, noEnv)
+      );
+      assertEquals(e instanceof ConfigError, true);
+      assertMatch((e as Error).message, /--fresh-stacks/);
+    },
+  );
   await t.step("faults need the embedded stack", () => {
     const e = assertThrows(() =>
       perfOptionsFrom({

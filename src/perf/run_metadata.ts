@@ -39,6 +39,8 @@ export const RunMetadataSchema = z.looseObject({
   /** Position in a `--repeat` group. */
   repeat_index: z.number().int().positive().optional(),
   repeat_of: z.number().int().positive().optional(),
+  /** A `--repeat --fresh-stacks` run: on a stack of its own. */
+  fresh_stack: z.boolean().optional(),
   /** Set only when a benchmark injected faults; such runs are never baselines. */
   fault_injection: z.looseObject({
     processing_delay_ms: z.number().optional(),
