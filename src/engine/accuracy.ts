@@ -20,6 +20,7 @@ import {
 } from "./confidence_gate.ts";
 import { type ModelHandle, transcribe } from "./engine.ts";
 import { normalizeWords, wordErrors } from "./wer.ts";
+import { percentile } from "../bench/stats.ts";
 
 /** One transcription of one clip. */
 export interface PassResult {
@@ -334,14 +335,4 @@ export async function measureGateCost(
     gated_ms_p50: percentile(on, 50),
     retried,
   };
-}
-
-/** The `p`-th percentile (0..100) by linear interpolation; NaN when empty. */
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const rank = (p / 100) * (s.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return s[lo]! + (s[hi]! - s[lo]!) * (rank - lo);
 }

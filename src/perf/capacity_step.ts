@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
-import { statistic } from "../verdict/mod.ts";
+import { forEachK6Line, statistic } from "../verdict/mod.ts";
 import type { RunSummary } from "./summary.ts";
 
 /** What a step must achieve to pass. */
@@ -85,46 +85,20 @@ const LatencyPoint = z.object({
  * @throws {ConfigError} naming the file when it can't be read.
  */
 export async function readCompletions(path: string): Promise<Completions> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch (error) {
-    throw new ConfigError(
-      `${path}: cannot read samples (${(error as Error).message})`,
-    );
-  }
-  let stream: ReadableStream<Uint8Array> = file.readable;
-  if (path.endsWith(".gz")) {
-    stream = stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<
-        Uint8Array,
-        Uint8Array
-      >,
-    );
-  }
   const out: Completions = { atMs: [], latencyS: [] };
-  const take = (line: string) => {
-    if (!line.includes(`"${LATENCY}"`) || !line.includes('"Point"')) return;
-    const p = LatencyPoint.safeParse(JSON.parse(line));
-    if (!p.success) return;
-    const at = Date.parse(p.data.data.time);
-    if (Number.isFinite(at)) {
-      out.atMs.push(at);
-      out.latencyS.push(p.data.data.value);
-    }
-  };
-  const decoder = new TextDecoder();
-  let pending = "";
   try {
-    for await (const chunk of stream) {
-      const lines = (pending + decoder.decode(chunk, { stream: true })).split(
-        "\n",
-      );
-      pending = lines.pop() ?? "";
-      for (const line of lines) take(line);
-    }
-    if (pending.trim()) take(pending);
+    await forEachK6Line(path, (line) => {
+      if (!line.includes(`"${LATENCY}"`) || !line.includes('"Point"')) return;
+      const p = LatencyPoint.safeParse(JSON.parse(line));
+      if (!p.success) return;
+      const at = Date.parse(p.data.data.time);
+      if (Number.isFinite(at)) {
+        out.atMs.push(at);
+        out.latencyS.push(p.data.data.value);
+      }
+    });
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(
       `${path}: cannot decode samples (${(error as Error).message})`,
     );

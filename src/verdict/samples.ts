@@ -26,14 +26,14 @@ const Point = z.object({
 });
 
 /**
- * Reads k6 JSON lines (plain or `.gz`) into per-metric value arrays, keeping
- * only `metrics` (default {@linkcode VERDICT_METRICS}).
- * @throws {ConfigError} naming the file when it can't be read or parsed.
+ * Calls `take` with each line of a k6 JSON-lines file (plain or `.gz`).
+ * @throws {ConfigError} naming the file when it can't be read or decoded
+ * (a ConfigError thrown by `take` passes through).
  */
-export async function readK6Samples(
+export async function forEachK6Line(
   path: string,
-  metrics: readonly string[] = VERDICT_METRICS,
-): Promise<RunSamples> {
+  take: (line: string, lineNo: number) => void,
+): Promise<void> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path);
@@ -42,8 +42,6 @@ export async function readK6Samples(
       `${path}: cannot read samples (${(error as Error).message})`,
     );
   }
-  const wanted = new Set(metrics);
-  const out: RunSamples = new Map(metrics.map((m) => [m, []]));
   let stream: ReadableStream<Uint8Array> = file.readable;
   if (path.endsWith(".gz")) {
     stream = stream.pipeThrough(
@@ -56,8 +54,34 @@ export async function readK6Samples(
   const decoder = new TextDecoder();
   let pending = "";
   let lineNo = 0;
-  const take = (line: string) => {
-    lineNo++;
+  try {
+    for await (const chunk of stream) {
+      const text = pending + decoder.decode(chunk, { stream: true });
+      const lines = text.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) take(line, ++lineNo);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(
+      `${path}: cannot decode samples (${(error as Error).message})`,
+    );
+  }
+  if (pending.trim()) take(pending, ++lineNo);
+}
+
+/**
+ * Reads k6 JSON lines (plain or `.gz`) into per-metric value arrays, keeping
+ * only `metrics` (default {@linkcode VERDICT_METRICS}).
+ * @throws {ConfigError} naming the file when it can't be read or parsed.
+ */
+export async function readK6Samples(
+  path: string,
+  metrics: readonly string[] = VERDICT_METRICS,
+): Promise<RunSamples> {
+  const wanted = new Set(metrics);
+  const out: RunSamples = new Map(metrics.map((m) => [m, []]));
+  await forEachK6Line(path, (line, lineNo) => {
     if (!line.includes('"type":"Point"')) return;
     let parsed;
     try {
@@ -68,20 +92,6 @@ export async function readK6Samples(
     if (parsed.success && wanted.has(parsed.data.metric)) {
       out.get(parsed.data.metric)!.push(parsed.data.data.value);
     }
-  };
-  try {
-    for await (const chunk of stream) {
-      const text = pending + decoder.decode(chunk, { stream: true });
-      const lines = text.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) take(line);
-    }
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(
-      `${path}: cannot decode samples (${(error as Error).message})`,
-    );
-  }
-  if (pending.trim()) take(pending);
+  });
   return out;
 }
