@@ -89,7 +89,7 @@ const PRE_ALLOCATED_VUS = numberEnv("PRE_ALLOCATED_VUS", 4, {
   integer: true,
 });
 const MAX_VUS = numberEnv("MAX_VUS", 12, { min: 1, integer: true });
-const WHISPER_MODEL = __ENV.WHISPER_MODEL || "tiny.en";
+const WHISPER_MODEL = __ENV.WHISPER_MODEL || "tiny.en-q8_0";
 const POLL_INTERVAL = numberEnv("POLL_INTERVAL", 1, { min: 0 });
 const MAX_POLLS = numberEnv("MAX_POLLS", 40, { min: 1, integer: true });
 const USER_ID = __ENV.UPLOAD_USER_ID || "perf-tester";

@@ -96,7 +96,7 @@ Deno.test("chaos model: a broken model file never reaches the engine; the worker
         const stack = await startStack({
           workers: 1,
           requireReadyWorkers: false,
-          workerEnv: { WHISPER_MODELS_DIR: dir },
+          workerEnv: { WHISPER_MODELS_DIR: dir, WORKER_MODELS: "tiny.en" },
           timeoutMs: 60_000,
         });
         const view = await RedisView.open(stack.redisUrl);

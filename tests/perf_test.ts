@@ -41,7 +41,7 @@ Deno.test("perf runs k6 against the embedded stack, archives the run and passes 
   assertEquals(summary.metrics.transcription_success_rate.value, 1);
   assertEquals(summary.metrics.transcription_accuracy.value, 1);
   const meta = JSON.parse(await Deno.readTextFile(join(dir, "metadata.json")));
-  assertEquals(meta.model, "tiny.en");
+  assertEquals(meta.model, "tiny.en-q8_0");
   assertEquals(meta.arrival_rate_per_second, 2);
   assertEquals(meta.duration_seconds, 20);
   assertEquals(meta.workers, 2);
@@ -131,6 +131,16 @@ async function tool(
 }
 
 Deno.test("perf --repeat 2 --fresh-stacks runs each repeat on a stack of its own and leaves none behind", async () => {
+  // This checks the stack handling, not timings: 4 s against the real
+  // baseline's k6 thresholds (http avg ≤ 2 × 2.3 ms over ~45 requests just
+  // after a stack start) failed now and then, so latency limits are relaxed
+  // and only the success and accuracy floors stay.
+  const baseline = JSON.parse(await Deno.readTextFile("baseline.json"));
+  for (const [key, t] of Object.entries(baseline.tolerances)) {
+    if ((t as number) > 1) baseline.tolerances[key] = 100;
+  }
+  const baselinePath = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(baselinePath, JSON.stringify(baseline));
   const run = startPerf([
     "--repeat",
     "2",
@@ -142,9 +152,12 @@ Deno.test("perf --repeat 2 --fresh-stacks runs each repeat on a stack of its own
     "--warmup",
     "2s",
     "--no-assert",
+    "--baseline",
+    baselinePath,
   ]);
   const code = await finish(run);
   const err = run.stderr();
+  await Deno.remove(baselinePath);
   assertEquals(code, 0, err.slice(-3000));
   assertEquals(tagged(run.tag), [], "no process left behind");
   assertMatch(err, /archiving 2 runs to .* \(a fresh stack for each\)/);

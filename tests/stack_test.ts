@@ -34,7 +34,7 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
         const job = await waitForJob(stack.baseUrl, id, "alice");
         assertEquals(job.status, "completed", JSON.stringify(job.error));
         assertEquals(words(job.transcript), words(text));
-        assertEquals(job.model_name, "tiny.en");
+        assertEquals(job.model_name, "tiny.en-q8_0");
         assert(job.segments.length >= 1);
         assert(job.segments[0].end > job.segments[0].start);
         assert(job.processing_ms > 0 && job.processing_ms < 10_000);

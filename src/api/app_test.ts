@@ -258,7 +258,7 @@ Deno.test("api chunked upload, finalize and job lifecycle", async (t) => {
         });
         const body = await own.json();
         assertEquals(body.status, "queued");
-        assertEquals(body.model_name, "tiny.en");
+        assertEquals(body.model_name, "tiny.en-q8_0");
         assertEquals(body.transcript, null);
         assertEquals(body.audio_duration_s, 1);
         assertEquals((await app.request(`/jobs/${jobId}`)).status, 200);

@@ -5,7 +5,7 @@
  */
 import { decodeAudio, readBase64File } from "../audio/mod.ts";
 import { audioCtxFor, free, openModel, transcribe } from "../engine/mod.ts";
-import { verifyInstalledModel } from "../models/mod.ts";
+import { DEFAULT_MODEL, verifyInstalledModel } from "../models/mod.ts";
 import { percentile } from "./stats.ts";
 
 /** The committed one-second sample (base64 WAV). */
@@ -16,7 +16,7 @@ export const SAMPLE_CLIP: URL = new URL(
 
 /** Options of {@linkcode engineFigures}. */
 export interface EngineFiguresOptions {
-  /** Installed model to load. @default "tiny.en" */
+  /** Installed model to load. @default DEFAULT_MODEL */
   model?: string;
   /** Single jobs timed one after another (0: none). @default 0 */
   runs?: number;
@@ -51,7 +51,7 @@ export async function engineFigures(
   o: EngineFiguresOptions,
 ): Promise<EngineFigures> {
   const bytes = await readBase64File(SAMPLE_CLIP);
-  const path = (await verifyInstalledModel(o.model ?? "tiny.en")).path;
+  const path = (await verifyInstalledModel(o.model ?? DEFAULT_MODEL)).path;
   const model = await openModel(path);
   try {
     const job = async () => {

@@ -4,6 +4,10 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
+import {
+  DEFAULT_AUDIO_CTX_FLOOR,
+  DEFAULT_AUDIO_CTX_MARGIN_S,
+} from "../engine/audio_ctx.ts";
 
 const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
@@ -19,7 +23,7 @@ const redisUrl = z.string().regex(
 const common = {
   REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/).default("wt"),
-  DEFAULT_MODEL: z.string().min(1).default("tiny.en"),
+  DEFAULT_MODEL: z.string().min(1).default("tiny.en-q8_0"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /**
    * Fault injection for benchmarking the perf verdict (see perf/README.md).
@@ -98,9 +102,11 @@ export const WorkerConfigSchema = z.object({
   WORKER_MODELS: z.string().optional(),
   /** Size whisper's audio context to the clip (`auto`) or use 1500 (`full`). */
   AUDIO_CTX: z.enum(["auto", "full"]).default("auto"),
-  AUDIO_CTX_FLOOR: intFrom(16, 1500).default(128),
+  AUDIO_CTX_FLOOR: intFrom(16, 1500).default(DEFAULT_AUDIO_CTX_FLOOR),
   /** Seconds of audio added to the clip when sizing the context. */
-  AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).default(2),
+  AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).default(
+    DEFAULT_AUDIO_CTX_MARGIN_S,
+  ),
   /**
    * Confidence gate of the sized context: a transcript whose text tokens
    * average a log-probability below this is redone at full context. A

@@ -55,9 +55,9 @@ export interface ClipAccuracy {
 export interface MeasureAccuracyOptions {
   /** Threads per call. @default 1 */
   threads?: number;
-  /** `audioCtxFor` floor. @default 128 */
+  /** `audioCtxFor` floor. @default DEFAULT_AUDIO_CTX_FLOOR */
   floor?: number;
-  /** `audioCtxFor` margin, seconds. @default 2 */
+  /** `audioCtxFor` margin, seconds. @default DEFAULT_AUDIO_CTX_MARGIN_S */
   margin?: number;
   /** The gate's threshold. @default DEFAULT_MIN_AVG_LOGPROB */
   minAvgLogprob?: number;

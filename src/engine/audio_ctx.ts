@@ -13,19 +13,29 @@
 export const FULL_AUDIO_CTX = 1500;
 /** Encoder positions per second of audio. */
 export const AUDIO_CTX_PER_SECOND = 50;
+/**
+ * Default smallest context (≈ 1.9 s of audio). Measured with the accuracy
+ * bench (docs/performance.md): with the confidence gate, floor 96 and a 1 s
+ * margin kept word errors 2.4 points under full context (14.22 % vs 16.87 %,
+ * q8_0) at 25 % less time on the 1 s sample than floor 128 and 2 s.
+ */
+export const DEFAULT_AUDIO_CTX_FLOOR = 96;
+/** Default seconds added to the clip before sizing (see the floor). */
+export const DEFAULT_AUDIO_CTX_MARGIN_S = 1;
 
 /** Options of {@linkcode audioCtxFor}. */
 export interface AudioCtxOptions {
   /**
    * Smallest context returned; very small contexts hurt accuracy.
-   * @default 128
+   * @default DEFAULT_AUDIO_CTX_FLOOR (96)
    */
   floor?: number;
   /**
-   * Seconds added to the clip before sizing. With tiny.en on 1–2.3 s clips,
-   * contexts under ~clip + 1.5 s often made the decoder repeat the phrase
-   * until its token limit (and take 5× longer); clip + 2 s never did.
-   * @default 2
+   * Seconds added to the clip before sizing. A short window sometimes makes
+   * the decoder repeat the phrase until its token limit; the repetition
+   * guard and the confidence gate catch those clips and redo them at full
+   * context, so the margin trades re-runs against the cost of every clip.
+   * @default DEFAULT_AUDIO_CTX_MARGIN_S (1)
    */
   margin?: number;
   /** Round up to a multiple of this (SIMD-friendly shapes). @default 16 */
@@ -46,7 +56,12 @@ export function audioCtxFor(
   durationS: number,
   options: AudioCtxOptions = {},
 ): number {
-  const { floor = 128, margin = 2, multiple = 16, enabled = true } = options;
+  const {
+    floor = DEFAULT_AUDIO_CTX_FLOOR,
+    margin = DEFAULT_AUDIO_CTX_MARGIN_S,
+    multiple = 16,
+    enabled = true,
+  } = options;
   if (!Number.isFinite(durationS) || durationS < 0) {
     throw new RangeError(
       `audioCtxFor: durationS must be a finite number >= 0, got ${durationS}`,

@@ -7,7 +7,7 @@
  * choice), and what the gate costs on the 1 s sample.
  *
  *     deno task bench --accuracy [--models tiny.en,tiny.en-q8_0]
- *         [--min-logprob -0.6|off] [--floor 128] [--margin 2] [--threads 1]
+ *         [--min-logprob -0.6|off] [--floor 96] [--margin 1] [--threads 1]
  *         [--sample-runs 20] [--json FILE]
  *     deno run -A src/engine/bench_accuracy.ts [same options]
  *
@@ -38,6 +38,10 @@ import {
   loadAccuracyCorpus,
   ORIGINAL_CLIPS,
 } from "./accuracy_corpus.ts";
+import {
+  DEFAULT_AUDIO_CTX_FLOOR,
+  DEFAULT_AUDIO_CTX_MARGIN_S,
+} from "./audio_ctx.ts";
 import { DEFAULT_MIN_AVG_LOGPROB } from "./confidence_gate.ts";
 import { free, openModel } from "./engine.ts";
 
@@ -67,13 +71,13 @@ export async function runAccuracyBench(
   const { values } = parseArgs({
     args,
     options: {
-      models: { type: "string", default: "tiny.en" },
+      models: { type: "string", default: "tiny.en,tiny.en-q8_0" },
       "min-logprob": {
         type: "string",
         default: String(DEFAULT_MIN_AVG_LOGPROB),
       },
-      floor: { type: "string", default: "128" },
-      margin: { type: "string", default: "2" },
+      floor: { type: "string", default: String(DEFAULT_AUDIO_CTX_FLOOR) },
+      margin: { type: "string", default: String(DEFAULT_AUDIO_CTX_MARGIN_S) },
       threads: { type: "string", default: "1" },
       "sample-runs": { type: "string", default: "20" },
       json: { type: "string" },

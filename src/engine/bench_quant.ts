@@ -1,7 +1,7 @@
 /**
  * f16 vs quantized models, side by side: processing time (median of N, one
  * thread) of the sample clip and of the sample + 12 clips, at the sized
- * encoder context (floor 128, margin 2, repetition guard on, confidence
+ * encoder context (default floor and margin, repetition guard on, confidence
  * gate off: `bench_accuracy.ts` measures the gate) and at full context; whisper's own encoder/decoder split; word
  * error rate over the 13 clips; model load time; and the memory of a process
  * that loaded the model and ran 20 jobs.
@@ -118,8 +118,7 @@ async function loadClips() {
   );
 }
 
-const sized = (pcm: Float32Array) =>
-  audioCtxFor(pcm.length / 16_000, { floor: 128, margin: 2 });
+const sized = (pcm: Float32Array) => audioCtxFor(pcm.length / 16_000);
 
 async function timingChild(
   specs: string[],

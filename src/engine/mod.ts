@@ -24,6 +24,8 @@ export {
   AUDIO_CTX_PER_SECOND,
   audioCtxFor,
   type AudioCtxOptions,
+  DEFAULT_AUDIO_CTX_FLOOR,
+  DEFAULT_AUDIO_CTX_MARGIN_S,
   FULL_AUDIO_CTX,
 } from "./audio_ctx.ts";
 export {

@@ -77,7 +77,7 @@ export const MODEL_NAMES = [
 export type ModelName = typeof MODEL_NAMES[number];
 
 /** The model used when a request names none. */
-export const DEFAULT_MODEL: ModelName = "tiny.en";
+export const DEFAULT_MODEL: ModelName = "tiny.en-q8_0";
 
 const WIDTH_LAYERS: Record<string, readonly [number, number]> = {
   tiny: [384, 4],

@@ -7,10 +7,13 @@ import {
   isModelName,
   MODEL_NAMES,
 } from "./catalog.ts";
+import { ApiConfigSchema, WorkerConfigSchema } from "../config/mod.ts";
 
 Deno.test("catalog lists the published tiny/base/small ggml files", () => {
   assert.deepEqual(Object.keys(CATALOG).sort(), [...MODEL_NAMES].sort());
-  assert.equal(DEFAULT_MODEL, "tiny.en");
+  // tiny.en quantized to 8 bits: faster, same accuracy (docs/performance.md).
+  assert.equal(DEFAULT_MODEL, "tiny.en-q8_0");
+  assert.equal(CATALOG[DEFAULT_MODEL].quantization?.from, "tiny.en");
   assert.deepEqual(CATALOG["tiny.en"], {
     name: "tiny.en",
     file: "ggml-tiny.en.bin",
@@ -71,4 +74,9 @@ Deno.test("findCatalogEntry knows catalog names only", () => {
   assert.equal(findCatalogEntry("../etc/passwd"), undefined);
   assert.equal(isModelName("small.en"), true);
   assert.equal(isModelName("Small.en"), false);
+});
+
+Deno.test("the API's and workers' default model is the catalog's", () => {
+  assert.equal(ApiConfigSchema.parse({}).DEFAULT_MODEL, DEFAULT_MODEL);
+  assert.equal(WorkerConfigSchema.parse({}).DEFAULT_MODEL, DEFAULT_MODEL);
 });

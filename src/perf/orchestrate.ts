@@ -89,7 +89,7 @@ export const PERF_DEFAULTS = {
   duration: ["DURATION", "2m"],
   vus: ["PRE_ALLOCATED_VUS", "4"],
   maxVus: ["MAX_VUS", "12"],
-  model: ["WHISPER_MODEL", "tiny.en"],
+  model: ["WHISPER_MODEL", "tiny.en-q8_0"],
   pollInterval: ["POLL_INTERVAL", "1"],
   maxPolls: ["MAX_POLLS", "40"],
   workers: ["WORKERS", "2"],

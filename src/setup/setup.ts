@@ -5,14 +5,14 @@
  */
 import { ConfigError } from "../errors/mod.ts";
 import { ensureEngine } from "../engine/mod.ts";
-import { ensureModel } from "../models/mod.ts";
+import { DEFAULT_MODEL, ensureModel } from "../models/mod.ts";
 import { findRedisServer } from "../stack/redis_server.ts";
 import { ensureK6 } from "../perf/k6_install.ts";
 import { mib, ProgressBar } from "../cli/mod.ts";
 
 /** What to provision. */
 export interface SetupOptions {
-  /** Models to install. @default ["tiny.en"] */
+  /** Models to install. @default [DEFAULT_MODEL] (tiny.en-q8_0, made from tiny.en) */
   models?: string[];
   /** Allow `apt-get install` for missing OS packages. @default true when root */
   allowApt?: boolean;
@@ -33,7 +33,7 @@ export interface SetupStep {
 /** Runs every step; throws {@linkcode ConfigError} naming what is missing. */
 export async function setup(options: SetupOptions = {}): Promise<void> {
   const say = options.say ?? ((line: string) => console.error(line));
-  const models = options.models ?? ["tiny.en"];
+  const models = options.models ?? [DEFAULT_MODEL];
   const steps: SetupStep[] = [
     {
       name: "redis-server",

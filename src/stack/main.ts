@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
+import { DEFAULT_MODEL } from "../models/mod.ts";
 import { setup } from "../setup/mod.ts";
 import { startStack } from "./stack.ts";
 
@@ -40,7 +41,8 @@ if (import.meta.main) {
         "log-dir": { type: "string" },
       },
     });
-    const model = values.model ?? Deno.env.get("DEFAULT_MODEL") ?? "tiny.en";
+    const model = values.model ?? Deno.env.get("DEFAULT_MODEL") ??
+      DEFAULT_MODEL;
     await setup({ models: [model], k6: false });
     const stack = await startStack({
       port: intFlag("port", values.port, 0, 65535),
