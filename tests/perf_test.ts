@@ -48,6 +48,17 @@ Deno.test("perf runs k6 against the embedded stack, archives the run and passes 
   assertEquals(meta.k6_exit_code, 0);
   assertEquals(meta.interrupted, false);
   assertMatch(meta.git_commit ?? "", /^[0-9a-f]{40}$/);
+  // Peak memory of every stack process, read from /proc after the run: the
+  // model alone is ~40 MiB, so a worker holding it can't be below that.
+  assertEquals(
+    Object.keys(meta.memory_mib).sort(),
+    ["api", "redis", "worker-1", "worker-2"],
+  );
+  for (const w of ["worker-1", "worker-2"]) {
+    const m = meta.memory_mib[w];
+    assert(m.peak_mib >= 40 && m.peak_mib >= m.rss_mib, `${w} ${m.peak_mib}`);
+  }
+  assertMatch(err, /perf: peak RSS MiB: .*worker-1 \d+\.\d/);
   assertMatch(err, /perf: key figures/);
   assertMatch(err, /PASS/);
   await Deno.remove(run.resultsDir, { recursive: true });

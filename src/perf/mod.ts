@@ -23,6 +23,7 @@ export * from "./capacity_step.ts";
 export * from "./capacity_report.ts";
 export * from "./capacity_chart.ts";
 export * from "./proc_cpu.ts";
+export * from "./proc_memory.ts";
 export {
   DEFAULT_BASELINE,
   DEFAULT_SUMMARY,

@@ -18,6 +18,7 @@ import { provisionK6, setup } from "../setup/mod.ts";
 import { ensureK6, k6Version } from "./k6_install.ts";
 import { runAssert } from "./assert_main.ts";
 import { loadSummary } from "./summary.ts";
+import { type ProcessMemory, readMemory } from "./proc_memory.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
 import { appendHistory, type HistoryEntry, historyEntry } from "./history.ts";
 import { resetServiceState } from "./reset_state.ts";
@@ -409,8 +410,15 @@ export async function runK6Once(
     try {
       log.close();
     } catch { /* closed */ }
+    const memory = session.stack
+      ? await readMemory(
+        session.stack.processes().map((p) => ({ name: p.name, pid: p.pid })),
+      )
+      : undefined;
+    if (memory && Object.keys(memory).length) say(memoryLine(memory));
     await writeMetadata(runDir, o, session.k6, k6Exit, interrupted, startedAt, {
       repeat: ro.repeat,
+      memory,
     });
   }
   return { runDir, k6Exit, interrupted, reason };
@@ -861,7 +869,10 @@ async function writeMetadata(
   k6Exit: number | null,
   interrupted: boolean,
   startedAt: string,
-  extra: { repeat?: RunOnceOptions["repeat"] } = {},
+  extra: {
+    repeat?: RunOnceOptions["repeat"];
+    memory?: Record<string, ProcessMemory>;
+  } = {},
 ): Promise<void> {
   const faults = o.faultProcessingDelayMs > 0 || o.faultApiDelayMs > 0
     ? {
@@ -898,6 +909,7 @@ async function writeMetadata(
     repeat_of: extra.repeat?.of,
     fresh_stack: extra.repeat && o.freshStacks ? true : undefined,
     fault_injection: faults,
+    memory_mib: extra.memory,
     started_at: startedAt,
     finished_at: new Date().toISOString(),
   };
@@ -905,6 +917,18 @@ async function writeMetadata(
     join(runDir, "metadata.json"),
     JSON.stringify(meta, null, 2) + "\n",
   );
+}
+
+/**
+ * One line with each component's peak resident memory since it started
+ * (the stack's processes; `VmHWM`), e.g.
+ * `perf: peak RSS MiB: api 101.2, worker-1 212.0, worker-2 208.4, redis 9.1`.
+ */
+export function memoryLine(memory: Record<string, ProcessMemory>): string {
+  return `perf: peak RSS MiB: ${
+    Object.entries(memory).map(([k, m]) => `${k} ${m.peak_mib.toFixed(1)}`)
+      .join(", ")
+  }`;
 }
 
 /** Prints the run's key figures as a table. */
