@@ -82,6 +82,11 @@ export interface NativeParams {
   print_timestamps?: boolean;
   suppress_blank?: boolean;
   format?: "simple" | "detail";
+  /**
+   * Flash attention for this call's state (our patch; off when absent). It
+   * pays at the full context (less memory, faster) and costs at short ones.
+   */
+  flash_attn?: boolean;
 }
 
 /** The addon's exports, with our patch's additions. */

@@ -173,6 +173,28 @@ Deno.test({
 
 Deno.test({
   name:
+    "flash attention is chosen per call: passes with and without it agree, side by side (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async () => {
+    const { pcm, text } = await loadAssetClip("sample");
+    const model = await openModel(MODEL);
+    try {
+      // Concurrent calls: each state keeps its own choice.
+      const results = await Promise.all([
+        transcribe(model, pcm, { audioCtx: 0, flashAttn: "full-context" }),
+        transcribe(model, pcm, { audioCtx: 0, flashAttn: false }),
+        transcribe(model, pcm, { flashAttn: true }),
+      ]);
+      for (const r of results) deepStrictEqual(words(r.text), words(text));
+      strictEqual(results[2]!.timings?.audio_ctx, 112);
+    } finally {
+      await free(model);
+    }
+  },
+});
+
+Deno.test({
+  name:
     "transcribe after free fails with EngineError; free is idempotent (needs ggml-tiny.en.bin)",
   ignore: !haveModel,
   fn: async () => {

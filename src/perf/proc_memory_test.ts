@@ -1,4 +1,9 @@
-import { assert, assertEquals, assertMatch, assertThrows } from "../testing/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertThrows,
+} from "../testing/assert.ts";
 import { parseProcStatus, readMemory } from "./proc_memory.ts";
 
 const STATUS = `Name:\tdeno

@@ -182,6 +182,9 @@ export async function startWorker(
           margin: config.AUDIO_CTX_MARGIN_S,
         }),
         minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
+        flashAttn: config.FLASH_ATTN === "off"
+          ? false
+          : config.FLASH_ATTN === "on" || "full-context",
       });
       if (config.FAULT_PROCESSING_DELAY_MS > 0) {
         // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
