@@ -103,7 +103,7 @@ export const CapacityReportSchema = z.object({
     min_throughput_ratio: n,
   }),
   engine: z.object({
-    /** Engine alone, one 1-thread stream per core; null when skipped. */
+    /** Engine alone: the best of one 1-thread stream per core and one per worker; null when skipped. */
     jobs_per_s: n.positive().nullable(),
     streams: z.number().int().min(0),
     jobs: z.number().int().min(0),

@@ -93,7 +93,11 @@ export const PERF_DEFAULTS = {
   model: ["WHISPER_MODEL", "tiny.en-q8_0"],
   pollInterval: ["POLL_INTERVAL", "1"],
   maxPolls: ["MAX_POLLS", "40"],
-  workers: ["WORKERS", "2"],
+  // One worker more than cores: a worker's Redis, queue and decoding work
+  // is serial with its inference, so with one per core the cores idle while
+  // the backlog grows (capacity 13 jobs/s at 1.64 of 2 cores busy; with 3
+  // workers 18.5 jobs/s, docs/performance.md "Capacity").
+  workers: ["WORKERS", String(navigator.hardwareConcurrency + 1)],
   userId: ["UPLOAD_USER_ID", "perf-tester"],
 } as const;
 
