@@ -1,13 +1,15 @@
 /**
- * `deno task bench:verdict [--comparisons 20] [--group 3] [--duration 20s]
+ * `deno task bench:verdict [--comparisons 20] [--group 5] [--duration 15s]
  * [--rate 4] [--slowdown 0.2] [--workers N] [--reuse-stacks] [--from DIR]`:
  * measures the verdict itself.
  *
  * Runs A (comparisons + 2·group − 1 runs of this build, long polling so
  * latency reflects processing) and B (comparisons + group − 1 runs with an
- * extra worker processing delay of slowdown × A1's median end-to-end latency,
- * `FAULT_INJECTION=test-only`), interleaved A1 B1 A2 B2 …, each run on a
- * stack of its own, warmed up first (`--reuse-stacks`: one stack a side). Windows of `group` runs a side are judged like
+ * extra worker processing delay of slowdown × the median end-to-end latency
+ * of the last three A runs before it, `FAULT_INJECTION=test-only`),
+ * interleaved A1 B1 A2 B2 …, each run on a stack of its own, warmed up first
+ * (`--reuse-stacks`: one stack a side, B's delay from A1). Windows of `group`
+ * runs a side are judged like
  * `deno task compare` judges two `--repeat` archives: `group` A runs against
  * the next `group` A runs (false alarms), and against `group` B runs
  * (detections). Prints exactly one line on stdout:
@@ -78,8 +80,16 @@ export function verdictLine(
   } detection_rate=${detectionRate.toFixed(3)} runs=${runs}`;
 }
 
-/** Default runs per side of each comparison. */
-export const DEFAULT_GROUP = 3;
+/**
+ * Default runs per side of each comparison. Re-judging the two archives of
+ * 2026-11-29 (3-run windows): with 5 runs a side the A-vs-A intervals'
+ * lower ends stayed ≤ 1.047 and the A-vs-B ones ≥ 1.068, against 1.033 and
+ * 1.005 with 3 (perf/README.md, "Measuring the verdict").
+ */
+export const DEFAULT_GROUP = 5;
+
+/** A runs whose median latency sets the next B run's delay. */
+const RECENT_A_RUNS = 3;
 
 /**
  * Judges A/ and B/ of a bench folder in windows of `group` runs a side;
@@ -212,25 +222,44 @@ export async function runInterleaved(
     }
     return rec;
   };
-  try {
-    const a = await open(o, "A");
-    const a1 = await run(a);
-    const median = medianLatency([
-      await readK6Samples(join(a1.runDir, SAMPLES_FILE)),
-    ]);
+  // Each A run's median end-to-end latency, s, in order.
+  const aMedians: number[] = [];
+  const runA = async (a: Side) => {
+    const rec = await run(a);
+    aMedians.push(
+      medianLatency([await readK6Samples(join(rec.runDir, SAMPLES_FILE))]),
+    );
+    return rec;
+  };
+  // B's delay: the slowdown of the latest A runs' latency, so a machine that
+  // drifts slower or faster over the benchmark still gets a B that is
+  // `slowdown` slower than A at that time (fresh stacks; with one B stack
+  // it is fixed at A1's).
+  const delayFor = () => {
+    const recent = aMedians.slice(-RECENT_A_RUNS);
+    const median = statistic([...recent], "median");
     const delayMs = Math.max(1, Math.round(median * slowdown * 1000));
     say(
-      `bench:verdict: A1 median latency ${
+      `bench:verdict: median latency of A run(s) ${
+        aMedians.length - recent.length + 1
+      }..${aMedians.length}: ${
         median.toFixed(3)
-      } s; B injects ${delayMs} ms of processing delay (+${
-        Math.round(slowdown * 100)
-      } %)`,
+      } s; the next B injects ${delayMs} ms (+${Math.round(slowdown * 100)} %)`,
     );
+    return delayMs;
+  };
+  try {
+    const a = await open(o, "A");
+    const a1 = await runA(a);
+    const delayMs = delayFor();
     const b = await open({ ...o, faultProcessingDelayMs: delayMs }, "B");
     for (let i = 1; i <= Math.max(aRuns - 1, bRuns); i++) {
       if (i > bRuns) {
-        await run(a);
+        await runA(a);
         continue;
+      }
+      if (i > 1 && freshStacks) {
+        b.options = { ...b.options, faultProcessingDelayMs: delayFor() };
       }
       const rec = await run(b);
       if (i === 1) {
@@ -247,7 +276,7 @@ export async function runInterleaved(
           );
         }
       }
-      if (i + 1 <= aRuns) await run(a);
+      if (i + 1 <= aRuns) await runA(a);
     }
   } finally {
     for (const s of [...sessions].reverse()) await s.close();
@@ -292,10 +321,12 @@ if (import.meta.main) {
     }
     const o = perfOptionsFrom({
       ...v,
-      // ≤ 30 s per run; 4 jobs/s gives ~80 latencies per run; 3 runs a side
-      // carry the run-to-run noise. Each run on a fresh stack: ~35 s a run
-      // with start, warm-up and stop (47 runs ≈ 27 min).
-      duration: v.duration ?? "20s",
+      // ≤ 30 s per run; 4 jobs/s gives ~60 latencies per run; 5 runs a side
+      // carry the run-to-run noise, which is mostly each stack's lasting
+      // offset, so more stacks help more than longer runs. Each run on a
+      // fresh stack: ~24 s a run with start, warm-up and stop (53 runs ≈ 21
+      // min).
+      duration: v.duration ?? "15s",
       rate: v.rate ?? "4",
       warmup: v.warmup ?? "5s",
       "long-poll": true,

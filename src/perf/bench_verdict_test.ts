@@ -45,7 +45,7 @@ Deno.test("bench:verdict --from judges archived A and B runs in windows of 3 run
         syntheticRun(1.25, 100 + i, 60),
       );
     }
-    const { code, stdout, stderr } = await judgeFrom(dir);
+    const { code, stdout, stderr } = await judgeFrom(dir, "--group", "3");
     assertEquals(code, 0, stderr);
     assertEquals(
       stdout,
@@ -88,7 +88,8 @@ Deno.test("bench:verdict --from refuses too few runs and a bad --group with exit
     assertEquals(few.code, 2);
     assertMatch(
       few.stderr,
-      /2 A and 2 B runs are too few .*\(need ≥ 6 A and ≥ 3 B\)/,
+      // The default: windows of 5 runs a side.
+      /2 A and 2 B runs are too few .*\(need ≥ 10 A and ≥ 5 B\)/,
     );
     assertEquals(few.stdout, "");
     const bad = await judgeFrom(dir, "--group", "0");
