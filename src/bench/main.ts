@@ -198,12 +198,11 @@ if (import.meta.main) {
     console.error(
       `bench: engine alone (${runs} single jobs, then ${jobs} jobs on ${cores} and on ${workers} streams)`,
     );
-    const engine = await engineFigures({ runs, streams: cores, jobs });
-    const more = await engineFigures({ runs: 0, streams: workers, jobs });
-    if (more.throughput > engine.throughput) {
-      engine.throughput = more.throughput;
-      engine.streams = more.streams;
-    }
+    const engine = await engineFigures({
+      runs,
+      streams: [cores, workers],
+      jobs,
+    });
     console.error(`bench: starting the stack (${workers} workers × 1 thread)`);
     const stack = await startStack({
       workers,

@@ -224,12 +224,12 @@ export async function runInterleaved(
   };
   // Each A run's median end-to-end latency, s, in order.
   const aMedians: number[] = [];
+  // Returns the run's samples.
   const runA = async (a: Side) => {
     const rec = await run(a);
-    aMedians.push(
-      medianLatency([await readK6Samples(join(rec.runDir, SAMPLES_FILE))]),
-    );
-    return rec;
+    const samples = await readK6Samples(join(rec.runDir, SAMPLES_FILE));
+    aMedians.push(medianLatency([samples]));
+    return samples;
   };
   // B's delay: the slowdown of the latest A runs' latency, so a machine that
   // drifts slower or faster over the benchmark still gets a B that is
@@ -250,7 +250,7 @@ export async function runInterleaved(
   };
   try {
     const a = await open(o, "A");
-    const a1 = await runA(a);
+    const a1s = await runA(a);
     const delayMs = delayFor();
     const b = await open({ ...o, faultProcessingDelayMs: delayMs }, "B");
     for (let i = 1; i <= Math.max(aRuns - 1, bRuns); i++) {
@@ -265,7 +265,6 @@ export async function runInterleaved(
       if (i === 1) {
         // Minimums move little with machine load, medians a lot: B's fastest
         // job must be slower than A's fastest by a good part of the delay.
-        const a1s = await readK6Samples(join(a1.runDir, SAMPLES_FILE));
         const b1s = await readK6Samples(join(rec.runDir, SAMPLES_FILE));
         const gain = minimumGainMs(a1s, b1s);
         if (gain < delayMs / 2) {

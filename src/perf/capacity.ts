@@ -268,22 +268,24 @@ export async function runCapacity(
     Deno.addSignalListener("SIGINT", onSignal);
     Deno.addSignalListener("SIGTERM", onSignal);
     try {
-      for (const streams of streamCounts) {
-        if (early) break;
-        say(
-          `capacity: engine alone (no stack): ${s.engineJobs} jobs on ${streams} streams of 1 thread`,
-        );
-        const e = await engineFigures({
-          model: o.perf.model,
-          streams,
-          jobs: s.engineJobs,
-        });
-        say(`capacity: engine ${e.throughput.toFixed(2)} jobs/s`);
-        if (engine === null || e.throughput > engine) {
-          engine = e.throughput;
-          engineStreams = streams;
-        }
-      }
+      say(
+        `capacity: engine alone (no stack): ${s.engineJobs} jobs on ${
+          streamCounts.join(" and on ")
+        } streams of 1 thread`,
+      );
+      const e = await engineFigures({
+        model: o.perf.model,
+        streams: streamCounts,
+        jobs: s.engineJobs,
+        onThroughput: (streams, jobsPerS) =>
+          say(
+            `capacity: engine ${
+              jobsPerS.toFixed(2)
+            } jobs/s on ${streams} streams`,
+          ),
+      });
+      engine = e.throughput;
+      engineStreams = e.streams;
     } finally {
       Deno.removeSignalListener("SIGINT", onSignal);
       Deno.removeSignalListener("SIGTERM", onSignal);

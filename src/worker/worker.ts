@@ -24,10 +24,18 @@ import {
   type ModelHandle,
   openModel,
   transcribe,
+  type TranscribeOptions,
   type TranscribeTimings,
 } from "../engine/mod.ts";
 import { readGgmlLayout, verifyInstalledModel } from "../models/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
+
+/** The engine's `flashAttn` for each `FLASH_ATTN` setting. */
+const FLASH_ATTN = {
+  off: false,
+  "full-context": "full-context",
+  on: true,
+} as const satisfies Record<string, TranscribeOptions["flashAttn"]>;
 
 /** A running worker. */
 export interface RunningWorker {
@@ -182,9 +190,7 @@ export async function startWorker(
           margin: config.AUDIO_CTX_MARGIN_S,
         }),
         minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
-        flashAttn: config.FLASH_ATTN === "off"
-          ? false
-          : config.FLASH_ATTN === "on" || "full-context",
+        flashAttn: FLASH_ATTN[config.FLASH_ATTN],
       });
       if (config.FAULT_PROCESSING_DELAY_MS > 0) {
         // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
