@@ -9,10 +9,11 @@
  * of the last three A runs before it, `FAULT_INJECTION=test-only`),
  * interleaved A1 B1 A2 B2 …, each run on a stack of its own, warmed up first
  * (`--reuse-stacks`: one stack a side, B's delay from A1). Windows of `group`
- * runs a side are judged like
- * `deno task compare` judges two `--repeat` archives: `group` A runs against
- * the next `group` A runs (false alarms), and against `group` B runs
- * (detections). Prints exactly one line on stdout:
+ * runs a side are judged like `deno task compare --paired` judges alternated
+ * runs: `2·group` consecutive A runs, odd against even (false alarms), and
+ * `group` A runs against the `group` B runs measured right after each
+ * (detections); the unpaired rates (as plain `compare`) go to stderr and
+ * `bench_verdict.json` for reference. Prints exactly one line on stdout:
  * `verdict: false_alarm_rate=<x> detection_rate=<y> runs=<n>`.
  * Exit 0 when false alarms ≤ 5 % and detection ≥ 95 %, 1 otherwise, 2
  * unusable input (e.g. a service that ignores the fault switch).
@@ -81,19 +82,25 @@ export function verdictLine(
 }
 
 /**
- * Default runs per side of each comparison. Re-judging the two archives of
- * 2026-11-29 (3-run windows): with 5 runs a side the A-vs-A intervals'
- * lower ends stayed ≤ 1.047 and the A-vs-B ones ≥ 1.068, against 1.033 and
- * 1.005 with 3 (perf/README.md, "Measuring the verdict").
+ * Default runs (pairs) per side of each comparison, as `perf:ab` measures:
+ * with five pairs the ratio's sd is about 3.5 % on this machine, which puts
+ * the paired tolerance 1.05 three sds above identical builds and 3.6 below
+ * a 20 % slowdown (perf/README.md, "Measuring the verdict").
  */
 export const DEFAULT_GROUP = 5;
 
 /** A runs whose median latency sets the next B run's delay. */
 const RECENT_A_RUNS = 3;
 
+/** How the runs of a comparison are judged. */
+export type Method = "paired" | "unpaired";
+
 /**
- * Judges A/ and B/ of a bench folder in windows of `group` runs a side;
- * prints the line; returns the exit code.
+ * Judges A/ and B/ of a bench folder in windows of `group` runs a side, as
+ * `compare --paired` judges alternated runs (the verdict: the one line and
+ * the exit code) and, for reference, as plain `compare` judges runs measured
+ * minutes apart (a stderr line); writes `bench_verdict.json`; returns the
+ * exit code.
  */
 export async function judgeBench(
   dir: string,
@@ -109,26 +116,42 @@ export async function judgeBench(
       } A and ≥ ${group} B)`,
     );
   }
-  const r = verdictRates(a.runs, b.runs, { group });
-  say(
-    `bench:verdict: ${r.aaPairs} A-vs-A and ${r.abPairs} A-vs-B comparisons of ${group} run(s) a side`,
-  );
-  for (const [key, t] of r.byKey) {
+  const judged = {} as Record<Method, ReturnType<typeof verdictRates>>;
+  for (const method of ["unpaired", "paired"] as const) {
+    const r = verdictRates(a.runs, b.runs, {
+      group,
+      paired: method === "paired",
+    });
+    judged[method] = r;
     say(
-      `bench:verdict: ${key}: ${t.falseAlarms}/${r.aaPairs} false alarms, ${t.detections}/${r.abPairs} detections`,
+      `bench:verdict: ${method}: ${r.aaPairs} A-vs-A and ${r.abPairs} A-vs-B comparisons of ${group} run(s) a side: false_alarm_rate=${
+        r.falseAlarmRate.toFixed(3)
+      } detection_rate=${r.detectionRate.toFixed(3)}`,
     );
+    for (const [key, t] of r.byKey) {
+      say(
+        `bench:verdict: ${method}: ${key}: ${t.falseAlarms}/${r.aaPairs} false alarms, ${t.detections}/${r.abPairs} detections`,
+      );
+    }
   }
+  const r = judged.paired;
   const report = {
     a_runs: a.runs.length,
     b_runs: b.runs.length,
     a_median_latency_s: medianLatency(a.runs),
     b_median_latency_s: medianLatency(b.runs),
+    method: "paired",
     false_alarm_rate: r.falseAlarmRate,
     detection_rate: r.detectionRate,
     runs_per_side: group,
     a_vs_a_comparisons: r.aaPairs,
     a_vs_b_comparisons: r.abPairs,
     by_key: Object.fromEntries(r.byKey),
+    unpaired: {
+      false_alarm_rate: judged.unpaired.falseAlarmRate,
+      detection_rate: judged.unpaired.detectionRate,
+      by_key: Object.fromEntries(judged.unpaired.byKey),
+    },
   };
   await Deno.writeTextFile(
     join(dir, "bench_verdict.json"),

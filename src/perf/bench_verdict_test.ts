@@ -60,6 +60,15 @@ Deno.test("bench:verdict --from judges archived A and B runs in windows of 3 run
       await Deno.readTextFile(join(dir, "bench_verdict.json")),
     );
     assertEquals(report.runs_per_side, 3);
+    // The verdict is the paired one; the unpaired rates come for reference.
+    assertEquals(report.method, "paired");
+    assertEquals(report.unpaired.false_alarm_rate, 0);
+    assertEquals(report.unpaired.detection_rate, 1);
+    assertMatch(
+      stderr,
+      /paired: 2 A-vs-A and 3 A-vs-B .*false_alarm_rate=0\.000 detection_rate=1\.000/,
+    );
+    assertMatch(stderr, /unpaired: 2 A-vs-A and 3 A-vs-B/);
     assertEquals(report.a_vs_a_comparisons, 2);
     assertEquals(report.a_vs_b_comparisons, 3);
 

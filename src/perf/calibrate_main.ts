@@ -51,6 +51,7 @@ export async function calibrateGroup(
       {
         runs: c.runs,
         confidence: c.confidence,
+        pairs: c.pairs,
         metrics: Object.fromEntries(c.rows.map((r) => [r.spec.key, {
           metric: r.spec.metric,
           stat: r.spec.stat,
@@ -64,6 +65,9 @@ export async function calibrateGroup(
           tolerance: r.spec.tolerance,
           suggested_tolerance: r.suggested,
           detectable_slowdown: r.detectable,
+          pair_sd: r.pairSd,
+          paired_tolerance: r.spec.pairedTolerance ?? r.spec.tolerance,
+          paired_detectable_slowdown: r.pairedDetects,
         }])),
       },
       null,

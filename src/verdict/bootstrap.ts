@@ -44,19 +44,28 @@ export function statistic(values: number[], stat: StatName): number {
   return values[lo]! + (values[hi]! - values[lo]!) * (rank - lo);
 }
 
-/** One bootstrap resample of a set of runs, pooled. */
+/**
+ * One bootstrap resample of a set of runs, pooled: as many runs as there
+ * are, drawn with replacement (`picked` when given: the run indices another
+ * side drew), and iterations drawn within each. Returns the pooled values
+ * and the run indices used.
+ */
 function resample(
   runs: readonly (readonly number[])[],
   rand: () => number,
-): number[] {
-  const out: number[] = [];
+  picked?: readonly number[],
+): { values: number[]; picked: number[] } {
+  const values: number[] = [];
+  const used: number[] = [];
   const r = runs.length;
   for (let i = 0; i < r; i++) {
-    const run = r > 1 ? runs[Math.floor(rand() * r)]! : runs[i]!;
+    const k = picked ? picked[i]! : r > 1 ? Math.floor(rand() * r) : i;
+    used.push(k);
+    const run = runs[k]!;
     const n = run.length;
-    for (let j = 0; j < n; j++) out.push(run[Math.floor(rand() * n)]!);
+    for (let j = 0; j < n; j++) values.push(run[Math.floor(rand() * n)]!);
   }
-  return out;
+  return { values, picked: used };
 }
 
 /** The ratio B/A of a statistic with its bootstrap interval. */
@@ -90,6 +99,15 @@ export interface IntervalOptions {
    * noise, which one run can't show. @default true
    */
   borrowRunNoise?: boolean;
+  /**
+   * The runs are pairs: `a[i]` and `b[i]` were measured one right after the
+   * other (runs of the two builds alternated), so each resample draws pair
+   * indices and takes both runs of every drawn pair. What moved the
+   * machine's speed between pairs then moves both sides alike and drops out
+   * of the ratio; what differs within a pair stays. Needs as many runs on
+   * each side. @default false
+   */
+  paired?: boolean;
 }
 
 /** Runs the other side needs before its run-to-run noise is borrowed. */
@@ -120,9 +138,15 @@ export function ratioInterval(
   const resamples = options.resamples ?? 2000;
   const confidence = options.confidence ?? 0.95;
   const rand = rng(options.seed ?? 1);
+  const paired = options.paired ?? false;
+  if (paired && a.length !== b.length) {
+    throw new RangeError(
+      `paired runs need as many runs a side, got ${a.length} and ${b.length}`,
+    );
+  }
   const pa = statistic(a.flat(), stat);
   const pb = statistic(b.flat(), stat);
-  const borrow = options.borrowRunNoise ?? true;
+  const borrow = !paired && (options.borrowRunNoise ?? true);
   const effectsForA = borrow && a.length === 1 && b.length >= MIN_RUNS_TO_BORROW
     ? runEffects(b, stat)
     : undefined;
@@ -132,8 +156,12 @@ export function ratioInterval(
   const pick = (e: number[]) => e[Math.floor(rand() * e.length)]!;
   const ratios: number[] = [];
   for (let i = 0; i < resamples; i++) {
-    let sa = statistic(resample(a, rand), stat);
-    let sb = statistic(resample(b, rand), stat);
+    const ra = resample(a, rand);
+    let sa = statistic(ra.values, stat);
+    let sb = statistic(
+      resample(b, rand, paired ? ra.picked : undefined).values,
+      stat,
+    );
     if (effectsForA) sa *= pick(effectsForA);
     if (effectsForB) sb *= pick(effectsForB);
     ratios.push(sa === 0 ? (sb === 0 ? 1 : Infinity) : sb / sa);

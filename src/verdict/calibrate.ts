@@ -41,12 +41,26 @@ export interface NoiseRow {
    * slowdowns are about one more half-width larger.
    */
   detectable: number;
+  /**
+   * Sd of ln(stat(run i+1) / stat(run i)): how much a run differs from the
+   * one right before it — the noise left in a paired comparison.
+   */
+  pairSd: number;
+  /**
+   * The slowdown a paired comparison of {@linkcode Calibration.pairs} pairs
+   * flags 95 % of the time at the paired tolerance: its ratio's sd is
+   * pairSd/√pairs, and the interval's lower end must clear the tolerance
+   * with 1.645 sd to spare after its own 1.96: tolerance·e^(3.6·sd).
+   */
+  pairedDetects: number;
 }
 
 /** A calibration of every quantity. */
 export interface Calibration {
   runs: number;
   confidence: number;
+  /** Pairs a side assumed by {@linkcode NoiseRow.pairedDetects}. */
+  pairs: number;
   rows: NoiseRow[];
 }
 
@@ -81,8 +95,11 @@ export function calibrate(
     specs?: readonly CompareSpec[];
     confidence?: number;
     resamples?: number;
+    /** Pairs a side of the paired comparisons to size. @default 5 */
+    pairs?: number;
   } = {},
 ): Calibration {
+  const pairs = options.pairs ?? 5;
   if (runs.length < 2) {
     throw new RangeError(`calibrate needs at least 2 runs, got ${runs.length}`);
   }
@@ -118,6 +135,9 @@ export function calibrate(
       if (alarm) falseAlarms++;
     }
     const { cv } = spreadOf(perRun);
+    const logRatios = perRun.slice(1).map((v, i) => Math.log(v / perRun[i]!));
+    const pairSd = sd(logRatios.filter(Number.isFinite));
+    const pairedTolerance = spec.pairedTolerance ?? spec.tolerance;
     const medianWidth = statistic([...widths], "median");
     const suggested = suggestTolerance(cv, medianWidth / 2, worstLo);
     rows.push({
@@ -131,9 +151,21 @@ export function calibrate(
       falseAlarms,
       suggested,
       detectable: suggested * (1 + medianWidth / 2),
+      pairSd,
+      pairedDetects: pairedTolerance *
+        Math.exp((1.96 + 1.645) * pairSd / Math.sqrt(pairs)),
     });
   }
-  return { runs: runs.length, confidence, rows };
+  return { runs: runs.length, confidence, pairs, rows };
+}
+
+/** Sample standard deviation (0 for fewer than two values). */
+function sd(v: readonly number[]): number {
+  if (v.length < 2) return 0;
+  const mean = v.reduce((x, y) => x + y, 0) / v.length;
+  return Math.sqrt(
+    v.reduce((x, y) => x + (y - mean) ** 2, 0) / (v.length - 1),
+  );
 }
 
 /** A plain-text report of a calibration. */
@@ -150,6 +182,8 @@ export function renderCalibration(c: Calibration): string {
     "tolerance",
     "suggested",
     "detects ≈",
+    "pair sd",
+    `paired ×${c.pairs} detects`,
   ];
   const rows = c.rows.map((r) => [
     r.spec.key,
@@ -164,6 +198,8 @@ export function renderCalibration(c: Calibration): string {
     r.spec.tolerance.toFixed(2),
     r.suggested.toFixed(2),
     `+${pct(r.detectable)}`,
+    `${(r.pairSd * 100).toFixed(1)} %`,
+    `+${pct(r.pairedDetects)}`,
   ]);
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
@@ -178,6 +214,8 @@ export function renderCalibration(c: Calibration): string {
     ...rows.map(line),
     "CV: run-to-run coefficient of variation of the per-run statistic. " +
     "Suggested: the smallest multiple of 0.05 (≥ 1.05) above 1 + 2.33·√2·CV − half the A-vs-A width " +
-    "and above every A-vs-A lower end. Detects ≈: the slowdown flagged about half the time at that tolerance.",
+    "and above every A-vs-A lower end. Detects ≈: the slowdown flagged about half the time at that tolerance. " +
+    `Pair sd: sd of the log ratio of consecutive runs; paired ×${c.pairs} detects: the slowdown \`compare --paired\` ` +
+    `of ${c.pairs} alternated runs a side flags 95 % of the time at the paired tolerance.`,
   ].join("\n");
 }

@@ -55,6 +55,25 @@ Deno.test("calibrate measures run-to-run noise of synthetic runs with a known sp
     assert(row.detectable > row.suggested);
     assertEquals(Math.round(row.suggested * 20), row.suggested * 20);
   });
+  await t.step("the noise left for paired comparisons", () => {
+    // ln of consecutive per-run ratios: their sd, as computed by hand.
+    const l = row.perRun.slice(1).map((v, i) => Math.log(v / row.perRun[i]!));
+    const mean = l.reduce((x, y) => x + y) / l.length;
+    const sd = Math.sqrt(
+      l.reduce((x, y) => x + (y - mean) ** 2, 0) / (l.length - 1),
+    );
+    assert(Math.abs(row.pairSd - sd) < 1e-12, `${row.pairSd} vs ${sd}`);
+    // Steps of −10 % … +7 % between neighbours: an sd of several percent.
+    assert(row.pairSd > 0.03 && row.pairSd < 0.12, `${row.pairSd}`);
+    assertEquals(c.pairs, 5);
+    // LATENCY has no paired tolerance of its own: its 1.1 is used.
+    const expected = 1.1 * Math.exp(3.605 * sd / Math.sqrt(5));
+    assert(
+      Math.abs(row.pairedDetects - expected) < 1e-9,
+      `${row.pairedDetects}`,
+    );
+    assertMatch(renderCalibration(c), /paired ×5 detects/);
+  });
   await t.step("a quiet machine gets the minimum suggestion", () => {
     const quiet = [1, 2, 3].map((i) => syntheticRun(1, i, 400));
     const q = calibrate(quiet, { specs: [LATENCY], resamples: 500 }).rows[0]!;
@@ -118,4 +137,28 @@ Deno.test("verdictRates in windows of runs: counts, and run-to-run noise a singl
   assert(
     assertThrows(() => verdictRates(a, b, { group: 0 })) instanceof RangeError,
   );
+});
+
+Deno.test("verdictRates paired: a machine that changes speed between windows alarms unpaired, not paired", () => {
+  // Four runs at one speed, then four 15 % slower, …: each B run measured
+  // right after its A run, 20 % slower than it.
+  const speed = (i: number) => (Math.floor(i / 4) % 2 === 0 ? 1 : 1.15);
+  const a = Array.from({ length: 16 }, (_, i) => syntheticRun(speed(i), i + 1));
+  const b = Array.from(
+    { length: 12 },
+    (_, i) => syntheticRun(speed(i) * 1.2, i + 500),
+  );
+  const options = { specs: [LATENCY], resamples: 400, group: 3 };
+  const unpaired = verdictRates(a, b, options);
+  const paired = verdictRates(a, b, { ...options, paired: true });
+  // Unpaired, A1-3 vs A4-6 straddles the change of speed.
+  assert(
+    unpaired.falseAlarmRate * unpaired.aaPairs >= 2,
+    `${unpaired.falseAlarmRate}`,
+  );
+  assertEquals(paired.falseAlarmRate, 0);
+  assertEquals(paired.detectionRate, 1);
+  // Windows of 2·group A runs (odd vs even) and group pairs of A and B.
+  assertEquals(paired.aaPairs, 16 - 6 + 1);
+  assertEquals(paired.abPairs, 12 - 3 + 1);
 });

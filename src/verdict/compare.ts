@@ -28,16 +28,34 @@ export interface CompareSpec {
    * better: interval entirely above it; higher is better: entirely below 1/it).
    */
   tolerance: number;
+  /**
+   * The tolerance of paired comparisons (runs of the two builds alternated),
+   * whose intervals are narrower because the machine's drift drops out.
+   * @default tolerance
+   */
+  pairedTolerance?: number;
 }
+
+/**
+ * The latency tolerance of paired comparisons. Runs a minute apart on this
+ * machine differ by 5–9 % (sd of consecutive runs' log ratio, 3 archives of
+ * 25–29 runs): five pairs put the ratio's sd near 3.5 %, so the interval's
+ * lower end sits about 3.6 sd (1.96 + 1.645) under a true change when 95 %
+ * of them must clear the tolerance: 1.20 − 0.126 ≈ 1.07 is the highest
+ * tolerance that still detects a 20 % slowdown, and identical builds reach
+ * 1.05 only when their ratio is off by more than 3 sd. `deno task calibrate`
+ * measures σ on the machine at hand.
+ */
+export const PAIRED_TOLERANCE = 1.05;
 
 /** The quantities compared by default. */
 export const DEFAULT_SPECS: readonly CompareSpec[] = [
-  spec("transcription_latency_seconds", "median", "s", 1.1),
-  spec("transcription_latency_seconds", "p95", "s", 1.1),
+  timing("transcription_latency_seconds", "median", "s"),
+  timing("transcription_latency_seconds", "p95", "s"),
   spec("http_req_duration", "median", "ms", 1.5),
   spec("http_req_duration", "p95", "ms", 1.5),
-  spec("server_processing_ms", "median", "ms", 1.1),
-  spec("server_processing_ms", "p95", "ms", 1.1),
+  timing("server_processing_ms", "median", "ms"),
+  timing("server_processing_ms", "p95", "ms"),
   {
     ...spec("transcription_success_rate", "rate", "ratio", 1.01),
     direction: "higher_is_better",
@@ -60,6 +78,14 @@ function spec(
   };
 }
 
+/** A job-time quantity: tolerance 1.1, paired {@linkcode PAIRED_TOLERANCE}. */
+function timing(metric: string, stat: StatName, unit: string): CompareSpec {
+  return {
+    ...spec(metric, stat, unit, 1.1),
+    pairedTolerance: PAIRED_TOLERANCE,
+  };
+}
+
 /** A verdict on one quantity. */
 export type Verdict = "slower" | "faster" | "no detectable change";
 
@@ -76,6 +102,8 @@ export interface Comparison {
   a: { label: string; runs: number };
   b: { label: string; runs: number };
   confidence: number;
+  /** Runs were paired (see `ratioInterval`). */
+  paired: boolean;
   rows: MetricComparison[];
   /** Samples of each side, per metric (for plots). */
   samples: { a: Map<string, number[]>; b: Map<string, number[]> };
@@ -118,26 +146,46 @@ export function compareSamples(
     seed?: number;
     /** Borrow run-to-run noise for a single-run side (see `ratioInterval`). @default true */
     borrowRunNoise?: boolean;
+    /**
+     * `a.runs[i]` and `b.runs[i]` were measured one after the other (see
+     * `ratioInterval`); needs as many runs a side. @default false
+     */
+    paired?: boolean;
   } = {},
 ): Comparison {
   const specs = options.specs ?? DEFAULT_SPECS;
   const confidence = options.confidence ?? 0.95;
+  const paired = options.paired ?? false;
+  if (paired && a.runs.length !== b.runs.length) {
+    throw new ConfigError(
+      `a paired comparison needs as many runs a side: ${a.label} has ${a.runs.length}, ${b.label} ${b.runs.length}`,
+    );
+  }
   const rows: MetricComparison[] = [];
   for (const s of specs) {
-    const ra = a.runs.map((r) => r.get(s.metric) ?? []).filter((v) =>
-      v.length > 0
-    );
-    const rb = b.runs.map((r) => r.get(s.metric) ?? []).filter((v) =>
-      v.length > 0
-    );
+    let ra = a.runs.map((r) => r.get(s.metric) ?? []);
+    let rb = b.runs.map((r) => r.get(s.metric) ?? []);
+    if (paired) {
+      // A pair counts only when both of its runs measured the metric.
+      const both = ra.map((v, i) => v.length > 0 && rb[i]!.length > 0);
+      ra = ra.filter((_, i) => both[i]);
+      rb = rb.filter((_, i) => both[i]);
+    } else {
+      ra = ra.filter((v) => v.length > 0);
+      rb = rb.filter((v) => v.length > 0);
+    }
     if (ra.length === 0 || rb.length === 0) continue;
     const iv = ratioInterval(ra, rb, s.stat, {
       confidence,
       resamples: options.resamples,
       seed: options.seed,
       borrowRunNoise: options.borrowRunNoise,
+      paired,
     });
-    rows.push({ ...iv, spec: s, ...judge(iv, s) });
+    const used = paired
+      ? { ...s, tolerance: s.pairedTolerance ?? s.tolerance }
+      : s;
+    rows.push({ ...iv, spec: used, ...judge(iv, used) });
   }
   if (rows.length === 0) {
     throw new ConfigError(
@@ -158,6 +206,7 @@ export function compareSamples(
     a: { label: a.label, runs: a.runs.length },
     b: { label: b.label, runs: b.runs.length },
     confidence,
+    paired,
     rows,
     samples: { a: pool(a.runs), b: pool(b.runs) },
     regression: rows.some((r) => r.regression),
@@ -203,14 +252,44 @@ export function byNaturalName(x: string, y: string): number {
   return x.localeCompare(y, "en", { numeric: true });
 }
 
-/** Loads every run of an archive. */
+/** Loads every run of an archive (and names its run folders, in order). */
 export async function loadArchive(
   path: string,
-): Promise<{ label: string; runs: RunSamples[] }> {
+): Promise<{ label: string; runs: RunSamples[]; folders: string[] }> {
   const folders = await runFolders(path);
   const runs = [];
   for (const f of folders) {
     runs.push(await readK6Samples(join(f, SAMPLES_FILE)));
   }
-  return { label: path, runs };
+  return { label: path, runs, folders };
+}
+
+/**
+ * What speaks against pairing run i of A with run i of B, given when each
+ * run started (ms since the epoch; undefined when not recorded): a pair
+ * belongs together when no other run started between its two runs. Empty
+ * when every pair is adjacent in time or the times are unknown.
+ */
+export function pairingProblems(
+  aStarts: readonly (number | undefined)[],
+  bStarts: readonly (number | undefined)[],
+): string[] {
+  const known = [...aStarts, ...bStarts].every((t) => t !== undefined);
+  if (!known || aStarts.length !== bStarts.length) return [];
+  const all = [...aStarts, ...bStarts] as number[];
+  const problems: string[] = [];
+  aStarts.forEach((ta, i) => {
+    const tb = bStarts[i]!;
+    const from = Math.min(ta!, tb);
+    const to = Math.max(ta!, tb);
+    const between = all.filter((t) => t > from && t < to).length;
+    if (between > 0) {
+      problems.push(
+        `pair ${
+          i + 1
+        }: ${between} other run(s) started between its A and B runs`,
+      );
+    }
+  });
+  return problems;
 }

@@ -1,6 +1,9 @@
 /**
- * `deno task compare A B [--markdown FILE] [--html FILE] [--confidence 0.95]`:
- * compares two run archives (a run folder, or a `--repeat` group of runs).
+ * `deno task compare A B [--paired] [--markdown FILE] [--html FILE]
+ * [--confidence 0.95]`: compares two run archives (a run folder, or a folder
+ * of runs such as a `--repeat` group). `--paired`: the archives hold runs of
+ * the two builds measured alternately (A1 B1 A2 B2 …), and run i of A is
+ * compared with run i of B (see `ratioInterval`), with the paired tolerances.
  * Either side may be a baseline with distributions instead:
  * `compare baseline.json B`, or `compare B --baseline baseline.json`
  * (the baseline is then A). Exit 0 no regression, 1 regression, 2 unusable
@@ -10,19 +13,27 @@
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
-import { type Baseline, definitionOf, loadBaseline } from "../perf/mod.ts";
+import { join } from "node:path";
+import {
+  type Baseline,
+  definitionOf,
+  loadBaseline,
+  loadRunMetadata,
+} from "../perf/mod.ts";
 import {
   compareSamples,
   type CompareSpec,
+  type Comparison,
   DEFAULT_SPECS,
   loadArchive,
+  pairingProblems,
 } from "./compare.ts";
 import { runsFromDistributions, statForK6 } from "./distributions.ts";
 import { renderHtml, renderMarkdown, renderTable } from "./render.ts";
 import type { RunSamples } from "./samples.ts";
 
 const USAGE =
-  "usage: deno task compare <archive A | baseline.json> <archive B> [--baseline FILE] [--html FILE] [--markdown FILE] [--confidence 0.95]";
+  "usage: deno task compare <archive A | baseline.json> <archive B> [--paired] [--baseline FILE] [--html FILE] [--markdown FILE] [--confidence 0.95]";
 
 /** The runs recorded in a baseline's distributions. */
 export function baselineRuns(baseline: Baseline, file: string): RunSamples[] {
@@ -55,6 +66,53 @@ export function specsForBaseline(baseline: Baseline): CompareSpec[] {
   });
 }
 
+/**
+ * Warns on stderr about pairs of run folders that were not measured one after
+ * the other (by their metadata's `started_at`; see `pairingProblems`).
+ */
+export async function warnUnpaired(
+  a: string[],
+  b: string[],
+  name: string,
+): Promise<void> {
+  const starts = async (folders: string[]) => {
+    const out = [];
+    for (const f of folders) {
+      const m = await loadRunMetadata(join(f, "summary.json"));
+      const t = Date.parse(m?.metadata.started_at ?? "");
+      out.push(Number.isFinite(t) ? t : undefined);
+    }
+    return out;
+  };
+  for (const problem of pairingProblems(await starts(a), await starts(b))) {
+    console.error(
+      `${name}: warning: ${problem} — pairs were not measured one after the other, so the machine's drift does not cancel`,
+    );
+  }
+}
+
+/**
+ * Prints the table on stdout, writes the markdown (`markdown`, and under
+ * GitHub Actions `$GITHUB_STEP_SUMMARY`) and the HTML page (`html`).
+ */
+export async function publish(
+  c: Comparison,
+  to: { markdown?: string; html?: string },
+  name: string,
+): Promise<void> {
+  console.log(renderTable(c));
+  const md = renderMarkdown(c);
+  if (to.markdown) await Deno.writeTextFile(to.markdown, md);
+  const summary = Deno.env.get("GITHUB_STEP_SUMMARY");
+  if (Deno.env.get("GITHUB_ACTIONS") === "true" && summary) {
+    await Deno.writeTextFile(summary, md, { append: true });
+  }
+  if (to.html) {
+    await Deno.writeTextFile(to.html, renderHtml(c));
+    console.error(`${name}: wrote ${to.html}`);
+  }
+}
+
 async function isBaselineFile(path: string): Promise<boolean> {
   if (!path.endsWith(".json")) return false;
   return (await Deno.stat(path).catch(() => null))?.isFile ?? false;
@@ -72,6 +130,7 @@ if (import.meta.main) {
           html: { type: "string" },
           confidence: { type: "string", default: "0.95" },
           baseline: { type: "string" },
+          paired: { type: "boolean", default: false },
         },
       });
     } catch (error) {
@@ -94,9 +153,15 @@ if (import.meta.main) {
         `${b}: a baseline can only be side A; ${USAGE}`,
       );
     }
+    const paired = parsed.values.paired;
     let sideA;
     let specs: readonly CompareSpec[] = DEFAULT_SPECS;
     if (await isBaselineFile(a)) {
+      if (paired) {
+        throw new ConfigError(
+          `${a}: --paired compares two archives of runs measured alternately; a baseline's runs have no partners`,
+        );
+      }
       const baseline = await loadBaseline(a);
       sideA = {
         label: `${a} (${
@@ -108,23 +173,12 @@ if (import.meta.main) {
     } else {
       sideA = await loadArchive(a);
     }
-    const c = compareSamples(sideA, await loadArchive(b), {
-      confidence,
-      specs,
-    });
-    console.log(renderTable(c));
-    const md = renderMarkdown(c);
-    if (parsed.values.markdown) {
-      await Deno.writeTextFile(parsed.values.markdown, md);
+    const sideB = await loadArchive(b);
+    if (paired && "folders" in sideA) {
+      await warnUnpaired(sideA.folders, sideB.folders, "compare");
     }
-    const summary = Deno.env.get("GITHUB_STEP_SUMMARY");
-    if (Deno.env.get("GITHUB_ACTIONS") === "true" && summary) {
-      await Deno.writeTextFile(summary, md, { append: true });
-    }
-    if (parsed.values.html) {
-      await Deno.writeTextFile(parsed.values.html, renderHtml(c));
-      console.error(`compare: wrote ${parsed.values.html}`);
-    }
+    const c = compareSamples(sideA, sideB, { confidence, specs, paired });
+    await publish(c, parsed.values, "compare");
     return c.regression ? 1 : 0;
   });
 }

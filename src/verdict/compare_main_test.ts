@@ -108,3 +108,71 @@ Deno.test("compare judges an archive against a baseline's distributions", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("compare --paired judges alternated runs pair by pair", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "wt-cmp-" });
+  try {
+    // The machine's speed moves by up to 25 % between pairs; each B run was
+    // measured right after its A run and is 10 % slower than it.
+    const drift = [1, 1.25, 0.95, 1.2, 1];
+    const t0 = Date.parse("2026-11-29T10:00:00Z");
+    const write = async (
+      side: string,
+      i: number,
+      latency: number,
+      startedAt: number,
+    ) => {
+      const run = join(dir, side, `run-${i + 1}`);
+      await Deno.mkdir(run, { recursive: true });
+      await writeSamples(
+        join(run, "samples.json.gz"),
+        syntheticRun(latency, (side === "B" ? 100 : 0) + i + 1, 150),
+      );
+      await Deno.writeTextFile(
+        join(run, "metadata.json"),
+        JSON.stringify({ started_at: new Date(startedAt).toISOString() }),
+      );
+    };
+    for (const [i, d] of drift.entries()) {
+      await write("A", i, d, t0 + i * 60_000);
+      await write("B", i, d * 1.1, t0 + i * 60_000 + 30_000);
+      // Side C: the same B runs, but measured long after every A run.
+      await write("C", i, d * 1.1, t0 + 3600_000 + i * 60_000);
+    }
+    await t.step("paired: the 10 % slowdown is a regression", async () => {
+      const r = await compare(join(dir, "A"), join(dir, "B"), "--paired");
+      assertEquals(r.code, 1, r.text);
+      assertMatch(r.text, /bootstrap over pairs of runs/);
+      assertMatch(
+        r.text,
+        /transcription_latency_seconds median .*REGRESSION \(> \+5\.0 %\)/,
+      );
+      assertEquals(/warning/.test(r.text), false, r.text);
+    });
+    await t.step("unpaired: the drift hides it", async () => {
+      const r = await compare(join(dir, "A"), join(dir, "B"));
+      assertEquals(r.code, 0, r.text);
+      assertMatch(r.text, /verdict: no regression/);
+    });
+    await t.step("pairs far apart in time get a warning", async () => {
+      const r = await compare(join(dir, "A"), join(dir, "C"), "--paired");
+      assertMatch(
+        r.text,
+        /warning: pair 1: 4 other run\(s\) started between its A and B runs/,
+      );
+    });
+    await t.step("unequal run counts and a baseline side: exit 2", async () => {
+      await Deno.remove(join(dir, "C", "run-5"), { recursive: true });
+      const r = await compare(join(dir, "A"), join(dir, "C"), "--paired");
+      assertEquals(r.code, 2, r.text);
+      assertMatch(r.text, /as many runs a side: .*A has 5, .*C 4/);
+      const path = join(dir, "baseline.json");
+      await Deno.writeTextFile(path, JSON.stringify(BASE));
+      const b = await compare(path, join(dir, "B"), "--paired");
+      assertEquals(b.code, 2, b.text);
+      assertMatch(b.text, /--paired compares two archives/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,4 +1,10 @@
-import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "../testing/assert.ts";
 import { join } from "node:path";
 import { ConfigError } from "../errors/mod.ts";
 import { ratioInterval, rng, statistic } from "./bootstrap.ts";
@@ -78,6 +84,64 @@ Deno.test("compare: A vs A shows no regression, A vs A+30 % does, A vs A−30 % 
     }, { specs });
     assertEquals(c.rows[0]!.verdict, "faster");
     assertEquals(c.regression, false);
+  });
+});
+
+Deno.test("paired runs: the machine's drift drops out of the interval", async (t) => {
+  // The machine runs 25 % slower in some minutes than in others; every B run
+  // was measured right after its A run, 10 % slower than it.
+  const drift = [1, 1.25, 0.95, 1.2, 1, 1.25];
+  const a = drift.map((d, i) => latencies(150, d, i + 1));
+  const b = drift.map((d, i) => latencies(150, d * 1.1, i + 50));
+  const unpaired = ratioInterval(a, b, "median", { seed: 3 });
+  const paired = ratioInterval(a, b, "median", { seed: 3, paired: true });
+  await t.step("same point ratio, a much narrower interval", () => {
+    assertEquals(paired.ratio, unpaired.ratio);
+    assert(
+      paired.hi - paired.lo < (unpaired.hi - unpaired.lo) / 2,
+      `paired [${paired.lo}, ${paired.hi}] unpaired [${unpaired.lo}, ${unpaired.hi}]`,
+    );
+    assert(
+      paired.lo > 1.05 && paired.hi < 1.16,
+      `[${paired.lo}, ${paired.hi}]`,
+    );
+    assert(unpaired.lo < 1.02, `unpaired ${unpaired.lo} can't tell`);
+  });
+  await t.step("compareSamples judges pairs with the paired tolerance", () => {
+    const runs = (x: number[][]) =>
+      x.map((v) => new Map([["transcription_latency_seconds", v]]));
+    const c = compareSamples({ label: "a", runs: runs(a) }, {
+      label: "b",
+      runs: runs(b),
+    }, { paired: true, seed: 3 });
+    assertEquals(c.paired, true);
+    const row = c.rows.find((r) =>
+      r.spec.key === "transcription_latency_seconds median"
+    )!;
+    assertEquals(row.spec.tolerance, 1.05);
+    assertEquals(row.regression, true);
+    // Unpaired, the same runs are no detectable change at tolerance 1.1.
+    const u = compareSamples({ label: "a", runs: runs(a) }, {
+      label: "b",
+      runs: runs(b),
+    }, { seed: 3 });
+    assertEquals(u.regression, false);
+  });
+  await t.step("pairs need as many runs a side", () => {
+    assert(
+      assertThrows(() =>
+        ratioInterval(a, b.slice(1), "median", { paired: true })
+      ) instanceof RangeError,
+    );
+    const err = assertThrows(() =>
+      compareSamples(
+        { label: "old", runs: [run(1, 1), run(1, 2)] },
+        { label: "new", runs: [run(1, 3)] },
+        { paired: true },
+      )
+    );
+    assert(err instanceof ConfigError);
+    assertMatch(err.message, /old has 2, new 1/);
   });
 });
 

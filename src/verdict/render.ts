@@ -32,6 +32,13 @@ function row(r: MetricComparison): string[] {
 
 const HEAD = ["metric", "A", "B", "change", "interval", "verdict", "status"];
 
+/** How the interval was drawn, in words. */
+function method(c: Comparison): string {
+  return c.paired
+    ? "bootstrap over pairs of runs (run i of A with run i of B), then iterations"
+    : "bootstrap over iterations and runs";
+}
+
 /** A plain-text table. */
 export function renderTable(c: Comparison): string {
   const rows = [HEAD, ...c.rows.map(row)];
@@ -43,9 +50,9 @@ export function renderTable(c: Comparison): string {
   return [
     `A: ${c.a.label} (${c.a.runs} run${c.a.runs === 1 ? "" : "s"})`,
     `B: ${c.b.label} (${c.b.runs} run${c.b.runs === 1 ? "" : "s"})`,
-    `change = B/A − 1; interval: ${
-      Math.round(c.confidence * 100)
-    } % bootstrap over iterations and runs`,
+    `change = B/A − 1; interval: ${Math.round(c.confidence * 100)} % ${
+      method(c)
+    }`,
     ...lines,
     `verdict: ${c.regression ? "REGRESSION" : "no regression"}`,
   ].join("\n");
@@ -61,7 +68,7 @@ export function renderMarkdown(c: Comparison): string {
     "",
     `A: \`${c.a.label}\` (${c.a.runs} runs) · B: \`${c.b.label}\` (${c.b.runs} runs) · ${
       Math.round(c.confidence * 100)
-    } % bootstrap intervals`,
+    } % intervals: ${method(c)}`,
     "",
     `| ${HEAD.join(" | ")} |`,
     `|${HEAD.map(() => " --- ").join("|")}|`,
@@ -180,9 +187,9 @@ ${
       `<tr>${row(r).map((x) => `<td>${esc(x)}</td>`).join("")}</tr>`
     ).join("\n")
   }</table>
-<p>The interval is a ${
-    Math.round(c.confidence * 100)
-  } % bootstrap interval of B/A (resampling runs, then iterations within runs). A metric is
+<p>The interval is a ${Math.round(c.confidence * 100)} % interval of B/A: ${
+    method(c)
+  }. A metric is
 "slower" or "faster" only when the whole interval lies on one side of no change, and a regression only when it lies beyond the tolerance.</p>
 ${sections}</body></html>\n`;
 }

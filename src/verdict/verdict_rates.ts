@@ -46,6 +46,13 @@ export function bRunsFor(comparisons: number, group: number): number {
  *
  * `group` 1 compares single runs: A_i vs A_(i+1) and A_i vs B_i. Windows
  * overlap, so neighbouring comparisons share runs.
+ *
+ * `paired` judges as `compare --paired` judges alternated runs: A-vs-B pairs
+ * A_j with B_j (measured right after it), and A-vs-A takes `2·group`
+ * consecutive A runs and pairs each odd one with the next even one
+ * (A_i/A_(i+1), A_(i+2)/A_(i+3), …), so both kinds of comparison span the
+ * same stretch of time and their pairs are at least as close — the A pair
+ * has a B run between its runs.
  */
 export function verdictRates(
   a: readonly RunSamples[],
@@ -56,6 +63,8 @@ export function verdictRates(
     resamples?: number;
     /** Runs per side. @default 1 */
     group?: number;
+    /** Paired comparisons (see above). @default false */
+    paired?: boolean;
   } = {},
 ): VerdictRates {
   const k = options.group ?? 1;
@@ -68,6 +77,7 @@ export function verdictRates(
     t[field]++;
     byKey.set(key, t);
   };
+  const paired = options.paired ?? false;
   const judge = (
     x: readonly RunSamples[],
     y: readonly RunSamples[],
@@ -78,11 +88,17 @@ export function verdictRates(
       confidence: options.confidence,
       resamples: options.resamples ?? 1000,
       seed,
+      paired,
     });
+  // The two halves of an A-vs-A window of 2·k consecutive runs.
+  const halves = (w: readonly RunSamples[]): [RunSamples[], RunSamples[]] =>
+    paired
+      ? [w.filter((_, j) => j % 2 === 0), w.filter((_, j) => j % 2 === 1)]
+      : [w.slice(0, k), w.slice(k)];
   let alarms = 0;
   let aa = 0;
   for (let i = 0; i + 2 * k <= a.length; i++) {
-    const c = judge(a.slice(i, i + k), a.slice(i + k, i + 2 * k), i + 1);
+    const c = judge(...halves(a.slice(i, i + 2 * k)), i + 1);
     aa++;
     if (c.regression) alarms++;
     for (const r of c.rows) if (r.regression) tally(r.spec.key, "falseAlarms");
