@@ -22,12 +22,15 @@ export interface PerfRun {
   drained: Promise<unknown>;
 }
 
-/** Starts perf with `args`, results in a new temporary folder. */
-export function startPerf(args: string[]): PerfRun {
+/**
+ * Starts perf (or another perf entry point, `main`) with `args`, results in
+ * a new temporary folder.
+ */
+export function startPerf(args: string[], main = MAIN): PerfRun {
   const tag = crypto.randomUUID();
   const resultsDir = Deno.makeTempDirSync({ prefix: "wt-perf-" });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+    args: ["run", "-A", main, ...args],
     env: { PERF_RUN_TAG: tag, PERF_RESULTS_DIR: resultsDir, NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",

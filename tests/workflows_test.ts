@@ -35,7 +35,7 @@ function calledTasks(steps: Step[]): string[] {
 }
 
 Deno.test("workflows call only existing deno tasks", async (t) => {
-  for (const name of ["ci.yml", "nightly-perf.yml"]) {
+  for (const name of ["ci.yml", "nightly-perf.yml", "perf-ab.yml"]) {
     await t.step(name, async () => {
       const { steps } = await workflow(name);
       const called = calledTasks(steps);
@@ -70,4 +70,22 @@ Deno.test("nightly workflow: schedule, dispatch, k6 pinned, perf, artifact", asy
   assertEquals(upload?.with?.path, "perf/results");
   const cache = steps.find((s) => s.uses?.startsWith("actions/cache@"));
   assert(String(cache?.with?.path).includes(".cache/models"));
+});
+
+Deno.test("A/B workflow: checks out the base beside the head, sets up both, runs perf:ab on it", async () => {
+  const { doc, steps } = await workflow("perf-ab.yml");
+  assert("pull_request" in doc.on && "workflow_dispatch" in doc.on);
+  const checkouts = steps.filter((s) =>
+    s.uses?.startsWith("actions/checkout@")
+  );
+  assertEquals(checkouts.length, 2);
+  const base = String(checkouts[1]!.with?.path);
+  assert(calledTasks(steps).includes("perf:ab"));
+  const ab = steps.find((s) => s.run?.includes("deno task perf:ab"))!;
+  assert(ab.run!.includes(`perf:ab ${base}`), ab.run);
+  const setup = steps.find((s) => s.run?.includes(`cd ${base}`));
+  assert(setup?.run?.includes("deno task setup"), "the base build is set up");
+  // The base checkout is ignored by git and by deno's tools.
+  const ignored = await Deno.readTextFile(new URL(".gitignore", root));
+  assert(ignored.split("\n").includes(`${base}/`));
 });
