@@ -4,5 +4,6 @@
  *
  * @module
  */
+export * from "./flags.ts";
 export * from "./progress.ts";
 export * from "./run.ts";

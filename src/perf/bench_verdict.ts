@@ -18,9 +18,8 @@
  * Exit 0 when false alarms ≤ 5 % and detection ≥ 95 %, 1 otherwise, 2
  * unusable input (e.g. a service that ignores the fault switch).
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { runCli } from "../cli/mod.ts";
+import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import {
   aRunsFor,
@@ -32,7 +31,6 @@ import {
   statistic,
   verdictRates,
 } from "../verdict/mod.ts";
-import { RUN_FLAGS } from "./calibrate_main.ts";
 import {
   freshState,
   openWarmSession,
@@ -41,6 +39,7 @@ import {
   type PerfSession,
   provision,
   resultsDir,
+  RUN_FLAGS,
   runDirName,
   runK6Once,
   shownPath,
@@ -307,22 +306,17 @@ export async function runInterleaved(
 
 if (import.meta.main) {
   await runCli("bench:verdict", async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: Deno.args,
-        options: {
-          ...RUN_FLAGS,
-          comparisons: { type: "string", default: "20" },
-          group: { type: "string", default: String(DEFAULT_GROUP) },
-          "reuse-stacks": { type: "boolean", default: false },
-          slowdown: { type: "string", default: "0.2" },
-          from: { type: "string" },
-        },
-      });
-    } catch (error) {
-      throw new ConfigError((error as Error).message);
-    }
+    const parsed = parseFlags({
+      args: Deno.args,
+      options: {
+        ...RUN_FLAGS,
+        comparisons: { type: "string", default: "20" },
+        group: { type: "string", default: String(DEFAULT_GROUP) },
+        "reuse-stacks": { type: "boolean", default: false },
+        slowdown: { type: "string", default: "0.2" },
+        from: { type: "string" },
+      },
+    });
     const v = parsed.values;
     const group = Number(v.group);
     if (!Number.isInteger(group) || group < 1) {

@@ -8,29 +8,19 @@
  * an existing group instead of running. Writes `calibration.json` into the
  * group. Exit 0 done, 1 a run failed, 2 unusable input.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { runCli } from "../cli/mod.ts";
+import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { calibrate, loadArchive, renderCalibration } from "../verdict/mod.ts";
-import { perfOptionsFrom, runRepeats, shownPath } from "./orchestrate.ts";
+import {
+  perfOptionsFrom,
+  RUN_FLAGS,
+  runRepeats,
+  shownPath,
+} from "./orchestrate.ts";
 
 const USAGE =
   "usage: deno task calibrate [--runs K] [--duration 30s] [--rate N] [--long-poll] [--workers N] [--fresh-stacks] [--from GROUP_DIR]";
-
-/** Flags shared with `deno task perf` that calibrate and bench accept. */
-export const RUN_FLAGS = {
-  rate: { type: "string" },
-  duration: { type: "string" },
-  vus: { type: "string" },
-  "max-vus": { type: "string" },
-  model: { type: "string" },
-  "poll-interval": { type: "string" },
-  "max-polls": { type: "string" },
-  workers: { type: "string" },
-  "long-poll": { type: "boolean" },
-  warmup: { type: "string" },
-} as const;
 
 /** Analyses a group folder; prints and writes `calibration.json`. */
 export async function calibrateGroup(
@@ -78,20 +68,15 @@ export async function calibrateGroup(
 
 if (import.meta.main) {
   await runCli("calibrate", async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: Deno.args,
-        options: {
-          ...RUN_FLAGS,
-          runs: { type: "string", default: "5" },
-          "fresh-stacks": { type: "boolean" },
-          from: { type: "string" },
-        },
-      });
-    } catch (error) {
-      throw new ConfigError(`${(error as Error).message}; ${USAGE}`);
-    }
+    const parsed = parseFlags({
+      args: Deno.args,
+      options: {
+        ...RUN_FLAGS,
+        runs: { type: "string", default: "5" },
+        "fresh-stacks": { type: "boolean" },
+        from: { type: "string" },
+      },
+    }, USAGE);
     const v = parsed.values;
     if (v.from) {
       await calibrateGroup(v.from);

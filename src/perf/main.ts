@@ -18,51 +18,36 @@
  * failed, no rate met the capacity criteria, or the run was interrupted; 2
  * unusable input, configuration or environment.
  */
-import { parseArgs } from "node:util";
-import { runCli } from "../cli/mod.ts";
+import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
-import { perfOptionsFrom, runPerf } from "./orchestrate.ts";
+import { perfOptionsFrom, RUN_FLAGS, runPerf } from "./orchestrate.ts";
 import { capacityOptionsFrom, runCapacity } from "./capacity.ts";
 import { resultLine } from "./capacity_report.ts";
 
 if (import.meta.main) {
   await runCli("perf", async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: Deno.args,
-        options: {
-          rate: { type: "string" },
-          duration: { type: "string" },
-          vus: { type: "string" },
-          "max-vus": { type: "string" },
-          model: { type: "string" },
-          "poll-interval": { type: "string" },
-          "max-polls": { type: "string" },
-          workers: { type: "string" },
-          "user-id": { type: "string" },
-          "long-poll": { type: "boolean" },
-          "base-url": { type: "string" },
-          baseline: { type: "string" },
-          "no-assert": { type: "boolean" },
-          "fresh-stacks": { type: "boolean" },
-          repeat: { type: "string" },
-          warmup: { type: "string" },
-          "fault-processing-delay-ms": { type: "string" },
-          "fault-api-delay-ms": { type: "string" },
-          "find-capacity": { type: "boolean" },
-          "step-duration": { type: "string" },
-          "start-rate": { type: "string" },
-          "rate-factor": { type: "string" },
-          "max-rate": { type: "string" },
-          resolution: { type: "string" },
-          budget: { type: "string" },
-          "engine-jobs": { type: "string" },
-        },
-      });
-    } catch (error) {
-      throw new ConfigError((error as Error).message);
-    }
+    const parsed = parseFlags({
+      args: Deno.args,
+      options: {
+        ...RUN_FLAGS,
+        "user-id": { type: "string" },
+        "base-url": { type: "string" },
+        baseline: { type: "string" },
+        "no-assert": { type: "boolean" },
+        "fresh-stacks": { type: "boolean" },
+        repeat: { type: "string" },
+        "fault-processing-delay-ms": { type: "string" },
+        "fault-api-delay-ms": { type: "string" },
+        "find-capacity": { type: "boolean" },
+        "step-duration": { type: "string" },
+        "start-rate": { type: "string" },
+        "rate-factor": { type: "string" },
+        "max-rate": { type: "string" },
+        resolution: { type: "string" },
+        budget: { type: "string" },
+        "engine-jobs": { type: "string" },
+      },
+    });
     if (parsed.values["find-capacity"]) {
       const capacity = await runCapacity(capacityOptionsFrom(parsed.values));
       console.log(resultLine(capacity.report));

@@ -977,6 +977,20 @@ async function printKeyFigures(
   }
 }
 
+/** Flags shared with `deno task perf` that calibrate and bench:verdict accept too. */
+export const RUN_FLAGS = {
+  rate: { type: "string" },
+  duration: { type: "string" },
+  vus: { type: "string" },
+  "max-vus": { type: "string" },
+  model: { type: "string" },
+  "poll-interval": { type: "string" },
+  "max-polls": { type: "string" },
+  workers: { type: "string" },
+  "long-poll": { type: "boolean" },
+  warmup: { type: "string" },
+} as const;
+
 /** Builds {@linkcode PerfOptions} from flags and environment; ConfigError names the bad one. */
 export function perfOptionsFrom(
   flags: Record<string, string | boolean | undefined>,

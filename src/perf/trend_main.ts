@@ -4,9 +4,8 @@
  * success rate per run; regressions marked), by default
  * `perf/results/trend.svg`. Exit 0 written, 2 no usable history.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { runCli } from "../cli/mod.ts";
+import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { HISTORY_FILE, loadHistory } from "./history.ts";
 import { resultsDir } from "./orchestrate.ts";
@@ -14,23 +13,14 @@ import { renderTrend } from "./trend.ts";
 
 if (import.meta.main) {
   await runCli("trend", async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: Deno.args,
-        options: {
-          history: { type: "string" },
-          out: { type: "string" },
-          last: { type: "string" },
-        },
-      });
-    } catch (error) {
-      throw new ConfigError(
-        `${
-          (error as Error).message
-        }; usage: deno task trend [--history FILE] [--out FILE] [--last N]`,
-      );
-    }
+    const parsed = parseFlags({
+      args: Deno.args,
+      options: {
+        history: { type: "string" },
+        out: { type: "string" },
+        last: { type: "string" },
+      },
+    }, "usage: deno task trend [--history FILE] [--out FILE] [--last N]");
     const path = parsed.values.history ?? join(resultsDir(), HISTORY_FILE);
     const outPath = parsed.values.out ?? join(resultsDir(), "trend.svg");
     const { entries, skipped } = await loadHistory(path);

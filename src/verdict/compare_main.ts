@@ -10,8 +10,7 @@
  * input. Under GitHub Actions the markdown table is also appended to
  * `$GITHUB_STEP_SUMMARY`.
  */
-import { parseArgs } from "node:util";
-import { runCli } from "../cli/mod.ts";
+import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { join } from "node:path";
 import {
@@ -120,22 +119,17 @@ async function isBaselineFile(path: string): Promise<boolean> {
 
 if (import.meta.main) {
   await runCli("compare", async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: Deno.args,
-        allowPositionals: true,
-        options: {
-          markdown: { type: "string" },
-          html: { type: "string" },
-          confidence: { type: "string", default: "0.95" },
-          baseline: { type: "string" },
-          paired: { type: "boolean", default: false },
-        },
-      });
-    } catch (error) {
-      throw new ConfigError(`${(error as Error).message}; ${USAGE}`);
-    }
+    const parsed = parseFlags({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        markdown: { type: "string" },
+        html: { type: "string" },
+        confidence: { type: "string", default: "0.95" },
+        baseline: { type: "string" },
+        paired: { type: "boolean", default: false },
+      },
+    }, USAGE);
     const positionals = [
       ...parsed.values.baseline ? [parsed.values.baseline] : [],
       ...parsed.positionals,

@@ -1,0 +1,20 @@
+/** Command-line flags: `node:util` parseArgs with our error for bad input. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError } from "../errors/mod.ts";
+
+/**
+ * Parses flags like `parseArgs(config)`.
+ * @throws {ConfigError} (exit 2) naming the bad flag, followed by `usage`
+ * when given.
+ */
+export function parseFlags<const C extends ParseArgsConfig>(
+  config: C,
+  usage?: string,
+): ReturnType<typeof parseArgs<C>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new ConfigError(usage ? `${message}; ${usage}` : message);
+  }
+}
