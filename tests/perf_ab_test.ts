@@ -10,6 +10,14 @@ import { finish, startPerf, tagged } from "./_perf_process.ts";
 const AB = new URL("../src/perf/ab_main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
+/** perf:ab of this checkout against itself: 2 pairs, one worker, no warm-up. */
+function startAb(...flags: string[]) {
+  return startPerf(
+    [ROOT, "--pairs", "2", "--warmup", "0s", "--workers", "1", ...flags],
+    AB,
+  );
+}
+
 /** Run folders of one side, oldest first. */
 function runsOf(dir: string): string[] {
   return [...Deno.readDirSync(dir)].filter((e) => e.isDirectory).map((e) =>
@@ -17,7 +25,7 @@ function runsOf(dir: string): string[] {
   ).sort();
 }
 
-Deno.test("perf:ab refuses a folder that is not a checkout and bad --pairs with exit 2", async () => {
+Deno.test("perf:ab refuses a folder that is not a checkout, bad --pairs and a used --out with exit 2", async () => {
   const empty = Deno.makeTempDirSync({ prefix: "wt-ab-" });
   const notCheckout = startPerf([empty], AB);
   assertEquals(await finish(notCheckout), 2);
@@ -26,25 +34,22 @@ Deno.test("perf:ab refuses a folder that is not a checkout and bad --pairs with 
   const pairs = startPerf([ROOT, "--pairs", "1"], AB);
   assertEquals(await finish(pairs), 2);
   assertMatch(pairs.stderr(), /--pairs must be an integer in 2\.\.50, got 1/);
-  for (const r of [notCheckout, pairs]) {
+  const used = Deno.makeTempDirSync({ prefix: "wt-ab-" });
+  Deno.mkdirSync(join(used, "B", "2026-11-29T10-00-00Z"), { recursive: true });
+  const reused = startPerf([ROOT, "--out", used], AB);
+  assertEquals(await finish(reused), 2);
+  assertMatch(
+    reused.stderr(),
+    /B\/ already holds runs \(2026-11-29T10-00-00Z…\)/,
+  );
+  Deno.removeSync(used, { recursive: true });
+  for (const r of [notCheckout, pairs, reused]) {
     await Deno.remove(r.resultsDir, { recursive: true });
   }
 });
 
 Deno.test("perf:ab measures two checkouts alternately and judges the pairs", async () => {
-  const run = startPerf([
-    ROOT,
-    "--pairs",
-    "2",
-    "--duration",
-    "3s",
-    "--rate",
-    "2",
-    "--warmup",
-    "0s",
-    "--workers",
-    "1",
-  ], AB);
+  const run = startAb("--duration", "3s", "--rate", "2");
   try {
     const code = await finish(run);
     const err = run.stderr();
@@ -85,17 +90,7 @@ Deno.test("perf:ab measures two checkouts alternately and judges the pairs", asy
 });
 
 Deno.test("perf:ab stops its runs and their stacks on Ctrl-C", async () => {
-  const run = startPerf([
-    ROOT,
-    "--pairs",
-    "2",
-    "--duration",
-    "30s",
-    "--warmup",
-    "0s",
-    "--workers",
-    "1",
-  ], AB);
+  const run = startAb("--duration", "30s");
   try {
     const [group] = await waitForFolder(run.resultsDir);
     const log = join(run.resultsDir, group, "A", "perf-1.log");

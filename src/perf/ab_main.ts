@@ -10,9 +10,8 @@
  * regression, 1 regression or a run that failed or was interrupted, 2
  * unusable input.
  */
-import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { runCli } from "../cli/mod.ts";
+import { parseFlags, runCli } from "../cli/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { compareSamples, loadArchive, SAMPLES_FILE } from "../verdict/mod.ts";
@@ -170,26 +169,21 @@ async function usable(run: RunOutcome): Promise<boolean> {
 
 if (import.meta.main) {
   await runCli("perf:ab", async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: Deno.args,
-        allowPositionals: true,
-        options: {
-          pairs: { type: "string", default: String(DEFAULT_PAIRS) },
-          duration: { type: "string", default: "15s" },
-          rate: { type: "string", default: "4" },
-          warmup: { type: "string", default: "5s" },
-          workers: { type: "string" },
-          model: { type: "string" },
-          out: { type: "string" },
-          markdown: { type: "string" },
-          html: { type: "string" },
-        },
-      });
-    } catch (error) {
-      throw new ConfigError(`${(error as Error).message}; ${USAGE}`);
-    }
+    const parsed = parseFlags({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        pairs: { type: "string", default: String(DEFAULT_PAIRS) },
+        duration: { type: "string", default: "15s" },
+        rate: { type: "string", default: "4" },
+        warmup: { type: "string", default: "5s" },
+        workers: { type: "string" },
+        model: { type: "string" },
+        out: { type: "string" },
+        markdown: { type: "string" },
+        html: { type: "string" },
+      },
+    }, USAGE);
     const v = parsed.values;
     if (parsed.positionals.length !== 1) throw new ConfigError(USAGE);
     const other = await checkCheckout(parsed.positionals[0]!);
@@ -200,6 +194,16 @@ if (import.meta.main) {
       );
     }
     const out = v.out ?? join(resultsDir(), `${runDirName()}-ab`);
+    for (const side of ["A", "B"]) {
+      const held = await subfolders(join(out, side)).catch(() => []);
+      if (held.length > 0) {
+        throw new ConfigError(
+          `--out ${out}: ${side}/ already holds runs (${
+            held[0]
+          }…); their pairs would mix with the new ones — choose a new folder`,
+        );
+      }
+    }
     const args = perfArgs(v);
     const sides = [
       { side: "A", checkout: other },
