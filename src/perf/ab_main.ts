@@ -218,11 +218,6 @@ if (import.meta.main) {
       for (const { side, checkout } of sides) {
         const log = join(out, side, `perf-${i}.log`);
         const run = await perfOnce(checkout, join(out, side), args, log);
-        console.error(
-          `perf:ab: pair ${i}/${pairs}: ${side} exit ${run.code}${
-            run.runDir ? ` → ${shownPath(run.runDir)}` : ""
-          }`,
-        );
         if (run.code === ExitCode.usage && !run.signalled) {
           throw new ConfigError(
             `run ${i} of ${side} (${checkout}) could not run; see ${
@@ -230,7 +225,13 @@ if (import.meta.main) {
             }`,
           );
         }
-        if (!await usable(run)) {
+        const ok = await usable(run);
+        console.error(
+          `perf:ab: pair ${i}/${pairs}: ${side} exit ${run.code}${
+            run.runDir ? ` → ${shownPath(run.runDir)}` : ""
+          }${ok && run.code !== 0 ? " (k6 thresholds failed; kept)" : ""}`,
+        );
+        if (!ok) {
           console.error(
             `perf:ab: run ${i} of ${side} ${
               run.signalled ? "was interrupted" : "failed"
