@@ -8,6 +8,7 @@
  * Fuzzing is seeded (`FC_SEED`, default fixed) so runs and reports repeat;
  * set `FC_SEED` to explore other inputs.
  */
+import { removeLogs } from "./chaos_helpers.ts";
 import fc from "fast-check";
 import { assert, assertEquals } from "../src/testing/assert.ts";
 import { readWavHeader, sniffFormat } from "../src/audio/mod.ts";
@@ -75,6 +76,7 @@ Deno.test("bad input: malformed requests on every endpoint get 4xx JSON errors a
   const { wav: sampleWav, text } = await sample();
   let jobAfter: Record<string, unknown> | null = null;
   let corpusCases = 0;
+  let failure: unknown;
   try {
     const ctx = await prepare(base, sampleWav);
     const cases = corpus(ctx);
@@ -255,8 +257,12 @@ Deno.test("bad input: malformed requests on every endpoint get 4xx JSON errors a
         jobAfter = { status: job.status, words_match: true };
       },
     );
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await stack.stop();
+    await removeLogs(stack, failure);
   }
   const file = await writeReport("bad_input", {
     suite: "bad_input",

@@ -5,6 +5,7 @@
  * written to a log; `required` mode refuses calls without X-User-ID.
  * Writes the figures to `tests/reports/isolation.json`.
  */
+import { removeLogs } from "./chaos_helpers.ts";
 import { assert, assertEquals } from "../src/testing/assert.ts";
 import { hashKey } from "../src/api/mod.ts";
 import { connectRedis, waitConnected } from "../src/queue/mod.ts";
@@ -153,6 +154,7 @@ Deno.test("isolation (open mode): another identity gets 404 for every session an
     workers: 1,
     env: { CHUNK_SIZE: String(CHUNK_SIZE) },
   });
+  let failure: unknown;
   try {
     const base = stack.baseUrl;
     const { text } = await sample();
@@ -184,8 +186,12 @@ Deno.test("isolation (open mode): another identity gets 404 for every session an
       owner_state_unchanged: true,
       anonymous_read_by_job_id: "allowed in open mode (documented)",
     };
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await stack.stop();
+    await removeLogs(stack, failure);
     await writeReport("isolation", figures);
   }
 });
@@ -317,6 +323,8 @@ Deno.test("isolation (api_key mode): 401 without a known key, keys hashed and ne
   }
   assert(logBytes > 0, "no logs were written");
   assertEquals(leaks, [], "a key appears in a log");
+  // Reached only when every check passed: a failure keeps the logs to read.
+  await removeLogs(stack, undefined);
   figures.api_key_mode = {
     unauthorized_requests: unauthorized,
     all_401: true,
@@ -335,6 +343,7 @@ Deno.test("isolation (required mode): every call without X-User-ID is 401", asyn
     workers: 1,
     env: { CHUNK_SIZE: String(CHUNK_SIZE), AUTH_MODE: "required" },
   });
+  let failure: unknown;
   try {
     const base = stack.baseUrl;
     const { wav, text } = await sample();
@@ -387,8 +396,12 @@ Deno.test("isolation (required mode): every call without X-User-ID is 401", asyn
       all_401: true,
       owner_job_completed: true,
     };
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await stack.stop();
+    await removeLogs(stack, failure);
     await writeReport("isolation", figures);
   }
 });

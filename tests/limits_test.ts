@@ -7,6 +7,7 @@
  * the API with exit code 2, and the README documents each limit with its
  * default. Writes the figures to `tests/reports/limits.json`.
  */
+import { removeLogs } from "./chaos_helpers.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
 import { encodeWav, ffmpegAvailable } from "../src/audio/mod.ts";
@@ -77,6 +78,7 @@ Deno.test("limits are configured through the environment and enforced", async (t
       headers: { "x-user-id": user },
     });
   };
+  let failure: unknown;
   try {
     await t.step(
       "SESSION_TTL_S bounds a session: expired answers 410 to its owner",
@@ -319,8 +321,12 @@ Deno.test("limits are configured through the environment and enforced", async (t
         figures.max_audio_duration_s = result;
       },
     );
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await stack.stop();
+    await removeLogs(stack, failure);
     await writeReport("limits", figures);
   }
 });

@@ -202,6 +202,7 @@ Deno.test("perf --repeat 2 --fresh-stacks runs each repeat on a stack of its own
       `stack-${i} warm-up`,
     );
   }
+  await Deno.remove(run.resultsDir, { recursive: true });
 });
 
 Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert and trend use it", async () => {

@@ -17,13 +17,14 @@ import {
   waitForJob,
   words,
 } from "./_client.ts";
-import { longClip } from "./chaos_helpers.ts";
+import { longClip, removeLogs } from "./chaos_helpers.ts";
 
 Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
   const stack = await startStack({ workers: 2 });
   const pids = stack.processes().map((p) => p.pid);
   const apiPort = Number(new URL(stack.baseUrl).port);
   const redisPort = Number(new URL(stack.redisUrl).port);
+  let failure: unknown;
   try {
     const { wav, text } = await sample();
 
@@ -85,8 +86,12 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
       assertMatch(metrics, /whisper_workers 2/);
       assertMatch(metrics, /whisper_jobs\{status="completed"\} 8/);
     });
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await stack.stop();
+    await removeLogs(stack, failure);
   }
   for (const pid of pids) assert(!alive(pid), `process ${pid} still running`);
   assert(!(await portOpen(apiPort)), "API port still bound");
@@ -105,6 +110,7 @@ Deno.test("a worker killed mid-job: the job still completes, stored once", async
       WHISPER_THREADS: "1",
     },
   });
+  let failure: unknown;
   try {
     const id = await uploadChunked(stack.baseUrl, long, "frank", "long.wav");
     // Wait until a worker has it, then kill that worker.
@@ -123,8 +129,12 @@ Deno.test("a worker killed mid-job: the job still completes, stored once", async
     assertEquals(stack.restarts(), 1);
     const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
     assertMatch(metrics, /whisper_jobs\{status="completed"\} 1\n/);
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await stack.stop();
+    await removeLogs(stack, failure);
   }
 });
 
