@@ -91,9 +91,6 @@ export const DEFAULT_GROUP = 5;
 /** A runs whose median latency sets the next B run's delay. */
 const RECENT_A_RUNS = 3;
 
-/** How the runs of a comparison are judged. */
-export type Method = "paired" | "unpaired";
-
 /**
  * Judges A/ and B/ of a bench folder in windows of `group` runs a side, as
  * `compare --paired` judges alternated runs (the verdict: the one line and
@@ -115,13 +112,12 @@ export async function judgeBench(
       } A and ≥ ${group} B)`,
     );
   }
-  const judged = {} as Record<Method, ReturnType<typeof verdictRates>>;
-  for (const method of ["unpaired", "paired"] as const) {
+  // Judges the windows one way and reports the rates on stderr.
+  const judgeAs = (method: "paired" | "unpaired") => {
     const r = verdictRates(a.runs, b.runs, {
       group,
       paired: method === "paired",
     });
-    judged[method] = r;
     say(
       `bench:verdict: ${method}: ${r.aaPairs} A-vs-A and ${r.abPairs} A-vs-B comparisons of ${group} run(s) a side: false_alarm_rate=${
         r.falseAlarmRate.toFixed(3)
@@ -132,8 +128,10 @@ export async function judgeBench(
         `bench:verdict: ${method}: ${key}: ${t.falseAlarms}/${r.aaPairs} false alarms, ${t.detections}/${r.abPairs} detections`,
       );
     }
-  }
-  const r = judged.paired;
+    return r;
+  };
+  const unpaired = judgeAs("unpaired");
+  const r = judgeAs("paired");
   const report = {
     a_runs: a.runs.length,
     b_runs: b.runs.length,
@@ -147,9 +145,9 @@ export async function judgeBench(
     a_vs_b_comparisons: r.abPairs,
     by_key: Object.fromEntries(r.byKey),
     unpaired: {
-      false_alarm_rate: judged.unpaired.falseAlarmRate,
-      detection_rate: judged.unpaired.detectionRate,
-      by_key: Object.fromEntries(judged.unpaired.byKey),
+      false_alarm_rate: unpaired.falseAlarmRate,
+      detection_rate: unpaired.detectionRate,
+      by_key: Object.fromEntries(unpaired.byKey),
     },
   };
   await Deno.writeTextFile(

@@ -44,6 +44,14 @@ export function statistic(values: number[], stat: StatName): number {
   return values[lo]! + (values[hi]! - values[lo]!) * (rank - lo);
 }
 
+/** Sample standard deviation (n − 1); 0 for fewer than two values. */
+export function sampleSd(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+}
+
 /**
  * One bootstrap resample of a set of runs, pooled: as many runs as there
  * are, drawn with replacement (`picked` when given: the run indices another

@@ -3,7 +3,7 @@
  * machine, measured on K runs of the same build, and the tolerance that
  * noise calls for.
  */
-import { ratioInterval, statistic } from "./bootstrap.ts";
+import { ratioInterval, sampleSd, statistic } from "./bootstrap.ts";
 import { type CompareSpec, DEFAULT_SPECS } from "./compare.ts";
 import type { RunSamples } from "./samples.ts";
 import { spreadOf } from "./sketch.ts";
@@ -136,7 +136,7 @@ export function calibrate(
     }
     const { cv } = spreadOf(perRun);
     const logRatios = perRun.slice(1).map((v, i) => Math.log(v / perRun[i]!));
-    const pairSd = sd(logRatios.filter(Number.isFinite));
+    const pairSd = sampleSd(logRatios.filter(Number.isFinite));
     const pairedTolerance = spec.pairedTolerance ?? spec.tolerance;
     const medianWidth = statistic([...widths], "median");
     const suggested = suggestTolerance(cv, medianWidth / 2, worstLo);
@@ -157,15 +157,6 @@ export function calibrate(
     });
   }
   return { runs: runs.length, confidence, pairs, rows };
-}
-
-/** Sample standard deviation (0 for fewer than two values). */
-function sd(v: readonly number[]): number {
-  if (v.length < 2) return 0;
-  const mean = v.reduce((x, y) => x + y, 0) / v.length;
-  return Math.sqrt(
-    v.reduce((x, y) => x + (y - mean) ** 2, 0) / (v.length - 1),
-  );
 }
 
 /** A plain-text report of a calibration. */

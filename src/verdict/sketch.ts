@@ -5,7 +5,7 @@
  * evaluated at evenly spaced probabilities) so the bootstrap can resample it
  * like raw samples.
  */
-import { statistic } from "./bootstrap.ts";
+import { sampleSd, statistic } from "./bootstrap.ts";
 
 /** Quantiles kept per run and metric. */
 export const SKETCH_QUANTILES = 101;
@@ -83,16 +83,12 @@ export interface Spread {
 /** Median, range and CV of per-run values. */
 export function spreadOf(values: readonly number[]): Spread {
   if (values.length === 0) throw new RangeError("spreadOf: no values");
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const variance = n > 1
-    ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)
-    : 0;
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
   return {
     median: round6(statistic([...values], "median")),
     min: round6(Math.min(...values)),
     max: round6(Math.max(...values)),
-    cv: mean === 0 ? 0 : round6(Math.sqrt(variance) / Math.abs(mean)),
+    cv: mean === 0 ? 0 : round6(sampleSd(values) / Math.abs(mean)),
     runs: values.map(round6),
   };
 }
