@@ -16,7 +16,7 @@ import {
   type NativeTimings,
   STRATEGY_GREEDY,
 } from "./_binding.ts";
-import { audioCtxFor } from "./audio_ctx.ts";
+import { audioCtxFor, FULL_AUDIO_CTX } from "./audio_ctx.ts";
 import { ensureEngine } from "./build.ts";
 import {
   averageLogprob,
@@ -271,7 +271,11 @@ export async function transcribe(
       `transcribe: minAvgLogprob must be <= 0 (or -Infinity), got ${minAvgLogprob}`,
     );
   }
-  const gate = audioCtx > 0 && minAvgLogprob > -Infinity;
+  // A context of 1500 is the full window: nothing to guard or gate. (Audio
+  // over 30 s sizes to 1500; treating that as reduced made the runaway check
+  // see segments past 30 s and transcribe every long clip twice.)
+  const reduced = audioCtx > 0 && audioCtx < FULL_AUDIO_CTX;
+  const gate = reduced && minAvgLogprob > -Infinity;
 
   const greedy = options.greedy ?? true;
   const noTimestamps = options.noTimestamps ?? false;
@@ -299,7 +303,7 @@ export async function transcribe(
 
   let out = await runNative(handle, input, params);
   native = out.timings;
-  if (audioCtx > 0) {
+  if (reduced) {
     if (gate) {
       avgLogprob = averageLogprob(
         out.segments.flatMap((s) => s.tokens ?? []),

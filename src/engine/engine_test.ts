@@ -273,3 +273,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "transcribe runs audio longer than one window once, at full context (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async () => {
+    // 12 clips with 1 s pauses: ~35 s, two of whisper's 30 s windows. Its
+    // context sizes to 1500; before, the runaway check took the segments
+    // past 30 s for runaway decoding and transcribed it all a second time.
+    const parts: Float32Array[] = [];
+    const texts: string[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const clip = await loadAssetClip(`clips/${String(i).padStart(2, "0")}`);
+      parts.push(clip.pcm, new Float32Array(16_000));
+      texts.push(clip.text);
+    }
+    const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (pcm.set(p, at), at + p.length), 0);
+    const model = await openModel(MODEL);
+    try {
+      const r = await transcribe(model, pcm, { threads: 2 });
+      strictEqual(r.timings!.audio_ctx, 1500);
+      strictEqual(r.timings!.retried, false);
+      ok(r.timings!.native!.n_encode >= 2, "two windows encoded");
+      ok(r.segments.at(-1)!.end_s > 30, "segments past the first window");
+      const expected = words(texts.join(" ")).length;
+      const got = words(r.text).length;
+      ok(Math.abs(got - expected) <= expected * 0.15, `${got} vs ${expected}`);
+    } finally {
+      await free(model);
+    }
+  },
+});
