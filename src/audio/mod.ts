@@ -49,3 +49,10 @@ export {
 } from "./ffmpeg.ts";
 export { encodeWav, type EncodeWavOptions } from "./encode_wav.ts";
 export { decodeBase64, readBase64File } from "./base64.ts";
+export {
+  DEFAULT_MAX_PIECE_S,
+  type Piece,
+  pieceSeconds,
+  splitAtPauses,
+  type SplitOptions,
+} from "./split.ts";
