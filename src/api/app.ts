@@ -28,6 +28,7 @@ import {
   type JobEvents,
   type JobRecord,
   liveWorkers,
+  PieceStore,
   PROCESSING_BUCKETS,
   type SessionRecord,
   type Store,
@@ -89,6 +90,7 @@ const RESOURCE_ID =
 /** Builds the API. */
 export function createApp(deps: ApiDeps): Hono<Env> {
   const { config, store, queue, events } = deps;
+  const pieces = new PieceStore(store.redis, config.REDIS_PREFIX);
   const identity = new IdentityResolver(config.AUTH_MODE, config.API_KEYS);
   const app = new Hono<Env>();
   const requests = new Counter(
@@ -380,7 +382,7 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     }
     const page = await store.listJobs(ownerOf(c), q.data.limit, q.data.cursor);
     return c.json({
-      jobs: page.jobs.map(jobView),
+      jobs: page.jobs.map((j) => jobView(j)),
       next_cursor: page.next_cursor,
     });
   });
@@ -416,11 +418,26 @@ export function createApp(deps: ApiDeps): Hono<Env> {
         c.req.raw.signal.removeEventListener("abort", onClientGone);
       }
     }
-    return c.json(jobView(job));
+    return c.json(await fullView(job));
   });
 
   app.delete("/jobs/:id", async (c) => {
     const job = await ownedJob(c, c.req.param("id"));
+    if (job.pieces_total !== null && !isFinal(job)) {
+      // A split recording: the pieces not yet started are removed; running
+      // ones finish and find the job gone.
+      const cancelled = await queue.cancelPieces(job.job_id, job.pieces_total);
+      await pieces.abandon(job.job_id, job.owner, job.pieces_total);
+      await store.deleteJob(job);
+      await store.notify(job.job_id);
+      return c.json({
+        job_id: job.job_id,
+        status: "cancelled",
+        pieces_cancelled: cancelled,
+        pieces_done: job.pieces_done,
+        pieces_total: job.pieces_total,
+      });
+    }
     if (job.status === "processing") {
       throw new ConflictError(
         "job_in_progress",
@@ -506,6 +523,18 @@ export function createApp(deps: ApiDeps): Hono<Env> {
           { labels: { status: "completed" }, value: finished.completed },
           { labels: { status: "failed" }, value: finished.failed },
         ],
+      ),
+    );
+    parts.push(
+      renderGauge(
+        "whisper_pieces_queued",
+        "Pieces of long recordings waiting for a worker",
+        [{ value: depth.pieces }],
+      ),
+      renderGauge(
+        "whisper_long_audio_queued_seconds",
+        "Audio seconds of long recordings not yet transcribed",
+        [{ value: await pieces.queuedLongAudioS() }],
       ),
     );
     parts.push(
@@ -650,6 +679,12 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     return job;
   }
 
+  /** The job as clients see it, with its pieces when it was split. */
+  async function fullView(job: JobRecord) {
+    if (job.pieces_total === null) return jobView(job, null);
+    return jobView(job, await pieces.results(job.job_id));
+  }
+
   async function submit(j: {
     jobId: string;
     owner: string;
@@ -670,7 +705,7 @@ export function createApp(deps: ApiDeps): Hono<Env> {
         } s long; the maximum is ${config.MAX_AUDIO_DURATION_S} s`,
       );
     }
-    if (deps.admission) await admit();
+    if (deps.admission) await deps.admission.check(audio.durationS);
     else if (config.MAX_BACKLOG > 0) {
       const depth = await queue.depth();
       if (depth.waiting + depth.delayed >= config.MAX_BACKLOG) {
@@ -696,9 +731,19 @@ export function createApp(deps: ApiDeps): Hono<Env> {
       j.bytes,
       config.JOB_TTL_S,
     );
+    if (
+      created && audio.durationS !== null &&
+      audio.durationS > config.PIECE_THRESHOLD_S
+    ) {
+      await pieces.trackLong(j.jobId, audio.durationS);
+    }
     const rec = created ? null : await store.getJob(j.jobId);
     if (created || rec?.status === "queued") {
-      await queue.enqueue(j.jobId, j.model);
+      await queue.enqueue(
+        j.jobId,
+        j.model,
+        (audio.durationS ?? 0) > config.PIECE_THRESHOLD_S,
+      );
     }
     return j.jobId;
   }

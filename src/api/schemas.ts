@@ -1,6 +1,10 @@
 /** zod schemas of request bodies and parameters, and the job view. */
 import { z } from "zod";
-import type { JobRecord } from "../queue/mod.ts";
+import {
+  type JobRecord,
+  type PieceResult,
+  stitchPieces,
+} from "../queue/mod.ts";
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -36,8 +40,13 @@ export const ListQuery = z.object({
   cursor: z.string().regex(/^\d{1,16}$/).optional(),
 });
 
-/** The public view of a job. */
-export function jobView(j: JobRecord) {
+/**
+ * The public view of a job. A job split into pieces shows its `progress`,
+ * its finished `pieces` (when given) and, while it runs, the transcript of
+ * its first pieces that are all done (`partial_transcript`).
+ */
+export function jobView(j: JobRecord, pieces: PieceResult[] | null = null) {
+  const split = j.pieces_total !== null;
   return {
     job_id: j.job_id,
     status: j.status,
@@ -55,6 +64,21 @@ export function jobView(j: JobRecord) {
     queue_wait_ms: j.queue_wait_ms,
     processing_ms: j.processing_ms,
     attempts: j.attempts,
+    worker_id: j.worker_id,
+    progress: split
+      ? { pieces_done: j.pieces_done, pieces_total: j.pieces_total }
+      : null,
+    pieces: pieces?.map((p) => ({
+      index: p.index,
+      start_s: p.start_s,
+      end_s: p.end_s,
+      worker_id: p.worker_id,
+      processing_ms: p.processing_ms,
+      attempts: p.attempts,
+    })) ?? null,
+    partial_transcript: split && pieces && j.status === "processing"
+      ? stitchPieces(pieces, { prefixOnly: true }).transcript
+      : null,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   connectRedis,
   JobEvents,
   liveWorkers,
+  PieceStore,
   Store,
   TranscribeQueue,
   waitConnected,
@@ -75,6 +76,9 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     admission: new Admission(store, queue, config.REDIS_PREFIX, {
       maxBacklog: config.MAX_BACKLOG,
       pollBudgetS: config.POLL_BUDGET_S,
+      pieceThresholdS: config.PIECE_THRESHOLD_S,
+      longBudgetS: config.LONG_BUDGET_S,
+      pieces: new PieceStore(redis, config.REDIS_PREFIX),
     }),
     checkAudio: (bytes) =>
       checkUpload(bytes, { limitS: config.MAX_AUDIO_DURATION_S }),

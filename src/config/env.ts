@@ -32,6 +32,11 @@ const common = {
    */
   FAULT_INJECTION: z.enum(["off", "test-only"]).default("off"),
   DEPLOYMENT_ENV: z.string().default("development"),
+  /**
+   * Audio longer than this, seconds, is split at pauses into pieces that
+   * any worker takes (and admitted by audio seconds).
+   */
+  PIECE_THRESHOLD_S: z.coerce.number().min(1).max(3600).default(30),
 };
 
 /**
@@ -83,6 +88,11 @@ export const ApiConfigSchema = z.object({
   MAX_BACKLOG: intFrom(0).default(0),
   /** Seconds a client is expected to wait for a job (admission control). */
   POLL_BUDGET_S: intFrom(1, 3600).default(30),
+  /**
+   * Seconds a long recording is expected to wait at most: long jobs are
+   * refused once the queued long audio would take the workers longer.
+   */
+  LONG_BUDGET_S: intFrom(1, 86400).default(1800),
   REQUEST_TIMEOUT_MS: intFrom(100).default(35_000),
   /** Extra latency added to every request (fault injection, test-only). */
   FAULT_API_DELAY_MS: intFrom(0, 60_000).default(0),
@@ -123,6 +133,13 @@ export const WorkerConfigSchema = z.object({
     z.literal("off").transform(() => -Infinity),
     z.coerce.number().min(-30).max(0),
   ]).optional(),
+  /**
+   * Pieces of long recordings this worker runs at once, besides its
+   * WORKER_CONCURRENCY whole jobs (0: this worker takes no pieces).
+   */
+  PIECE_CONCURRENCY: intFrom(0, 64).default(1),
+  /** Longest piece of a split recording, seconds (whisper's window is 30). */
+  PIECE_MAX_S: z.coerce.number().min(2).max(30).default(30),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
   LOCK_MS: intFrom(1000).default(10_000),

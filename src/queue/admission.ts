@@ -9,11 +9,20 @@
  * where `slots` is the summed concurrency of the ready live workers (their
  * heartbeats) and `meanJobS` the mean processing time of the recent jobs
  * (the workers record it; {@linkcode DEFAULT_JOB_SECONDS} before the first).
- * A fixed `maxBacklog` overrides it.
+ * A fixed `maxBacklog` overrides it. Only whole (short) jobs count here:
+ * they are served before any piece, and their mean is theirs alone, so long
+ * recordings neither fill this backlog nor raise its mean.
+ *
+ * Long recordings (split into pieces, see `pieces.ts`) are admitted by audio
+ * seconds instead: the audio of long jobs not yet transcribed, plus the new
+ * one, must fit in what the ready workers transcribe within `longBudgetS`
+ * at the recent pieces' real-time factor (processing seconds per audio
+ * second). An empty long queue always takes one recording.
  */
 import { OverloadedError } from "../errors/mod.ts";
 import { liveWorkers } from "./heartbeat.ts";
 import type { TranscribeQueue } from "./queue.ts";
+import type { PieceStore } from "./pieces.ts";
 import type { Store } from "./store.ts";
 
 /** Smallest and largest derived backlog limit. */
@@ -21,6 +30,9 @@ export const BACKLOG_BOUNDS = { min: 16, max: 10_000 } as const;
 
 /** Assumed processing seconds per job before any job has finished. */
 export const DEFAULT_JOB_SECONDS = 1;
+
+/** Assumed real-time factor of a piece before any piece has finished. */
+export const DEFAULT_PIECE_RTF = 0.1;
 
 /** Options of {@linkcode Admission}. */
 export interface AdmissionOptions {
@@ -30,6 +42,12 @@ export interface AdmissionOptions {
   pollBudgetS?: number;
   /** How long a derived limit is reused before it is recomputed, ms. @default 1000 */
   refreshMs?: number;
+  /** Audio longer than this, seconds, is a long recording. @default 30 */
+  pieceThresholdS?: number;
+  /** Seconds a long recording is expected to wait, at most. @default 1800 */
+  longBudgetS?: number;
+  /** The pieces' store (queued long audio); without it long jobs pass. */
+  pieces?: PieceStore;
 }
 
 /** The limit in force and what it was derived from. */
@@ -51,6 +69,9 @@ export class Admission {
   readonly #maxBacklog: number;
   readonly #budgetS: number;
   readonly #refreshMs: number;
+  readonly #thresholdS: number;
+  readonly #longBudgetS: number;
+  readonly #pieces: PieceStore | undefined;
   #cached: { at: number; value: AdmissionLimit } | null = null;
 
   constructor(
@@ -65,6 +86,9 @@ export class Admission {
     this.#maxBacklog = options.maxBacklog ?? 0;
     this.#budgetS = options.pollBudgetS ?? 30;
     this.#refreshMs = options.refreshMs ?? 1000;
+    this.#thresholdS = options.pieceThresholdS ?? 30;
+    this.#longBudgetS = options.longBudgetS ?? 1800;
+    this.#pieces = options.pieces;
   }
 
   /** The backlog limit in force now (cached for `refreshMs`). */
@@ -91,11 +115,15 @@ export class Admission {
   }
 
   /**
-   * Resolves when a new job may be queued.
+   * Resolves when a new job of `audioS` seconds (null: unknown, a short job)
+   * may be queued.
    * @throws {OverloadedError} (429) with a Retry-After of the time the
    *   workers need to bring the backlog back under the limit
    */
-  async check(): Promise<void> {
+  async check(audioS: number | null = null): Promise<void> {
+    if (audioS !== null && audioS > this.#thresholdS && this.#pieces) {
+      return await this.#checkLong(audioS, this.#pieces);
+    }
     const [depth, l] = await Promise.all([this.#queue.depth(), this.limit()]);
     const backlog = depth.waiting + depth.delayed;
     if (backlog < l.limit) return;
@@ -112,6 +140,42 @@ export class Admission {
           } s per job`
           : ""
       }); retry in ${retryAfterS} s`,
+      retryAfterS,
+    );
+  }
+
+  /** The queued long audio limit in force now, seconds, and its inputs. */
+  async longLimit(): Promise<{ limitS: number; slots: number; rtf: number }> {
+    const [{ slots }, rtf] = await Promise.all([
+      this.limit(),
+      this.#store.recentPieceRtf(),
+    ]);
+    const r = rtf ?? DEFAULT_PIECE_RTF;
+    return {
+      limitS: Math.max(1, slots) * this.#longBudgetS / r,
+      slots,
+      rtf: r,
+    };
+  }
+
+  async #checkLong(audioS: number, pieces: PieceStore): Promise<void> {
+    const [queuedS, l] = await Promise.all([
+      pieces.queuedLongAudioS(),
+      this.longLimit(),
+    ]);
+    if (queuedS === 0 || queuedS + audioS <= l.limitS) return;
+    const excessS = queuedS + audioS - l.limitS;
+    const retryAfterS = Math.min(
+      600,
+      Math.max(1, Math.ceil(excessS * l.rtf / Math.max(1, l.slots))),
+    );
+    throw new OverloadedError(
+      `long recordings hold ${Math.round(queuedS)} s of audio in the queue; ` +
+        `${Math.round(audioS)} s more would pass the limit of ${
+          Math.round(l.limitS)
+        } s (${l.slots} worker slot(s) × ${this.#longBudgetS} s / ${
+          l.rtf.toFixed(3)
+        } s per audio second); retry in ${retryAfterS} s`,
       retryAfterS,
     );
   }

@@ -9,6 +9,18 @@ export function keys(prefix: string) {
     userSessions: (owner: string) => `${prefix}:user:${owner}:sessions`,
     job: (id: string) => `${prefix}:job:${id}`,
     audio: (id: string) => `${prefix}:audio:${id}`,
+    /** Audio of piece `index` of a job split into pieces (PCM16 WAV). */
+    pieceAudio: (id: string, index: number) =>
+      `${prefix}:audio:${id}:p${index}`,
+    /** Hash of a split job's finished pieces: index → PieceResult JSON. */
+    pieces: (id: string) => `${prefix}:job:${id}:pieces`,
+    /** Hash: piece index → times a worker started it. */
+    pieceAttempts: (id: string) => `${prefix}:job:${id}:piece_attempts`,
+    /** An identity's unfinished pieces (the fair order of new pieces). */
+    userPendingPieces: (owner: string) =>
+      `${prefix}:user:${owner}:pending_pieces`,
+    /** Sorted set: long jobs not yet final → audio seconds left to do. */
+    longQueued: `${prefix}:long_queued`,
     userJobs: (owner: string) => `${prefix}:user:${owner}:jobs`,
     worker: (id: string) => `${prefix}:worker:${id}`,
     workersPattern: `${prefix}:worker:*`,
@@ -23,3 +35,10 @@ export type Keys = ReturnType<typeof keys>;
 
 /** The BullMQ queue name for transcription jobs. */
 export const QUEUE_NAME = "transcribe";
+
+/**
+ * The BullMQ queue of long recordings: their split step (priority 1) and
+ * their pieces (fair priorities). Each worker takes from both queues with
+ * separate slots, so a short job never waits for a piece to finish.
+ */
+export const PIECES_QUEUE_NAME = "pieces";

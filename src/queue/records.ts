@@ -23,6 +23,23 @@ export const Segment = z.object({
 /** One transcript segment. */
 export type Segment = z.infer<typeof Segment>;
 
+/**
+ * One transcribed piece of a job split into pieces, as stored when the
+ * piece finishes; times in seconds of the whole recording.
+ */
+export const PieceResult = z.object({
+  index: z.number().int().min(0),
+  start_s: z.number(),
+  end_s: z.number(),
+  text: z.string(),
+  segments: z.array(Segment),
+  worker_id: z.string(),
+  processing_ms: z.number(),
+  attempts: z.number().int(),
+});
+/** One finished piece. */
+export type PieceResult = z.infer<typeof PieceResult>;
+
 /** A job error as reported to clients. */
 export const JobErrorInfo = z.object({ code: z.string(), message: z.string() });
 /** A job error. */
@@ -49,6 +66,10 @@ export interface JobRecord {
   processing_ms: number | null;
   attempts: number;
   worker_id: string | null;
+  /** Pieces the audio was split into; null when it was not split (yet). */
+  pieces_total: number | null;
+  /** Pieces finished so far (0 when not split). */
+  pieces_done: number;
 }
 
 const num = (v: string | undefined): number | null =>
@@ -82,6 +103,8 @@ export function jobFromHash(
     processing_ms: num(h.processing_ms),
     attempts: Number(h.attempts ?? 0),
     worker_id: str(h.worker_id),
+    pieces_total: num(h.pieces_total),
+    pieces_done: Number(h.pieces_done ?? 0),
   };
 }
 

@@ -66,16 +66,18 @@ redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 return s
 `;
 
-// KEYS: job hash, stats hash. ARGV: final status, then field/value pairs.
-// Stores a final result once: a job already final is left untouched.
+// KEYS: job hash, stats hash, long-jobs zset. ARGV: job id, final status,
+// then field/value pairs. Stores a final result once: a job already final is
+// left untouched. A final job no longer counts as queued long audio.
 const FINISH_JOB = `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return -1 end
 if s == 'completed' or s == 'failed' then return 0 end
-local fields = {'status', ARGV[1]}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+local fields = {'status', ARGV[2]}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 `;
 
@@ -322,7 +324,10 @@ export class Store {
     await this.redis.multi()
       .del(this.keys.job(job.job_id))
       .del(this.keys.audio(job.job_id))
+      .del(this.keys.pieces(job.job_id))
+      .del(this.keys.pieceAttempts(job.job_id))
       .zrem(this.keys.userJobs(job.owner), job.job_id)
+      .zrem(this.keys.longQueued, job.job_id)
       .exec();
   }
 
@@ -390,17 +395,24 @@ export class Store {
   ): Promise<boolean> {
     const stored = await this.redis.eval(
       FINISH_JOB,
-      2,
+      3,
       this.keys.job(id),
       this.keys.stats,
+      this.keys.longQueued,
+      id,
       status,
       ...Object.entries(fields).flat(),
     );
     if (stored === 1) {
       await this.redis.del(this.keys.audio(id));
-      await this.redis.publish(this.keys.jobEvents, id);
+      await this.notify(id);
     }
     return stored === 1;
+  }
+
+  /** Wakes the long polls of job `id` (it progressed or finished). */
+  async notify(id: string): Promise<void> {
+    await this.redis.publish(this.keys.jobEvents, id);
   }
 
   /** Jobs finished since the keyspace was created, by final status. */
@@ -432,10 +444,30 @@ export class Store {
    * before any job has finished.
    */
   async recentProcessingMean(): Promise<number | null> {
-    const raw = await this.redis.lrange(`${this.keys.stats}:recent`, 0, -1);
-    const values = raw.map(Number).filter((v) => Number.isFinite(v) && v > 0);
-    if (values.length === 0) return null;
-    return values.reduce((a, b) => a + b, 0) / values.length;
+    return meanOf(await this.redis.lrange(`${this.keys.stats}:recent`, 0, -1));
+  }
+
+  /**
+   * Records one piece's real-time factor (processing seconds per audio
+   * second), the figure admission uses for long recordings.
+   */
+  async recordPiece(processingS: number, audioS: number): Promise<void> {
+    if (!(audioS > 0)) return;
+    const key = `${this.keys.stats}:recent_pieces`;
+    await this.redis.multi()
+      .lpush(key, (processingS / audioS).toFixed(5))
+      .ltrim(key, 0, RECENT_JOBS - 1)
+      .exec();
+  }
+
+  /**
+   * Mean real-time factor of the last {@linkcode RECENT_JOBS} pieces; null
+   * before any piece has finished.
+   */
+  async recentPieceRtf(): Promise<number | null> {
+    return meanOf(
+      await this.redis.lrange(`${this.keys.stats}:recent_pieces`, 0, -1),
+    );
   }
 
   /** The shared job processing-seconds histogram. */
@@ -447,6 +479,13 @@ export class Store {
       count: Number(h.count ?? 0),
     };
   }
+}
+
+/** Mean of the positive numbers in `raw`; null when there are none. */
+function meanOf(raw: string[]): number | null {
+  const values = raw.map(Number).filter((v) => Number.isFinite(v) && v > 0);
+  if (values.length === 0) return null;
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** How many recent processing times feed {@linkcode Store.recentProcessingMean}. */

@@ -11,13 +11,17 @@ import {
   clearHeartbeat,
   connectRedis,
   keys,
+  PIECES_QUEUE_NAME,
+  PieceStore,
   publishHeartbeat,
   QUEUE_NAME,
   Store,
   type TranscribeJobData,
+  TranscribeQueue,
   waitConnected,
 } from "../queue/mod.ts";
 import { decodeAudio } from "../audio/mod.ts";
+import { type PieceContext, processPiece, splitJob } from "./pieces.ts";
 import {
   audioCtxFor,
   free,
@@ -82,6 +86,10 @@ export async function startWorker(
   );
   await waitConnected(redis, 10_000);
   const store = new Store(redis, config.REDIS_PREFIX);
+  const pieceStore = new PieceStore(redis, config.REDIS_PREFIX);
+  const queue = new TranscribeQueue(redis, config.REDIS_PREFIX, {
+    attempts: config.JOB_ATTEMPTS,
+  });
 
   const wanted = (config.WORKER_MODELS ?? config.DEFAULT_MODEL)
     .split(",").map((s) => s.trim()).filter(Boolean);
@@ -149,7 +157,66 @@ export async function startWorker(
       log({ level: "warn", msg: "heartbeat failed", error: String(e) })
     );
 
+  /** The engine options for a clip of `durationS` in `language`. */
+  const clipOptions = (
+    durationS: number,
+    language: string,
+  ): TranscribeOptions => ({
+    threads: config.WHISPER_THREADS,
+    language: language === "auto" ? "auto" : language,
+    audioCtx: audioCtxFor(durationS, {
+      enabled: config.AUDIO_CTX === "auto",
+      floor: config.AUDIO_CTX_FLOOR,
+      margin: config.AUDIO_CTX_MARGIN_S,
+    }),
+    minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
+    flashAttn: FLASH_ATTN[config.FLASH_ATTN],
+  });
+
+  const pieceCtx: PieceContext = {
+    workerId: id,
+    store,
+    pieces: pieceStore,
+    queue,
+    log,
+    pieceMaxS: config.PIECE_MAX_S,
+    ttlS: config.JOB_TTL_S,
+    decode: (bytes) => decodeAudio(bytes),
+    transcribeClip: async (model, samples, language) => {
+      const handle = handles.get(model);
+      if (!handle) {
+        throw new UnrecoverableError(
+          `model "${model}" is not loaded by this worker`,
+        );
+      }
+      const r = await transcribe(
+        handle,
+        samples,
+        clipOptions(samples.length / 16_000, language),
+      );
+      return {
+        text: r.text,
+        segments: r.segments.map((x) => ({
+          start: x.start_s,
+          end: x.end_s,
+          text: x.text,
+        })),
+      };
+    },
+    busy: (delta) => {
+      busy += delta;
+    },
+  };
+
   const process = async (job: Job<TranscribeJobData>): Promise<string> => {
+    if (job.data.piece) {
+      return await processPiece(
+        pieceCtx,
+        job,
+        job.data.piece,
+        config.FAULT_PROCESSING_DELAY_MS,
+      );
+    }
     const jobId = job.id!;
     const before = await store.startJob(jobId, id);
     if (before === null) return "gone"; // cancelled or deleted
@@ -179,19 +246,14 @@ export async function startWorker(
       }
       const t0 = performance.now();
       const audio = await decodeAudio(bytes);
-      const result = await transcribe(handle, audio.samples, {
-        threads: config.WHISPER_THREADS,
-        language: record?.language === "auto"
-          ? "auto"
-          : record?.language ?? "en",
-        audioCtx: audioCtxFor(audio.durationS, {
-          enabled: config.AUDIO_CTX === "auto",
-          floor: config.AUDIO_CTX_FLOOR,
-          margin: config.AUDIO_CTX_MARGIN_S,
-        }),
-        minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
-        flashAttn: FLASH_ATTN[config.FLASH_ATTN],
-      });
+      if (record && audio.durationS > config.PIECE_THRESHOLD_S) {
+        return await splitJob(pieceCtx, record, modelName, audio);
+      }
+      const result = await transcribe(
+        handle,
+        audio.samples,
+        clipOptions(audio.durationS, record?.language ?? "en"),
+      );
       if (config.FAULT_PROCESSING_DELAY_MS > 0) {
         // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
         await new Promise((r) =>
@@ -253,22 +315,33 @@ export async function startWorker(
     }
   };
 
-  let bull: Worker<TranscribeJobData> | null = null;
+  // Two queues, each with its own slots: whole jobs, and long recordings'
+  // pieces. A short job never waits for a piece in hand to finish.
+  const bulls: Worker<TranscribeJobData>[] = [];
   if (notReadyReason === null) {
-    bull = new Worker<TranscribeJobData>(QUEUE_NAME, process, {
-      connection: redis,
-      prefix: keys(config.REDIS_PREFIX).bullPrefix,
-      concurrency: config.WORKER_CONCURRENCY,
-      lockDuration: config.LOCK_MS,
-      stalledInterval: config.STALLED_INTERVAL_MS,
-      maxStalledCount: 2,
-      autorun: true,
-    });
-    bull.on(
-      "error",
-      (e) => log({ level: "warn", msg: "queue error", error: String(e) }),
-    );
-    await bull.waitUntilReady();
+    for (
+      const [name, concurrency] of [
+        [QUEUE_NAME, config.WORKER_CONCURRENCY],
+        [PIECES_QUEUE_NAME, config.PIECE_CONCURRENCY],
+      ] as const
+    ) {
+      if (concurrency === 0) continue;
+      const bull = new Worker<TranscribeJobData>(name, process, {
+        connection: redis,
+        prefix: keys(config.REDIS_PREFIX).bullPrefix,
+        concurrency,
+        lockDuration: config.LOCK_MS,
+        stalledInterval: config.STALLED_INTERVAL_MS,
+        maxStalledCount: 2,
+        autorun: true,
+      });
+      bull.on(
+        "error",
+        (e) => log({ level: "warn", msg: "queue error", error: String(e) }),
+      );
+      bulls.push(bull);
+    }
+    await Promise.all(bulls.map((b) => b.waitUntilReady()));
   }
   await beat();
   const timer = setInterval(beat, config.HEARTBEAT_MS);
@@ -281,7 +354,8 @@ export async function startWorker(
     close: () =>
       closing ??= (async () => {
         clearInterval(timer);
-        await bull?.close();
+        await Promise.all(bulls.map((b) => b.close()));
+        await queue.close();
         await clearHeartbeat(redis, config.REDIS_PREFIX, id).catch(() =>
           undefined
         );

@@ -1,0 +1,254 @@
+/**
+ * The worker's side of long recordings: splitting a long job into pieces
+ * that any worker takes, transcribing one piece, and stitching the job once
+ * its last piece is stored (see src/queue/pieces.ts for the Redis side).
+ *
+ * @module
+ */
+import { type Job, UnrecoverableError } from "bullmq";
+import { encodeWav, splitAtPauses } from "../audio/mod.ts";
+import type { DecodedAudio } from "../audio/mod.ts";
+import { AppError, InvalidAudioError } from "../errors/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import {
+  type JobRecord,
+  type PieceJobData,
+  type PieceResult,
+  type PieceSpan,
+  type PieceStore,
+  stitchPieces,
+  type Store,
+  type TranscribeJobData,
+  type TranscribeQueue,
+} from "../queue/mod.ts";
+
+const RATE = 16_000;
+
+/** What the piece handlers need from their worker. */
+export interface PieceContext {
+  workerId: string;
+  store: Store;
+  pieces: PieceStore;
+  queue: TranscribeQueue;
+  log: Logger;
+  /** Longest piece, seconds. */
+  pieceMaxS: number;
+  /** Seconds job data is kept. */
+  ttlS: number;
+  /** Decodes audio bytes to 16 kHz mono. */
+  decode: (bytes: Uint8Array) => Promise<DecodedAudio>;
+  /**
+   * Transcribes a clip of at most one window with the worker's settings
+   * (model `model`, the job's language); segment times relative to the clip.
+   * Throws UnrecoverableError when the model is not loaded.
+   */
+  transcribeClip: (
+    model: string,
+    samples: Float32Array,
+    language: string,
+  ) => Promise<{ text: string; segments: PieceResult["segments"] }>;
+  /** Counts a piece in hand (the heartbeat's `busy`). */
+  busy: (delta: number) => void;
+}
+
+/**
+ * Splits `audio` of job `record` at pauses, stores the pieces' audio and
+ * queues them. Idempotent: a retried split keeps the first plan and only
+ * queues the pieces not yet stored. Returns "split" or "gone".
+ */
+export async function splitJob(
+  ctx: PieceContext,
+  record: JobRecord,
+  model: string,
+  audio: DecodedAudio,
+): Promise<string> {
+  const cuts = splitAtPauses(audio.samples, { maxPieceS: ctx.pieceMaxS });
+  const spans: PieceSpan[] = cuts.map((c) => ({
+    start_s: c.start / RATE,
+    end_s: c.end / RATE,
+  }));
+  const plan = await ctx.pieces.plan(
+    record.job_id,
+    record.owner,
+    spans,
+    ctx.ttlS,
+  );
+  if (plan === null) return "gone";
+  const used = plan.spans;
+  for (let i = 0; i < used.length; i++) {
+    if (plan.done.has(i)) continue;
+    const s = used[i]!;
+    const from = Math.round(s.start_s * RATE);
+    const to = Math.round(s.end_s * RATE);
+    await ctx.pieces.putAudio(
+      record.job_id,
+      i,
+      encodeWav(audio.samples.subarray(from, to), { sampleRate: RATE }),
+      ctx.ttlS,
+    );
+  }
+  await ctx.queue.enqueuePieces(
+    record.job_id,
+    record.owner,
+    model,
+    used,
+    plan.priorities,
+    plan.done,
+  );
+  await ctx.store.notify(record.job_id); // progress: 0 of n
+  ctx.log({
+    level: "debug",
+    msg: "job split",
+    job_id: record.job_id,
+    pieces: used.length,
+    audio_s: Math.round(audio.durationS * 10) / 10,
+    first_priority: plan.priorities[0],
+  });
+  return "split";
+}
+
+/**
+ * Transcribes one piece and stores its result once; the worker that stores
+ * the last piece stitches the job. A piece whose job was cancelled or
+ * failed is skipped. On its last attempt, a failing piece fails the job and
+ * cancels the pieces not yet started.
+ */
+export async function processPiece(
+  ctx: PieceContext,
+  job: Job<TranscribeJobData>,
+  p: PieceJobData,
+  faultDelayMs: number,
+): Promise<string> {
+  const record = await ctx.store.getJob(p.parent);
+  if (record === null || isFinal(record)) return "gone";
+  if (await ctx.pieces.isStored(p.parent, p.index)) {
+    // A retry of a piece whose result was stored (its worker died after
+    // storing): the job may still need stitching.
+    await finishIfComplete(ctx, p.parent);
+    return "already-stored";
+  }
+  ctx.busy(1);
+  try {
+    const bytes = await ctx.pieces.audio(p.parent, p.index);
+    if (bytes === null) {
+      if (await ctx.pieces.isStored(p.parent, p.index)) return "already-stored";
+      throw new AppError(500, "audio_missing", "the piece's audio expired");
+    }
+    const attempt = await ctx.pieces.start(p.parent, p.index, ctx.ttlS);
+    const t0 = performance.now();
+    const audio = await ctx.decode(bytes);
+    const out = await ctx.transcribeClip(
+      job.data.model,
+      audio.samples,
+      record.language,
+    );
+    if (faultDelayMs > 0) await new Promise((r) => setTimeout(r, faultDelayMs));
+    const processingMs = performance.now() - t0;
+    const ms = (s: number) => Math.round(s * 1000) / 1000;
+    const result: PieceResult = {
+      index: p.index,
+      start_s: p.start_s,
+      end_s: p.end_s,
+      text: out.text,
+      segments: out.segments.map((s) => ({
+        start: ms(p.start_s + s.start),
+        end: ms(Math.min(p.start_s + s.end, p.end_s)),
+        text: s.text,
+      })),
+      worker_id: ctx.workerId,
+      processing_ms: Math.round(processingMs * 10) / 10,
+      attempts: attempt,
+    };
+    const c = await ctx.pieces.complete(p.parent, p.owner, result, ctx.ttlS);
+    if (c === null) return "gone";
+    if (c.stored) {
+      await ctx.store.recordPiece(processingMs / 1000, p.end_s - p.start_s);
+      if (c.done < c.total) await ctx.store.notify(p.parent);
+    }
+    if (c.done >= c.total) await finishIfComplete(ctx, p.parent);
+    ctx.log({
+      level: "debug",
+      msg: "piece done",
+      job_id: p.parent,
+      piece: p.index,
+      processing_ms: Math.round(processingMs),
+      stored: c.stored,
+      done: c.done,
+      total: c.total,
+    });
+    return c.stored ? "stored" : "already-stored";
+  } catch (error) {
+    const last = error instanceof UnrecoverableError ||
+      error instanceof InvalidAudioError ||
+      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (last) {
+      await failSplitJob(ctx, record, {
+        code: error instanceof AppError ? error.code : "transcription_failed",
+        message: `piece ${p.index} (${p.start_s.toFixed(1)}–${
+          p.end_s.toFixed(1)
+        } s): ${(error as Error).message ?? String(error)}`,
+      });
+    }
+    ctx.log({
+      level: "warn",
+      msg: "piece attempt failed",
+      job_id: p.parent,
+      piece: p.index,
+      error: String(error),
+    });
+    if (last && !(error instanceof UnrecoverableError)) {
+      throw new UnrecoverableError(String(error));
+    }
+    throw error;
+  } finally {
+    ctx.busy(-1);
+  }
+}
+
+/** Stitches and completes job `id` when every piece is stored. */
+export async function finishIfComplete(
+  ctx: PieceContext,
+  id: string,
+): Promise<boolean> {
+  const record = await ctx.store.getJob(id);
+  if (record === null || isFinal(record) || record.pieces_total === null) {
+    return false;
+  }
+  const results = await ctx.pieces.results(id);
+  if (results.length < record.pieces_total) return false;
+  const { transcript, segments } = stitchPieces(results);
+  const times = await ctx.store.jobTimes(id);
+  const stored = await ctx.store.completeJob(id, {
+    transcript,
+    segments,
+    processing_ms: Math.max(0, Date.now() - times.started),
+    audio_duration_s: record.audio_duration_s ?? results.at(-1)!.end_s,
+    model_name: record.model_name,
+  });
+  if (stored) {
+    ctx.log({
+      level: "debug",
+      msg: "job stitched",
+      job_id: id,
+      pieces: results.length,
+      workers: [...new Set(results.map((r) => r.worker_id))],
+    });
+  }
+  return stored;
+}
+
+/** Fails a split job once and cancels its pieces not yet started. */
+export async function failSplitJob(
+  ctx: PieceContext,
+  record: JobRecord,
+  error: { code: string; message: string },
+): Promise<void> {
+  await ctx.store.failJob(record.job_id, error);
+  const total = record.pieces_total ?? 0;
+  await ctx.queue.cancelPieces(record.job_id, total);
+  await ctx.pieces.abandon(record.job_id, record.owner, total);
+}
+
+function isFinal(job: JobRecord): boolean {
+  return job.status === "completed" || job.status === "failed";
+}

@@ -1,0 +1,297 @@
+/**
+ * Long recordings through the real stack: a recording longer than the piece
+ * threshold is split at pauses into pieces that the workers share; progress
+ * is visible (and wakes long polls); the stitched transcript matches the
+ * text; a cancel stops the pieces not yet started; a worker SIGKILLed
+ * mid-piece loses only that piece's progress; another identity's short
+ * clips are not starved while long recordings are transcribed.
+ */
+import { assert, assertEquals } from "../src/testing/assert.ts";
+import { type Stack, startStack } from "../src/stack/mod.ts";
+import { wordErrorRate } from "../src/engine/wer.ts";
+import { PIECES_QUEUE_NAME } from "../src/queue/mod.ts";
+import { sample, waitForJob } from "./_client.ts";
+import {
+  percentile,
+  pollFor,
+  postJob,
+  RedisView,
+  removeLogs,
+  workerName,
+} from "./chaos_helpers.ts";
+import { longRecording } from "./_long_audio.ts";
+
+// deno-lint-ignore no-explicit-any
+type Job = any;
+
+async function getJob(stack: Stack, id: string, user: string, waitS = 0) {
+  const r = await fetch(`${stack.baseUrl}/jobs/${id}?wait=${waitS}`, {
+    headers: { "x-user-id": user },
+  });
+  const body = await r.json();
+  return { status: r.status, body: body as Job };
+}
+
+async function submit(stack: Stack, wav: Uint8Array, user: string) {
+  const r = await postJob(stack.baseUrl, wav, user);
+  if (r.status !== 202) {
+    throw new Error(`POST /jobs: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  return (r.body as { job_id: string }).job_id;
+}
+
+/** Checks the pieces of a completed job: each index once, contiguous, ≤ 30 s. */
+function checkPieces(job: Job): void {
+  assertEquals(job.status, "completed", JSON.stringify(job.error));
+  const pieces = job.pieces as {
+    index: number;
+    start_s: number;
+    end_s: number;
+  }[];
+  assert(pieces.length >= 2, `expected several pieces, got ${pieces.length}`);
+  assertEquals(job.progress, {
+    pieces_done: pieces.length,
+    pieces_total: pieces.length,
+  });
+  assertEquals(pieces.map((p) => p.index), pieces.map((_, i) => i));
+  assertEquals(pieces[0]!.start_s, 0);
+  for (let i = 0; i < pieces.length; i++) {
+    const p = pieces[i]!;
+    assert(p.end_s - p.start_s <= 30 + 1e-6, `piece ${i} is over 30 s`);
+    if (i > 0) assertEquals(p.start_s, pieces[i - 1]!.end_s);
+  }
+  assert(
+    Math.abs(pieces.at(-1)!.end_s - job.audio_duration_s) < 0.01,
+    "the pieces cover the recording",
+  );
+  const segs = job.segments as { start: number; end: number }[];
+  for (let i = 1; i < segs.length; i++) {
+    assert(segs[i]!.start >= segs[i - 1]!.end, `segment ${i} goes back`);
+  }
+}
+
+Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on a real stack", async (t) => {
+  const stack = await startStack({ workers: 3 });
+  const view = await RedisView.open(stack.redisUrl);
+  let passed = false;
+  try {
+    const rec = await longRecording(100);
+
+    await t.step(
+      "a 100 s recording is split, shows progress and is stitched in order",
+      async () => {
+        const id = await submit(stack, rec.wav, "long-a");
+        const seen: number[] = [];
+        let job: Job;
+        for (let polls = 0; polls < 200; polls++) {
+          const t0 = Date.now();
+          const before = seen.at(-1) ?? -1;
+          ({ body: job } = await getJob(stack, id, "long-a", 20));
+          if (job.progress) seen.push(job.progress.pieces_done);
+          if (job.status === "completed" || job.status === "failed") break;
+          // A long poll of a split job returns on progress, well before its wait.
+          if (
+            job.progress && before >= 0 && job.progress.pieces_done > before
+          ) {
+            assert(Date.now() - t0 < 19_000, "long poll woke on progress");
+          }
+        }
+        checkPieces(job);
+        assert(
+          seen.some((d) => d > 0 && d < job.progress.pieces_total),
+          `progress seen between 0 and done: ${seen.join(",")}`,
+        );
+        // Every cut falls in one of the recording's pauses.
+        for (const p of job.pieces.slice(1)) {
+          assert(
+            rec.pauses.some((g) =>
+              p.start_s >= g.start_s - 0.02 && p.start_s <= g.end_s + 0.02
+            ),
+            `cut at ${p.start_s} s is not in a pause`,
+          );
+        }
+        const wer = wordErrorRate([
+          { reference: rec.text, hypothesis: job.transcript },
+        ]);
+        assert(wer < 25, `WER ${wer} % against the reference`);
+        const used = new Set(job.pieces.map((p: Job) => p.worker_id));
+        assert(used.size >= 2, `pieces were shared: ${[...used].join(",")}`);
+      },
+    );
+
+    await t.step("DELETE cancels the pieces not yet started", async () => {
+      const long = await longRecording(240);
+      const id = await submit(stack, long.wav, "long-c");
+      const job = await pollFor(
+        "the recording to be split",
+        async () => {
+          const { body } = await getJob(stack, id, "long-c", 2);
+          return body.progress ? body : undefined;
+        },
+        60_000,
+        50,
+      );
+      const del = await fetch(`${stack.baseUrl}/jobs/${id}`, {
+        method: "DELETE",
+        headers: { "x-user-id": "long-c" },
+      });
+      const body = await del.json();
+      assertEquals(del.status, 200, JSON.stringify(body));
+      assertEquals(body.status, "cancelled");
+      assert(body.pieces_cancelled >= 1, JSON.stringify(body));
+      assertEquals(body.pieces_total, job.progress.pieces_total);
+      assertEquals((await getJob(stack, id, "long-c")).status, 404);
+      // Nothing of it stays queued or stored once the running pieces end.
+      const prefix = view.keys.pieceAudio(id, 0).replace(/0$/, "");
+      await pollFor(
+        "the cancelled job's pieces to be gone",
+        async () => {
+          const audio = await view.redis.keys(`${prefix}*`);
+          const pending = await view.redis.get(
+            view.keys.userPendingPieces("long-c"),
+          );
+          const waiting = await view.redis.zcard(
+            `${view.keys.bullPrefix}:${PIECES_QUEUE_NAME}:prioritized`,
+          );
+          return audio.length === 0 && (pending === null || pending === "0") &&
+              waiting === 0
+            ? true
+            : undefined;
+        },
+        30_000,
+        100,
+      );
+      assertEquals(await view.redis.exists(view.keys.pieces(id)), 0);
+    });
+
+    await t.step(
+      "another identity's 1 s clips keep flowing while long recordings are transcribed",
+      async () => {
+        const { wav } = await sample();
+        const longIds = [
+          await submit(stack, rec.wav, "long-f"),
+          await submit(stack, rec.wav, "long-f"),
+        ];
+        await pollFor(
+          "the recordings to be split",
+          async () => {
+            const js = await Promise.all(
+              longIds.map((id) => getJob(stack, id, "long-f")),
+            );
+            return js.every((j) => j.body.progress) ? true : undefined;
+          },
+          30_000,
+          50,
+        );
+        const shorts: Promise<{ e2e: number; job: Job }>[] = [];
+        const t0 = Date.now();
+        for (let i = 0; i < 12; i++) {
+          const due = t0 + i * 1000;
+          if (due > Date.now()) {
+            await new Promise((r) => setTimeout(r, due - Date.now()));
+          }
+          shorts.push((async () => {
+            const start = Date.now();
+            const id = await submit(stack, wav, "short-f");
+            const job = await waitForJob(stack.baseUrl, id, "short-f", 30_000);
+            return { e2e: Date.now() - start, job };
+          })());
+        }
+        const done = await Promise.all(shorts);
+        const lastShort = Date.now();
+        for (const d of done) assertEquals(d.job.status, "completed");
+        const e2e = done.map((d) => d.e2e);
+        const processing = done.map((d) => d.job.processing_ms as number);
+        // Were the long recordings still being transcribed all along?
+        const longs = await Promise.all(
+          longIds.map((id) => waitForJob(stack.baseUrl, id, "long-f", 180_000)),
+        );
+        for (const j of longs) checkPieces(j);
+        const longEnd = Math.max(
+          ...longs.map((j) => Date.parse(j.completed_at)),
+        );
+        assert(longEnd > lastShort - 2000, "the clips ran beside the pieces");
+        console.log(
+          `fairness: 1 s clips e2e p95 ${
+            percentile(e2e, 95)
+          } ms, processing p95 ${percentile(processing, 95)} ms, while 2 × ${
+            Math.round(rec.durationS)
+          } s recordings ran`,
+        );
+        assert(percentile(processing, 95) <= 1000, `processing ${processing}`);
+        assert(percentile(e2e, 95) <= 3000, `end to end ${e2e}`);
+      },
+    );
+    passed = true;
+  } finally {
+    view.close();
+    await stack.stop();
+    await removeLogs(stack, passed ? undefined : "failed");
+  }
+});
+
+Deno.test("long recordings: a worker SIGKILLed mid-piece loses only that piece's progress", async () => {
+  const stack = await startStack({
+    workers: 2,
+    workerEnv: {
+      // Pieces last long enough to be caught mid-flight; a dead worker's
+      // piece is taken again after its lock runs out.
+      FAULT_INJECTION: "test-only",
+      FAULT_PROCESSING_DELAY_MS: "1500",
+      LOCK_MS: "3000",
+      STALLED_INTERVAL_MS: "1000",
+    },
+  });
+  const view = await RedisView.open(stack.redisUrl);
+  let passed = false;
+  try {
+    const rec = await longRecording(100);
+    const id = await submit(stack, rec.wav, "long-k");
+    await pollFor(
+      "a piece to be done",
+      async () => {
+        const { body } = await getJob(stack, id, "long-k", 2);
+        return body.progress?.pieces_done >= 1 ? true : undefined;
+      },
+      90_000,
+      50,
+    );
+    // A worker with a piece in hand (its heartbeat says busy).
+    const victim = await pollFor(
+      "a busy worker",
+      async () => {
+        for (const key of await view.redis.keys(view.keys.worker("*"))) {
+          const beat = JSON.parse(await view.redis.get(key) ?? "{}");
+          if (beat.busy > 0) return beat.worker_id as string;
+        }
+        return undefined;
+      },
+      30_000,
+      20,
+    );
+    const proc = stack.processes().find((p) => p.name === workerName(victim));
+    assert(proc, `process of ${victim}`);
+    proc.kill("SIGKILL");
+    const job = await waitForJob(stack.baseUrl, id, "long-k", 180_000);
+    checkPieces(job);
+    // One stored result per piece, however many attempts it took.
+    assertEquals(
+      await view.redis.hlen(view.keys.pieces(id)),
+      job.progress.pieces_total,
+    );
+    assert(
+      job.pieces.some((p: Job) => p.attempts >= 2),
+      `the killed worker's piece was retried: ${JSON.stringify(job.pieces)}`,
+    );
+    assert(stack.restarts() >= 1, "the stack restarted the killed worker");
+    const wer = wordErrorRate([
+      { reference: rec.text, hypothesis: job.transcript },
+    ]);
+    assert(wer < 25, `WER ${wer} %`);
+    passed = true;
+  } finally {
+    view.close();
+    await stack.stop();
+    await removeLogs(stack, passed ? undefined : "failed");
+  }
+});
