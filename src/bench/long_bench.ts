@@ -1,0 +1,512 @@
+/**
+ * `deno task bench:long`'s measurement: long espeak-ng recordings end to end
+ * through the real stack (one `POST /jobs`, long-polled to the end) and
+ * through faster-whisper in one Python process, alternating run by run, plus
+ * our engine in-process on the whole file at full context ("sequential").
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../config/mod.ts";
+import { ConfigError } from "../errors/mod.ts";
+import { decodeAudio, readBase64File } from "../audio/mod.ts";
+import {
+  free,
+  type ModelHandle,
+  normalizeWords,
+  openModel,
+  transcribe,
+  wordErrorRate,
+} from "../engine/mod.ts";
+import { verifyInstalledModel } from "../models/mod.ts";
+import { setup } from "../setup/mod.ts";
+import { type Stack, startStack } from "../stack/mod.ts";
+import { SAMPLE_CLIP } from "./engine_throughput.ts";
+import {
+  ensureLongRecording,
+  EspeakMissingError,
+  espeakVersion,
+  type LongRecording,
+} from "./long_corpus.ts";
+import {
+  type LongRun,
+  pieceStats,
+  type RecordingSummary,
+  summarizeRuns,
+} from "./long_report.ts";
+import {
+  ensurePeer,
+  type Peer,
+  type PeerInstall,
+  PeerProtocolError,
+  PeerUnavailableError,
+  startPeer,
+} from "./peer_faster_whisper.ts";
+
+/** The identity bench:long submits its jobs as. */
+export const BENCH_LONG_USER = "bench-long";
+
+/** Options of {@linkcode runLongBench}. */
+export interface LongBenchOptions {
+  /** Recording names (`assets/long/<name>.txt`). */
+  recordings: string[];
+  /** Runs of each system per recording (alternating ours, peer, …). */
+  repeat: number;
+  /** Stack workers (one whisper thread each). */
+  workers: number;
+  /** faster-whisper's cpu_threads. */
+  peerThreads: number;
+  /** Model of the stack and of the sequential reference. */
+  model: string;
+  /** Measure the in-process full-context reference too. */
+  sequential: boolean;
+  /** Threads of the sequential reference. */
+  sequentialThreads: number;
+  /** Folder of bench_long.json and the logs. */
+  outDir: string;
+  /** Progress lines (stderr). */
+  say: (line: string) => void;
+  /** Rejects (with the reason) when the bench must stop, e.g. on Ctrl-C. */
+  interrupt: Promise<never>;
+}
+
+/** What {@linkcode runLongBench} measured. */
+export interface LongBenchResult {
+  runs: LongRun[];
+  summaries: RecordingSummary[];
+  /** Why the peer was left out, or null when it ran. */
+  peerUnavailable: string | null;
+  /** Path of bench_long.json. */
+  jsonPath: string;
+}
+
+/** Rough wall time of a bench, minutes, for the up-front notice. */
+export function estimateMinutes(
+  audioS: readonly number[],
+  repeat: number,
+  sequential: boolean,
+): number {
+  // Seen on the 2-core machine (2026-12-06, shared with other work): stack
+  // 0.04–0.13 × audio, peer 0.03–0.05 ×, sequential (full context, 2
+  // threads) 0.1–1.0 ×; start-up ≈ 40 s.
+  const total = audioS.reduce((a, b) => a + b, 0);
+  const s = 40 + total * repeat * (0.12 + 0.045) +
+    (sequential ? total * 0.5 : 0);
+  return Math.max(1, Math.ceil(s / 60));
+}
+
+/** Machine facts recorded with the runs. */
+async function machineFacts(): Promise<Record<string, unknown>> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const git = await new Deno.Command("git", {
+    args: ["rev-parse", "HEAD"],
+    cwd: PROJECT_ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output().then(
+    (o) => o.success ? new TextDecoder().decode(o.stdout).trim() : null,
+    () => null,
+  );
+  return {
+    cores: navigator.hardwareConcurrency,
+    cpu_model: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? null,
+    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    deno: Deno.version.deno,
+    git_commit: git,
+    mem_total_kib: Number(
+      /MemTotal:\s*(\d+)/.exec(
+        await Deno.readTextFile("/proc/meminfo").catch(() => ""),
+      )?.[1] ?? NaN,
+    ) || null,
+  };
+}
+
+/**
+ * The 1-minute load average (other work on the machine shows here; the
+ * runs alternate so both systems see it alike); null when unreadable.
+ */
+async function loadAverage(): Promise<number | null> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+  const v = Number(text.split(" ")[0]);
+  return text && Number.isFinite(v) ? v : null;
+}
+
+function werAndWords(reference: string, hypothesis: string) {
+  return {
+    wer_pct: wordErrorRate([{ reference, hypothesis }]),
+    words_out: normalizeWords(hypothesis).length,
+    reference_words: normalizeWords(reference).length,
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+type JobRecord = any;
+
+/** POSTs `wav` to /jobs and long-polls it to the end; the job and the wall time. */
+export async function transcribeThroughStack(
+  baseUrl: string,
+  wav: Uint8Array,
+  filename: string,
+  timeoutMs: number,
+): Promise<{ wall_s: number; job: JobRecord }> {
+  const headers = { "x-user-id": BENCH_LONG_USER };
+  const form = new FormData();
+  form.append("file", new Blob([wav as BlobPart]), filename);
+  const t0 = performance.now();
+  const r = await fetch(`${baseUrl}/jobs`, {
+    method: "POST",
+    headers,
+    body: form,
+  });
+  if (r.status !== 202) {
+    throw new Error(`POST /jobs: ${r.status} ${await r.text()}`);
+  }
+  const id = (await r.json()).job_id as string;
+  const deadline = t0 + timeoutMs;
+  while (true) {
+    const g = await fetch(`${baseUrl}/jobs/${id}?wait=30`, { headers });
+    if (g.status !== 200) {
+      throw new Error(`GET /jobs/${id}: ${g.status} ${await g.text()}`);
+    }
+    const job = await g.json();
+    if (job.status === "completed") {
+      return { wall_s: (performance.now() - t0) / 1000, job };
+    }
+    if (job.status === "failed") {
+      throw new Error(`job ${id} failed: ${JSON.stringify(job.error)}`);
+    }
+    if (performance.now() > deadline) {
+      throw new Error(
+        `job ${id} still ${job.status} after ${timeoutMs / 1000} s`,
+      );
+    }
+  }
+}
+
+/**
+ * Runs the bench: provisions, generates the recordings, installs the peer
+ * (or says why not), starts the stack and the peer, warms both with the
+ * one-second sample, then for each recording `repeat` times ours then peer,
+ * then the sequential reference once. Writes `bench_long.json` (also when
+ * it fails part-way, with an `error`) and stops every process it started.
+ *
+ * @throws {ConfigError} (exit 2) when espeak-ng is missing or a recording has no text.
+ */
+export async function runLongBench(
+  o: LongBenchOptions,
+): Promise<LongBenchResult> {
+  const say = o.say;
+  const startedAt = new Date().toISOString();
+  await Deno.mkdir(o.outDir, { recursive: true });
+  const jsonPath = join(o.outDir, "bench_long.json");
+  const logDir = join(o.outDir, "logs");
+  await Deno.mkdir(logDir, { recursive: true });
+  const guard = <T>(p: Promise<T>): Promise<T> =>
+    Promise.race([p, o.interrupt]);
+
+  const runs: LongRun[] = [];
+  const report: Record<string, unknown> = {
+    schema: "bench-long/1",
+    started_at: startedAt,
+    machine: await machineFacts(),
+    config: {
+      model: o.model,
+      workers: o.workers,
+      whisper_threads: 1,
+      peer_threads: o.peerThreads,
+      peer_compute_type: "int8",
+      sequential: o.sequential,
+      sequential_threads: o.sequentialThreads,
+      repeat: o.repeat,
+      recordings: o.recordings,
+      order: "per recording: ours, peer, ours, peer, …, then sequential once",
+    },
+    runs,
+  };
+  const write = async (extra: Record<string, unknown> = {}) => {
+    await Deno.writeTextFile(
+      jsonPath,
+      `${
+        JSON.stringify(
+          {
+            ...report,
+            finished_at: new Date().toISOString(),
+            summaries: summarizeRuns(runs),
+            ...extra,
+          },
+          null,
+          2,
+        )
+      }\n`,
+    );
+  };
+
+  let stack: Stack | null = null;
+  let peer: Peer | null = null;
+  let model: ModelHandle | null = null;
+  let ok = false;
+  try {
+    await guard(setup({ models: [o.model], k6: false, say }));
+
+    // The recordings.
+    let espeak: string;
+    try {
+      espeak = await espeakVersion();
+    } catch (error) {
+      if (error instanceof EspeakMissingError) {
+        throw new ConfigError(
+          `${error.message}; install espeak-ng (Debian: apt-get install espeak-ng)`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    report.espeak_ng = espeak;
+    const recordings: LongRecording[] = [];
+    for (const name of o.recordings) {
+      const r = await ensureLongRecording(name, { espeak }).catch((error) => {
+        if (error instanceof Deno.errors.NotFound) {
+          throw new ConfigError(
+            `recording ${name}: no text assets/long/${name}.txt`,
+            { cause: error },
+          );
+        }
+        throw error;
+      });
+      say(
+        `bench:long: ${name}: ${
+          r.sidecar.duration_s.toFixed(1)
+        } s, ${r.sidecar.words} words${r.generated ? " (generated)" : ""}`,
+      );
+      recordings.push(r);
+    }
+    report.corpus = recordings.map((r) => ({
+      ...r.sidecar,
+      wav: r.wavPath,
+    }));
+
+    // The peer: installed and started, or a clear reason it isn't.
+    let peerUnavailable: string | null = null;
+    let install: PeerInstall | null = null;
+    try {
+      say("bench:long: checking faster-whisper (pip, project-local)");
+      install = await guard(
+        ensurePeer({ log: (l) => say(`bench:long: ${l}`) }),
+      );
+      peer = await guard(startPeer(install, {
+        threads: o.peerThreads,
+        logPath: join(logDir, "faster-whisper.log"),
+      }));
+      say(
+        `bench:long: faster-whisper ${install.fasterWhisper} (ctranslate2 ${install.ctranslate2}) ` +
+          `loaded in ${
+            peer.ready.load_s.toFixed(2)
+          } s, ${o.peerThreads} thread(s)`,
+      );
+    } catch (error) {
+      if (
+        !(error instanceof PeerUnavailableError ||
+          error instanceof PeerProtocolError)
+      ) throw error;
+      peerUnavailable = error.message;
+      say(
+        `bench:long: PEER UNAVAILABLE — faster-whisper could not be installed or started: ` +
+          `${error.message}\nbench:long: measuring ours alone`,
+      );
+    }
+    report.peer = install
+      ? {
+        available: peer !== null,
+        reason: peerUnavailable,
+        install_command: install.installCommand,
+        installed_now: install.installedNow,
+        faster_whisper: install.fasterWhisper,
+        ctranslate2: install.ctranslate2,
+        model_dir: install.modelDir,
+        load_s: peer?.ready.load_s ?? null,
+        settings: {
+          device: "cpu",
+          compute_type: "int8",
+          cpu_threads: o.peerThreads,
+          beam_size: 1,
+          language: "en",
+          condition_on_previous_text: false,
+          vad_filter: false,
+          word_timestamps: false,
+        },
+      }
+      : { available: false, reason: peerUnavailable };
+
+    // Our stack, mirroring `deno task perf`: workers × 1 whisper thread.
+    say(
+      `bench:long: starting the stack (${o.workers} workers × 1 thread, ${o.model})`,
+    );
+    stack = await guard(startStack({
+      workers: o.workers,
+      model: o.model,
+      logDir: join(logDir, "stack"),
+      workerEnv: { WHISPER_THREADS: "1" },
+      onEvent: (m) => say(`bench:long: stack: ${m}`),
+    }));
+    const live = stack;
+    const died = live.died.then((d) => {
+      throw new Error(
+        `${d.component} died (code ${d.exit.code}); log ${d.logPath}:\n  ${
+          d.tail.join("\n  ")
+        }`,
+      );
+    });
+    died.catch(() => undefined);
+    const watch = <T>(p: Promise<T>) => guard(Promise.race([p, died]));
+
+    // Warm both with the one-second sample (not measured).
+    const sample = await readBase64File(SAMPLE_CLIP);
+    const samplePath = join(logDir, "warmup-sample.wav");
+    await Deno.writeFile(samplePath, sample);
+    const warm = await watch(
+      transcribeThroughStack(live.baseUrl, sample, "sample.wav", 120_000),
+    );
+    say(`bench:long: warm-up job: ${warm.wall_s.toFixed(2)} s`);
+    if (peer) {
+      const w = await watch(peer.transcribe(samplePath));
+      say(`bench:long: warm-up peer: ${w.wall_s.toFixed(2)} s`);
+    }
+
+    for (const rec of recordings) {
+      const audioS = rec.sidecar.duration_s;
+      const wav = await Deno.readFile(rec.wavPath);
+      for (let i = 1; i <= o.repeat; i++) {
+        const oursLoad = await loadAverage();
+        const { wall_s, job } = await watch(
+          transcribeThroughStack(
+            live.baseUrl,
+            wav,
+            `${rec.name}.wav`,
+            Math.max(600_000, audioS * 3000),
+          ),
+        );
+        const transcript = String(job.transcript ?? "");
+        const pieces = pieceStats(job);
+        runs.push({
+          recording: rec.name,
+          system: "ours",
+          index: i,
+          wall_s,
+          audio_s: audioS,
+          ...werAndWords(rec.text, transcript),
+          pieces,
+          transcript,
+          detail: {
+            load_1m_before: oursLoad,
+            job_id: job.job_id,
+            processing_ms: job.processing_ms ?? null,
+            queue_wait_ms: job.queue_wait_ms ?? null,
+            audio_duration_s: job.audio_duration_s ?? null,
+            attempts: job.attempts ?? null,
+            segments: Array.isArray(job.segments) ? job.segments.length : null,
+            progress: job.progress ?? null,
+            pieces: job.pieces ?? null,
+          },
+        });
+        const last = runs.at(-1)!;
+        say(
+          `bench:long: ${rec.name} run ${i}/${o.repeat} ours: ${
+            wall_s.toFixed(2)
+          } s, ` +
+            `WER ${last.wer_pct.toFixed(2)} %, ${
+              pieces
+                ? `${pieces.count} pieces on ${pieces.worker_ids.length} worker(s)`
+                : "not split"
+            }`,
+        );
+        await write();
+        if (peer) {
+          const peerLoad = await loadAverage();
+          const p = await watch(peer.transcribe(rec.wavPath));
+          runs.push({
+            recording: rec.name,
+            system: "peer",
+            index: i,
+            wall_s: p.wall_s,
+            audio_s: audioS,
+            ...werAndWords(rec.text, p.text),
+            pieces: null,
+            transcript: p.text,
+            detail: {
+              load_1m_before: peerLoad,
+              audio_s: p.audio_s,
+              segments: p.segments.length,
+            },
+          });
+          say(
+            `bench:long: ${rec.name} run ${i}/${o.repeat} peer: ${
+              p.wall_s.toFixed(2)
+            } s, ` +
+              `WER ${runs.at(-1)!.wer_pct.toFixed(2)} %`,
+          );
+          await write();
+        }
+      }
+      if (o.sequential) {
+        if (!model) {
+          model = await guard(
+            openModel((await verifyInstalledModel(o.model)).path),
+          );
+        }
+        const seqLoad = await loadAverage();
+        const t0 = performance.now();
+        const audio = await decodeAudio(wav);
+        const out = await guard(transcribe(model, audio.samples, {
+          threads: o.sequentialThreads,
+          audioCtx: 0,
+        }));
+        const wall_s = (performance.now() - t0) / 1000;
+        runs.push({
+          recording: rec.name,
+          system: "sequential",
+          index: 1,
+          wall_s,
+          audio_s: audioS,
+          ...werAndWords(rec.text, out.text),
+          pieces: null,
+          transcript: out.text,
+          detail: {
+            load_1m_before: seqLoad,
+            threads: o.sequentialThreads,
+            audio_ctx: 0,
+            segments: out.segments.length,
+            timings: out.timings ?? null,
+          },
+        });
+        say(
+          `bench:long: ${rec.name} sequential (${o.sequentialThreads} threads, full context): ` +
+            `${wall_s.toFixed(2)} s, WER ${runs.at(-1)!.wer_pct.toFixed(2)} %`,
+        );
+        await write();
+      }
+    }
+    report.stack = { restarts: live.restarts(), events: live.events() };
+    await write();
+    ok = true;
+    return {
+      runs,
+      summaries: summarizeRuns(runs),
+      peerUnavailable,
+      jsonPath,
+    };
+  } catch (error) {
+    await write({ error: String((error as Error)?.message ?? error) }).catch(
+      () => {},
+    );
+    throw error;
+  } finally {
+    if (peer) await peer.close();
+    if (stack) {
+      say("bench:long: stopping the stack");
+      await stack.stop();
+    }
+    // After a failure or Ctrl-C a native call may still be running, and
+    // free() would wait for it; the process exits instead.
+    if (model && ok) await free(model).catch(() => {});
+  }
+}

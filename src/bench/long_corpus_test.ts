@@ -1,0 +1,117 @@
+import { join } from "node:path";
+import { assert, assertEquals } from "../testing/assert.ts";
+import { parseWav } from "../audio/mod.ts";
+import { normalizeWords } from "../engine/mod.ts";
+import {
+  checkLongRecording,
+  ensureLongRecording,
+  EspeakMissingError,
+  espeakVersion,
+  LONG_RECORDINGS,
+  LONG_SAMPLE_RATE,
+  LONG_TEXT_DIR,
+  longCacheKey,
+} from "./long_corpus.ts";
+
+/** Reference words of each committed text (≈ 2:00 and ≈ 7:59 at -s 160). */
+const EXPECTED_WORDS: Record<string, number> = { "2min": 337, "8min": 1374 };
+
+Deno.test("long corpus texts exist with the expected word counts, numbers spelled out", async () => {
+  for (const name of LONG_RECORDINGS) {
+    const text = await Deno.readTextFile(join(LONG_TEXT_DIR, `${name}.txt`));
+    assertEquals(normalizeWords(text).length, EXPECTED_WORDS[name], name);
+    assert(!/\d/.test(text), `${name}: digits in the text`);
+    assert(/[.,?!:;]/.test(text), `${name}: punctuation`);
+    assert(text.split(/(?<=[.?!])\s/).length > 15, `${name}: sentences`);
+  }
+});
+
+Deno.test("longCacheKey changes with the text, voice, speed and espeak-ng version", () => {
+  const base = longCacheKey("Hello there.", "en-us", 160, "eSpeak NG 1.51");
+  assertEquals(
+    longCacheKey("Hello there.", "en-us", 160, "eSpeak NG 1.51"),
+    base,
+  );
+  const variants = [
+    longCacheKey("Hello there!", "en-us", 160, "eSpeak NG 1.51"),
+    longCacheKey("Hello there.", "en-gb", 160, "eSpeak NG 1.51"),
+    longCacheKey("Hello there.", "en-us", 175, "eSpeak NG 1.51"),
+    longCacheKey("Hello there.", "en-us", 160, "eSpeak NG 1.52"),
+  ];
+  assertEquals(new Set([base, ...variants]).size, 5);
+});
+
+Deno.test("long corpus generation is deterministic and cached (needs espeak-ng)", async (t) => {
+  let espeak: string;
+  try {
+    espeak = await espeakVersion();
+  } catch (error) {
+    if (error instanceof EspeakMissingError) {
+      console.warn("espeak-ng not installed; determinism not checked");
+      return;
+    }
+    throw error;
+  }
+  const tmp = await Deno.makeTempDir({ prefix: "long-corpus-test-" });
+  try {
+    const textDir = join(tmp, "texts");
+    const dir = join(tmp, "out");
+    await Deno.mkdir(textDir);
+    await Deno.writeTextFile(
+      join(textDir, "tiny.txt"),
+      "The bridge was built in eighteen fifty. It stood for a century.\n",
+    );
+    const first = await ensureLongRecording("tiny", { dir, textDir, espeak });
+    await t.step(
+      "writes a 16 kHz mono PCM16 WAV, its text and sidecar",
+      async () => {
+        assert(first.generated);
+        const wav = parseWav(await Deno.readFile(first.wavPath));
+        assertEquals(wav.sampleRate, LONG_SAMPLE_RATE);
+        assertEquals(wav.samples.length, 1);
+        assertEquals(first.sidecar.words, 12);
+        assert(first.sidecar.duration_s > 2 && first.sidecar.duration_s < 8);
+        assertEquals(
+          await Deno.readTextFile(first.textPath),
+          await Deno.readTextFile(join(textDir, "tiny.txt")),
+        );
+      },
+    );
+    await t.step("the same espeak-ng gives the same bytes", async () => {
+      assertEquals(
+        (await checkLongRecording("tiny", { dir, textDir })).status,
+        "identical",
+      );
+    });
+    await t.step("a second call uses the cache", async () => {
+      const again = await ensureLongRecording("tiny", { dir, textDir, espeak });
+      assert(!again.generated);
+      assertEquals(again.sidecar.wav_sha256, first.sidecar.wav_sha256);
+    });
+    await t.step("a damaged WAV is regenerated to the same bytes", async () => {
+      await Deno.writeFile(first.wavPath, new Uint8Array(100));
+      const again = await ensureLongRecording("tiny", { dir, textDir, espeak });
+      assert(again.generated);
+      assertEquals(again.sidecar.wav_sha256, first.sidecar.wav_sha256);
+    });
+    await t.step(
+      "a changed text changes the key and the recording",
+      async () => {
+        await Deno.writeTextFile(
+          join(textDir, "tiny.txt"),
+          "A different one.\n",
+        );
+        const changed = await ensureLongRecording("tiny", {
+          dir,
+          textDir,
+          espeak,
+        });
+        assert(changed.generated);
+        assert(changed.sidecar.key !== first.sidecar.key);
+        assert(changed.sidecar.wav_sha256 !== first.sidecar.wav_sha256);
+      },
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -1,0 +1,174 @@
+/**
+ * `deno task bench:long [--recordings 2min,8min] [--repeat 3] [--workers N]
+ * [--peer-threads N] [--model NAME] [--no-sequential] [--out DIR]`: one long
+ * recording at a time end to end through our stack (one `POST /jobs`,
+ * long-polled) against faster-whisper 1.2.1 on the same tiny.en weights, in
+ * the same run, alternating ours, peer, ours, peer …; then our engine
+ * in-process on the whole file at full context ("sequential", skipped with
+ * `--no-sequential`).
+ *
+ * Prints a table of medians (wall s, real-time factor, WER %, words out /
+ * reference words, per-piece processing p50/p95, ours ÷ peer) on stdout and
+ * writes every run, the medians and the machine's facts to
+ * `<out>/bench_long.json` (default `perf/results/bench-long-<time>/`).
+ * Defaults: workers = cores + 1 (as `deno task perf`), 1 whisper thread
+ * each; peer threads = cores; sequential threads = cores; model
+ * tiny.en-q8_0. When faster-whisper can't be installed the bench says so and
+ * measures ours alone.
+ *
+ * Exit 0 done, 1 a run failed or Ctrl-C, 2 a bad flag or missing espeak-ng.
+ *
+ * @module
+ */
+import { join, relative } from "node:path";
+import { parseFlags, runCli } from "../cli/mod.ts";
+import { PROJECT_ROOT } from "../config/mod.ts";
+import { ConfigError } from "../errors/mod.ts";
+import { DEFAULT_MODEL } from "../models/mod.ts";
+import { estimateMinutes, runLongBench } from "./long_bench.ts";
+import { LONG_RECORDINGS, LONG_TEXT_DIR } from "./long_corpus.ts";
+import { formatTable } from "./long_report.ts";
+
+const USAGE = "usage: deno task bench:long [--recordings 2min,8min] " +
+  "[--repeat N] [--workers N] [--peer-threads N] [--model NAME] " +
+  "[--no-sequential] [--out DIR]";
+
+/** Approximate durations of the committed recordings, for the notice. */
+const APPROX_AUDIO_S: Record<string, number> = { "2min": 120, "8min": 479 };
+
+function intFlag(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    throw new ConfigError(
+      `--${name} must be an integer in ${min}..${max}, got "${raw}"; ${USAGE}`,
+    );
+  }
+  return n;
+}
+
+const shownPath = (path: string) => relative(PROJECT_ROOT, path);
+
+/** `perf/results` or `PERF_RESULTS_DIR`, as `deno task perf` uses. */
+function resultsRoot(): string {
+  return Deno.env.get("PERF_RESULTS_DIR") ?? join(PROJECT_ROOT, "perf/results");
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseFlags({
+    args: Deno.args,
+    allowPositionals: true,
+    options: {
+      recordings: { type: "string", default: LONG_RECORDINGS.join(",") },
+      repeat: { type: "string" },
+      workers: { type: "string" },
+      "peer-threads": { type: "string" },
+      model: { type: "string" },
+      "no-sequential": { type: "boolean", default: false },
+      out: { type: "string" },
+    },
+  }, USAGE);
+  if (positionals.length > 0) {
+    throw new ConfigError(`unexpected argument "${positionals[0]}"; ${USAGE}`);
+  }
+  const cores = navigator.hardwareConcurrency;
+  const recordings = values.recordings.split(",").map((s) => s.trim())
+    .filter(Boolean);
+  if (recordings.length === 0) {
+    throw new ConfigError(`--recordings is empty; ${USAGE}`);
+  }
+  for (const name of recordings) {
+    const path = join(LONG_TEXT_DIR, `${name}.txt`);
+    if (!(await Deno.stat(path).then((s) => s.isFile, () => false))) {
+      throw new ConfigError(
+        `--recordings: no text ${shownPath(path)} for "${name}" (have: ${
+          LONG_RECORDINGS.join(", ")
+        })`,
+      );
+    }
+  }
+  const repeat = intFlag("repeat", values.repeat, 3, 1, 50);
+  const workers = intFlag("workers", values.workers, cores + 1, 1, 64);
+  const peerThreads = intFlag(
+    "peer-threads",
+    values["peer-threads"],
+    cores,
+    1,
+    256,
+  );
+  const model = values.model ?? DEFAULT_MODEL;
+  const sequential = !values["no-sequential"];
+  const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z")
+    .replace(/:/g, "-");
+  const outDir = values.out ?? join(resultsRoot(), `bench-long-${stamp}`);
+
+  const minutes = estimateMinutes(
+    recordings.map((r) => APPROX_AUDIO_S[r] ?? 300),
+    repeat,
+    sequential,
+  );
+  console.error(
+    `bench:long: ${recordings.length} recording${
+      recordings.length === 1 ? "" : "s"
+    } × ${repeat} run${repeat === 1 ? "" : "s"}, ~${minutes} min ` +
+      `(${recordings.join(", ")}; ours: ${workers} workers × 1 thread, ` +
+      `faster-whisper: ${peerThreads} thread(s)` +
+      `${sequential ? `, sequential: ${cores} threads` : ""}); out ${outDir}`,
+  );
+
+  const interrupt = Promise.withResolvers<never>();
+  interrupt.promise.catch(() => {});
+  let signalled = false;
+  const onSignal = () => {
+    signalled = true;
+    console.error("bench:long: interrupted; stopping what was started");
+    interrupt.reject(new Error("interrupted by a signal"));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    const result = await runLongBench({
+      recordings,
+      repeat,
+      workers,
+      peerThreads,
+      model,
+      sequential,
+      sequentialThreads: cores,
+      outDir,
+      say: (line) => console.error(line),
+      interrupt: interrupt.promise,
+    });
+    console.log(formatTable(result.summaries));
+    if (result.peerUnavailable) {
+      console.log(`faster-whisper: not measured (${result.peerUnavailable})`);
+    }
+    for (const s of result.summaries) {
+      const ids = s.ours?.worker_ids ?? [];
+      console.log(
+        `${s.recording}: workers that took pieces: ${
+          ids.length ? ids.join(", ") : "n/a (job not split)"
+        }`,
+      );
+    }
+    console.log(`bench_long.json: ${result.jsonPath}`);
+    return 0;
+  } catch (error) {
+    if (signalled) {
+      console.error(`bench:long: interrupted; partial runs in ${outDir}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+if (import.meta.main) await runCli("bench:long", main);

@@ -1,0 +1,219 @@
+/**
+ * The arithmetic and the table of `deno task bench:long`: per-run records,
+ * medians over runs, real-time factors, ours ÷ peer ratios, and per-piece
+ * processing figures from a job record's `pieces`.
+ *
+ * @module
+ */
+import { median, percentile } from "./stats.ts";
+
+/** Which system a run measured. */
+export type LongSystem = "ours" | "peer" | "sequential";
+
+/** Per-piece figures of one job (a job split into pieces across workers). */
+export interface PieceStats {
+  count: number;
+  p50_ms: number;
+  p95_ms: number;
+  /** Distinct `worker_id`s that took pieces, sorted. */
+  worker_ids: string[];
+}
+
+/** One measured transcription of one recording. */
+export interface LongRun {
+  recording: string;
+  system: LongSystem;
+  /** 1-based run number within the recording. */
+  index: number;
+  /** Wall time, seconds (ours: POST to the final GET; peer: transcribe + consume). */
+  wall_s: number;
+  audio_s: number;
+  wer_pct: number;
+  words_out: number;
+  reference_words: number;
+  /** Null when the job was not split (or for the peer). */
+  pieces: PieceStats | null;
+  transcript: string;
+  /** System-specific facts (job id, processing_ms, worker id…). */
+  detail?: Record<string, unknown>;
+}
+
+/** Medians of one system's runs on one recording. */
+export interface SystemSummary {
+  runs: number;
+  wall_s: number;
+  /** Real-time factor: median wall ÷ audio seconds (lower is faster). */
+  rtf: number;
+  wer_pct: number;
+  words_out: number;
+  reference_words: number;
+  /** Median over runs of each run's per-piece p50 / p95; null when no run was split. */
+  piece_p50_ms: number | null;
+  piece_p95_ms: number | null;
+  /** Every worker that took a piece in any run, sorted. */
+  worker_ids: string[];
+  /** Each run's wall time, in run order. */
+  walls_s: number[];
+}
+
+/** One recording's summary: each system and the ratio of walls. */
+export interface RecordingSummary {
+  recording: string;
+  audio_s: number;
+  reference_words: number;
+  ours: SystemSummary | null;
+  peer: SystemSummary | null;
+  sequential: SystemSummary | null;
+  /** Median ours wall ÷ median peer wall; null without both. */
+  ratio_ours_peer: number | null;
+}
+
+/** Real-time factor: `wall_s / audio_s`. @throws {RangeError} when audio_s ≤ 0. */
+export function realTimeFactor(wall_s: number, audio_s: number): number {
+  if (!(audio_s > 0)) {
+    throw new RangeError(`realTimeFactor: audio_s must be > 0, got ${audio_s}`);
+  }
+  return wall_s / audio_s;
+}
+
+/**
+ * Per-piece processing figures of a job record: p50/p95 of
+ * `pieces[].processing_ms` and the distinct `pieces[].worker_id`; null when
+ * the record has no (or an empty) `pieces` array.
+ */
+export function pieceStats(job: unknown): PieceStats | null {
+  const pieces = (job as { pieces?: unknown } | null)?.pieces;
+  if (!Array.isArray(pieces) || pieces.length === 0) return null;
+  const times: number[] = [];
+  const workers = new Set<string>();
+  for (const p of pieces) {
+    const o = p as Record<string, unknown> | null;
+    if (typeof o?.processing_ms === "number") times.push(o.processing_ms);
+    if (typeof o?.worker_id === "string") workers.add(o.worker_id);
+  }
+  if (times.length === 0) return null;
+  return {
+    count: pieces.length,
+    p50_ms: percentile(times, 50),
+    p95_ms: percentile(times, 95),
+    worker_ids: [...workers].sort(),
+  };
+}
+
+/** Medians of `runs` (all of one system on one recording); null when empty. */
+export function summarizeSystem(
+  runs: readonly LongRun[],
+): SystemSummary | null {
+  if (runs.length === 0) return null;
+  const split = runs.flatMap((r) => r.pieces ? [r.pieces] : []);
+  const wall = median(runs.map((r) => r.wall_s));
+  return {
+    runs: runs.length,
+    wall_s: wall,
+    rtf: realTimeFactor(wall, runs[0]!.audio_s),
+    wer_pct: median(runs.map((r) => r.wer_pct)),
+    words_out: median(runs.map((r) => r.words_out)),
+    reference_words: runs[0]!.reference_words,
+    piece_p50_ms: split.length ? median(split.map((p) => p.p50_ms)) : null,
+    piece_p95_ms: split.length ? median(split.map((p) => p.p95_ms)) : null,
+    worker_ids: [...new Set(split.flatMap((p) => p.worker_ids))].sort(),
+    walls_s: runs.map((r) => r.wall_s),
+  };
+}
+
+/** Summaries of every recording in `runs`, in first-seen order. */
+export function summarizeRuns(
+  runs: readonly LongRun[],
+): RecordingSummary[] {
+  const names = [...new Set(runs.map((r) => r.recording))];
+  return names.map((recording) => {
+    const of = (system: LongSystem) =>
+      summarizeSystem(
+        runs.filter((r) => r.recording === recording && r.system === system),
+      );
+    const first = runs.find((r) => r.recording === recording)!;
+    const ours = of("ours");
+    const peer = of("peer");
+    return {
+      recording,
+      audio_s: first.audio_s,
+      reference_words: first.reference_words,
+      ours,
+      peer,
+      sequential: of("sequential"),
+      ratio_ours_peer: ours && peer && peer.wall_s > 0
+        ? ours.wall_s / peer.wall_s
+        : null,
+    };
+  });
+}
+
+/** Labels of the systems in the table. */
+export const SYSTEM_LABELS: Record<LongSystem, string> = {
+  ours: "ours (stack)",
+  peer: "faster-whisper",
+  sequential: "ours sequential",
+};
+
+const fixed = (v: number | null, digits: number) =>
+  v === null || !Number.isFinite(v) ? "n/a" : v.toFixed(digits);
+
+/** Aligns rows of cells into columns (left-aligned first column, right the rest). */
+export function alignColumns(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row.map((cell, i) =>
+      i <= 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)
+    ).join("  ").trimEnd()
+  ).join("\n");
+}
+
+/**
+ * The plain-text table: one row per recording and system, with medians,
+ * the per-piece figures ("n/a (job not split)" when no run was split) and
+ * the ours ÷ peer ratio on the "ours" row.
+ */
+export function formatTable(summaries: readonly RecordingSummary[]): string {
+  const rows: string[][] = [[
+    "recording",
+    "system",
+    "runs",
+    "wall s",
+    "RTF",
+    "WER %",
+    "words out/ref",
+    "piece p50/p95 ms",
+    "ours÷peer",
+  ]];
+  for (const s of summaries) {
+    const systems: LongSystem[] = ["ours", "peer", "sequential"];
+    let first = true;
+    for (const system of systems) {
+      const m = s[system];
+      if (!m) continue;
+      const pieces = system === "peer"
+        ? "-"
+        : m.piece_p50_ms === null
+        ? "n/a (job not split)"
+        : `${fixed(m.piece_p50_ms, 0)} / ${fixed(m.piece_p95_ms, 0)}`;
+      rows.push([
+        first ? `${s.recording} (${s.audio_s.toFixed(1)} s)` : "",
+        SYSTEM_LABELS[system],
+        String(m.runs),
+        fixed(m.wall_s, 2),
+        fixed(m.rtf, 4),
+        fixed(m.wer_pct, 2),
+        `${m.words_out}/${m.reference_words}`,
+        pieces,
+        system === "ours" ? fixed(s.ratio_ours_peer, 2) : "",
+      ]);
+      first = false;
+    }
+  }
+  return alignColumns(rows);
+}

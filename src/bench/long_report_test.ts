@@ -1,0 +1,118 @@
+import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
+import {
+  formatTable,
+  type LongRun,
+  type LongSystem,
+  pieceStats,
+  realTimeFactor,
+  summarizeRuns,
+} from "./long_report.ts";
+
+function run(
+  system: LongSystem,
+  index: number,
+  wall_s: number,
+  wer_pct: number,
+  extra: Partial<LongRun> = {},
+): LongRun {
+  return {
+    recording: "2min",
+    system,
+    index,
+    wall_s,
+    audio_s: 120,
+    wer_pct,
+    words_out: 330 + index,
+    reference_words: 337,
+    pieces: null,
+    transcript: "",
+    ...extra,
+  };
+}
+
+Deno.test("realTimeFactor divides wall by audio seconds", () => {
+  assertEquals(realTimeFactor(12, 120), 0.1);
+  assertEquals(realTimeFactor(0, 60), 0);
+  assert(assertThrows(() => realTimeFactor(1, 0)) instanceof RangeError);
+});
+
+Deno.test("pieceStats gives p50/p95 of processing_ms and the distinct workers", async (t) => {
+  await t.step("a split job", () => {
+    const s = pieceStats({
+      pieces: [100, 500, 300, 200, 400].map((ms, i) => ({
+        index: i,
+        start_s: i * 30,
+        end_s: i * 30 + 30,
+        worker_id: i % 2 ? "worker-2" : "worker-1",
+        processing_ms: ms,
+      })),
+    });
+    assertEquals(s, {
+      count: 5,
+      p50_ms: 300,
+      p95_ms: 480,
+      worker_ids: ["worker-1", "worker-2"],
+    });
+  });
+  await t.step("a job without pieces", () => {
+    assertEquals(pieceStats({ status: "completed" }), null);
+    assertEquals(pieceStats({ pieces: [] }), null);
+    assertEquals(pieceStats(null), null);
+  });
+});
+
+Deno.test("summarizeRuns takes medians, real-time factors and ours ÷ peer", () => {
+  const piece = (p50: number, p95: number, ids: string[]) => ({
+    count: 4,
+    p50_ms: p50,
+    p95_ms: p95,
+    worker_ids: ids,
+  });
+  const runs = [
+    run("ours", 1, 10, 15, { pieces: piece(2000, 3000, ["w1", "w2"]) }),
+    run("peer", 1, 4, 14),
+    run("ours", 2, 14, 16, { pieces: piece(2400, 3600, ["w2", "w3"]) }),
+    run("peer", 2, 6, 12),
+    run("ours", 3, 12, 17, { pieces: piece(2200, 3100, ["w1"]) }),
+    run("peer", 3, 5, 13),
+    run("sequential", 1, 30, 13.5),
+  ];
+  const [s] = summarizeRuns(runs);
+  assert(s);
+  assertEquals(s.recording, "2min");
+  assertEquals(s.audio_s, 120);
+  assertEquals(s.ours?.runs, 3);
+  assertEquals(s.ours?.wall_s, 12);
+  assertEquals(s.ours?.rtf, 0.1);
+  assertEquals(s.ours?.wer_pct, 16);
+  assertEquals(s.ours?.words_out, 332);
+  assertEquals(s.ours?.piece_p50_ms, 2200);
+  assertEquals(s.ours?.piece_p95_ms, 3100);
+  assertEquals(s.ours?.worker_ids, ["w1", "w2", "w3"]);
+  assertEquals(s.ours?.walls_s, [10, 14, 12]);
+  assertEquals(s.peer?.wall_s, 5);
+  assertEquals(s.peer?.rtf, 5 / 120);
+  assertEquals(s.peer?.wer_pct, 13);
+  assertEquals(s.peer?.piece_p50_ms, null);
+  assertEquals(s.sequential?.wall_s, 30);
+  assertEquals(s.sequential?.rtf, 0.25);
+  assertEquals(s.ratio_ours_peer, 2.4);
+
+  const table = formatTable([s]);
+  const lines = table.split("\n");
+  assertEquals(lines.length, 4);
+  assert(lines[1]!.startsWith("2min (120.0 s)  ours (stack)"), lines[1]);
+  assert(lines[1]!.includes("2200 / 3100"), lines[1]);
+  assert(lines[1]!.trimEnd().endsWith("2.40"), lines[1]);
+  assert(lines[2]!.includes("0.0417"), lines[2]);
+  assert(lines[3]!.includes("n/a (job not split)"), lines[3]);
+});
+
+Deno.test("summarizeRuns without a peer has no ratio", () => {
+  const [s] = summarizeRuns([run("ours", 1, 10, 15), run("ours", 2, 11, 15)]);
+  assertEquals(s?.peer, null);
+  assertEquals(s?.ratio_ours_peer, null);
+  assertEquals(s?.ours?.wall_s, 10.5);
+  assertEquals(s?.ours?.piece_p50_ms, null);
+  assert(formatTable([s!]).includes("n/a (job not split)"));
+});
