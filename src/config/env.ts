@@ -139,7 +139,7 @@ export const WorkerConfigSchema = z.object({
    */
   PIECE_CONCURRENCY: intFrom(0, 64).default(1),
   /** Longest piece of a split recording, seconds (whisper's window is 30). */
-  PIECE_MAX_S: z.coerce.number().min(2).max(30).default(30),
+  PIECE_MAX_S: z.coerce.number().min(2).max(30).default(20),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
   LOCK_MS: intFrom(1000).default(10_000),
