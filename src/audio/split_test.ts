@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { seededRandom as random } from "./_testing.ts";
 import { join } from "node:path";
 import {
   assert,
@@ -24,18 +25,6 @@ const haveEspeak = await new Deno.Command("espeak-ng", {
   stdout: "null",
   stderr: "null",
 }).output().then((out) => out.success, () => false);
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Asserts `pieces` cover `n` samples in order, each 1..maxLength long. */
 function assertCovers(pieces: Piece[], n: number, maxLength: number): void {

@@ -43,6 +43,8 @@ import {
   startPeer,
 } from "./peer_faster_whisper.ts";
 
+import { type FairnessResult, measureFairness } from "./long_fairness.ts";
+
 /** The identity bench:long submits its jobs as. */
 export const BENCH_LONG_USER = "bench-long";
 
@@ -62,6 +64,11 @@ export interface LongBenchOptions {
   sequential: boolean;
   /** Threads of the sequential reference. */
   sequentialThreads: number;
+  /**
+   * Then measure fairness: this many copies of the last recording from one
+   * identity, 1 s clips at 1/s from another (0: skip).
+   */
+  fairnessRecordings: number;
   /** Folder of bench_long.json and the logs. */
   outDir: string;
   /** Progress lines (stderr). */
@@ -78,6 +85,8 @@ export interface LongBenchResult {
   peerUnavailable: string | null;
   /** Path of bench_long.json. */
   jsonPath: string;
+  /** The fairness measurement, when it ran. */
+  fairness: FairnessResult | null;
 }
 
 /** Rough wall time of a bench, minutes, for the up-front notice. */
@@ -485,6 +494,26 @@ export async function runLongBench(
         await write();
       }
     }
+    let fairness: FairnessResult | null = null;
+    const last = recordings.at(-1);
+    if (o.fairnessRecordings > 0 && last) {
+      say(
+        `bench:long: fairness: ${o.fairnessRecordings} × ${last.name} from one identity, 1 s clips at 1/s from another`,
+      );
+      fairness = await watch(measureFairness({
+        baseUrl: live.baseUrl,
+        longWav: await Deno.readFile(last.wavPath),
+        clipWav: sample,
+        recordings: o.fairnessRecordings,
+        say,
+      }));
+      report.fairness = { recording: last.name, ...fairness };
+      say(
+        `bench:long: fairness: ${fairness.clips} clips while the recordings ran ${fairness.long_wall_s} s: ` +
+          `processing p95 ${fairness.clip_processing_ms.p95} ms, end to end p95 ${fairness.clip_e2e_ms.p95} ms, ` +
+          `${fairness.clips_refused} refused`,
+      );
+    }
     report.stack = { restarts: live.restarts(), events: live.events() };
     await write();
     ok = true;
@@ -493,6 +522,7 @@ export async function runLongBench(
       summaries: summarizeRuns(runs),
       peerUnavailable,
       jsonPath,
+      fairness,
     };
   } catch (error) {
     await write({ error: String((error as Error)?.message ?? error) }).catch(

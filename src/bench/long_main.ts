@@ -1,11 +1,13 @@
 /**
  * `deno task bench:long [--recordings 2min,8min] [--repeat 3] [--workers N]
- * [--peer-threads N] [--model NAME] [--no-sequential] [--out DIR]`: one long
+ * [--peer-threads N] [--model NAME] [--no-sequential] [--fairness N]
+ * [--out DIR]`: one long
  * recording at a time end to end through our stack (one `POST /jobs`,
  * long-polled) against faster-whisper 1.2.1 on the same tiny.en weights, in
  * the same run, alternating ours, peer, ours, peer …; then our engine
  * in-process on the whole file at full context ("sequential", skipped with
- * `--no-sequential`).
+ * `--no-sequential`); then fairness: N copies (default 4, 0 skips) of the
+ * last recording from one identity while another sends 1 s clips at 1/s.
  *
  * Prints a table of medians (wall s, real-time factor, WER %, words out /
  * reference words, per-piece processing p50/p95, ours ÷ peer) on stdout and
@@ -31,7 +33,7 @@ import { formatTable } from "./long_report.ts";
 
 const USAGE = "usage: deno task bench:long [--recordings 2min,8min] " +
   "[--repeat N] [--workers N] [--peer-threads N] [--model NAME] " +
-  "[--no-sequential] [--out DIR]";
+  "[--no-sequential] [--fairness N] [--out DIR]";
 
 /** Approximate durations of the committed recordings, for the notice. */
 const APPROX_AUDIO_S: Record<string, number> = { "2min": 120, "8min": 479 };
@@ -71,6 +73,7 @@ async function main(): Promise<number> {
       "peer-threads": { type: "string" },
       model: { type: "string" },
       "no-sequential": { type: "boolean", default: false },
+      fairness: { type: "string" },
       out: { type: "string" },
     },
   }, USAGE);
@@ -104,6 +107,7 @@ async function main(): Promise<number> {
   );
   const model = values.model ?? DEFAULT_MODEL;
   const sequential = !values["no-sequential"];
+  const fairnessRecordings = intFlag("fairness", values.fairness, 4, 0, 16);
   const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z")
     .replace(/:/g, "-");
   const outDir = values.out ?? join(resultsRoot(), `bench-long-${stamp}`);
@@ -112,6 +116,10 @@ async function main(): Promise<number> {
     recordings.map((r) => APPROX_AUDIO_S[r] ?? 300),
     repeat,
     sequential,
+  ) + Math.ceil(
+    // The fairness phase: the recordings at ~0.03 × their audio.
+    fairnessRecordings * (APPROX_AUDIO_S[recordings.at(-1)!] ?? 300) * 0.03 /
+      60,
   );
   console.error(
     `bench:long: ${recordings.length} recording${
@@ -141,6 +149,7 @@ async function main(): Promise<number> {
       model,
       sequential,
       sequentialThreads: cores,
+      fairnessRecordings,
       outDir,
       say: (line) => console.error(line),
       interrupt: interrupt.promise,
@@ -155,6 +164,17 @@ async function main(): Promise<number> {
         `${s.recording}: workers that took pieces: ${
           ids.length ? ids.join(", ") : "n/a (job not split)"
         }`,
+      );
+    }
+    const f = result.fairness;
+    if (f) {
+      console.log(
+        `fairness: ${f.recordings} recordings of ${
+          recordings.at(-1)
+        } from one identity took ${f.long_wall_s} s; meanwhile ${f.clips} 1 s clips at ${f.rate_hz}/s ` +
+          `from another: processing p50/p95 ${f.clip_processing_ms.p50}/${f.clip_processing_ms.p95} ms, ` +
+          `end to end p50/p95 ${f.clip_e2e_ms.p50}/${f.clip_e2e_ms.p95} ms, ` +
+          `${f.clips_refused} refused, ${f.clips_failed} failed`,
       );
     }
     console.log(`bench_long.json: ${result.jsonPath}`);

@@ -28,7 +28,7 @@ Deno.test("parsePeerLine reads the runner's ready, result and failure lines", as
     );
   });
   await t.step("result", () => {
-    const line = JSON.stringify({
+    const result = {
       file: "/c/2min.wav",
       wall_s: 3.59,
       audio_s: 119.99,
@@ -37,17 +37,10 @@ Deno.test("parsePeerLine reads the runner's ready, result and failure lines", as
         { start: 0, end: 2.5, text: "The lighthouse on Gull Point." },
         { start: 2.5, end: 4, text: "Was built." },
       ],
-    });
-    assertEquals(parsePeerLine(line), {
+    };
+    assertEquals(parsePeerLine(JSON.stringify(result)), {
       kind: "result",
-      file: "/c/2min.wav",
-      wall_s: 3.59,
-      audio_s: 119.99,
-      text: "The lighthouse on Gull Point. Was built.",
-      segments: [
-        { start: 0, end: 2.5, text: "The lighthouse on Gull Point." },
-        { start: 2.5, end: 4, text: "Was built." },
-      ],
+      ...result,
     });
   });
   await t.step("result without audio_s", () => {
