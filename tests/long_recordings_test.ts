@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals } from "../src/testing/assert.ts";
 import { type Stack, startStack } from "../src/stack/mod.ts";
-import { wordErrorRate } from "../src/engine/wer.ts";
+import { wordErrorRate } from "../src/accuracy/mod.ts";
 import { PIECES_QUEUE_NAME } from "../src/queue/mod.ts";
 import { sample, waitForJob } from "./_client.ts";
 import {

@@ -21,8 +21,8 @@ import {
 } from "../src/queue/mod.ts";
 import type { ManagedProcess } from "../src/stack/mod.ts";
 import { encodeWav, parseWav } from "../src/audio/mod.ts";
-import { wordErrorRate } from "../src/engine/mod.ts";
-import { synthesizeClip } from "../src/engine/make_clips.ts";
+import { wordErrorRate } from "../src/accuracy/mod.ts";
+import { synthesizeClip } from "../src/accuracy/mod.ts";
 import { sample, uploadChunked, waitForJob, words } from "./_client.ts";
 import { createHosts, type Hosts, netnsAvailable } from "./_netns.ts";
 

@@ -10,13 +10,12 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { decodeAudio, readBase64File } from "../audio/mod.ts";
+import { normalizeWords, wordErrorRate } from "../accuracy/mod.ts";
 import {
   free,
   type ModelHandle,
-  normalizeWords,
   openModel,
   transcribe,
-  wordErrorRate,
 } from "../engine/mod.ts";
 import { verifyInstalledModel } from "../models/mod.ts";
 import { setup } from "../setup/mod.ts";

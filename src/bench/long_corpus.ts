@@ -12,9 +12,9 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { cacheDir, PROJECT_ROOT } from "../config/mod.ts";
 import { encodeWav, parseWav, resample } from "../audio/mod.ts";
-import { normalizeWords } from "../engine/mod.ts";
+import { normalizeWords } from "../accuracy/mod.ts";
 // Shared with the accuracy corpus' generator, so callers catch one error type.
-import { EspeakMissingError } from "../engine/make_clips.ts";
+import { EspeakMissingError } from "../accuracy/mod.ts";
 
 export { EspeakMissingError };
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { parseWav } from "../audio/mod.ts";
-import { normalizeWords } from "../engine/mod.ts";
+import { normalizeWords } from "../accuracy/mod.ts";
 import {
   checkLongRecording,
   ensureLongRecording,

@@ -16,11 +16,11 @@
  * word error rates on the accuracy corpus at full context, sized context and
  * sized context with the confidence gate; exit 1 when the gated one exceeds
  * full context's by more than 1 point (options and output:
- * `src/engine/bench_accuracy.ts`).
+ * `src/accuracy/bench.ts`).
  */
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
-import { runAccuracyBench } from "../engine/mod.ts";
+import { runAccuracyBench } from "../accuracy/mod.ts";
 import { readBase64File } from "../audio/mod.ts";
 import { DEFAULT_MODEL } from "../models/mod.ts";
 import { setup } from "../setup/mod.ts";

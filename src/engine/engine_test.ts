@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
 import { EngineError, ModelIntegrityError } from "../errors/mod.ts";
 import { loadBinding } from "./_binding.ts";
-import { loadAssetClip, words } from "./_test_wav.ts";
+import { loadAssetClip, words } from "../testing/clips.ts";
 import { ensureEngine } from "./build.ts";
 import { DEFAULT_MIN_AVG_LOGPROB } from "./confidence_gate.ts";
 import { engineSystemInfo, free, openModel, transcribe } from "./engine.ts";

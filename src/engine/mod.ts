@@ -68,36 +68,6 @@ export {
   type TokenProbability,
 } from "./confidence_gate.ts";
 export {
-  type AccuracySummary,
-  chooseMinAvgLogprob,
-  type ClipAccuracy,
-  crossValidate,
-  type Fold,
-  type GateCost,
-  type GateOutcome,
-  gateOutcome,
-  measureAccuracy,
-  type MeasureAccuracyOptions,
-  measureGateCost,
-  type PassResult,
-  type SettingSummary,
-  summarizeAccuracy,
-} from "./accuracy.ts";
-export {
-  ACCURACY_CLIPS,
-  type CorpusClip,
-  GENERATED_CLIPS,
-  type GeneratedClip,
-  loadAccuracyCorpus,
-  ORIGINAL_CLIPS,
-} from "./accuracy_corpus.ts";
-export {
-  type AccuracyBenchOptions,
-  MAX_WER_INCREASE,
-  runAccuracyBench,
-} from "./bench_accuracy.ts";
-export { normalizeWords, wordErrorRate, wordErrors } from "./wer.ts";
-export {
   checkModelFile,
   GGML_MAGIC,
   MIN_MODEL_BYTES,

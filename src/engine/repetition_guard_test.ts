@@ -1,7 +1,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
-import { loadAssetClip, words } from "./_test_wav.ts";
+import { loadAssetClip, words } from "../testing/clips.ts";
 import { free, openModel, transcribe } from "./engine.ts";
 import { hasRepeatedPhrase, isRunaway } from "./repetition_guard.ts";
 

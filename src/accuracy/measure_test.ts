@@ -6,7 +6,7 @@ import {
   gateOutcome,
   type PassResult,
   summarizeAccuracy,
-} from "./accuracy.ts";
+} from "./measure.ts";
 
 /** A clip of 10 words with the errors of each setting and the sized pass' confidence. */
 function clip(

@@ -12,13 +12,10 @@
  *
  * @module
  */
-import type { CorpusClip } from "./accuracy_corpus.ts";
-import { audioCtxFor } from "./audio_ctx.ts";
-import {
-  DEFAULT_MIN_AVG_LOGPROB,
-  type RetryReason,
-} from "./confidence_gate.ts";
-import { type ModelHandle, transcribe } from "./engine.ts";
+import type { CorpusClip } from "./corpus.ts";
+import { audioCtxFor } from "../engine/mod.ts";
+import { DEFAULT_MIN_AVG_LOGPROB, type RetryReason } from "../engine/mod.ts";
+import { type ModelHandle, transcribe } from "../engine/mod.ts";
 import { normalizeWords, wordErrors } from "./wer.ts";
 import { percentile } from "../bench/stats.ts";
 

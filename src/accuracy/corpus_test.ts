@@ -7,7 +7,7 @@ import {
   GENERATED_CLIPS,
   loadAccuracyCorpus,
   ORIGINAL_CLIPS,
-} from "./accuracy_corpus.ts";
+} from "./corpus.ts";
 import { EspeakMissingError, synthesizeClip, toBase64 } from "./make_clips.ts";
 import { normalizeWords } from "./wer.ts";
 

@@ -2,7 +2,7 @@
  * Regenerates the accuracy corpus' generated clips, `assets/corpus/NN.wav.b64`
  * and `NN.txt`, from {@linkcode GENERATED_CLIPS} with espeak-ng:
  *
- *     deno run -A src/engine/make_clips.ts [--check] [--out DIR]
+ *     deno run -A src/accuracy/make_clips.ts [--check] [--out DIR]
  *
  * Each sentence is spoken by `espeak-ng -v VOICE -s SPEED` (22.05 kHz),
  * trimmed to its speech with 0.1 s of silence either side, resampled to
@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { encodeWav, parseWav, resample } from "../audio/mod.ts";
-import { GENERATED_CLIPS, type GeneratedClip } from "./accuracy_corpus.ts";
+import { GENERATED_CLIPS, type GeneratedClip } from "./corpus.ts";
 
 /** Output sample rate. */
 const RATE = 16_000;

@@ -2,7 +2,7 @@
  * f16 vs quantized models, side by side: processing time (median of N, one
  * thread) of the sample clip and of the sample + 12 clips, at the sized
  * encoder context (default floor and margin, repetition guard on, confidence
- * gate off: `bench_accuracy.ts` measures the gate) and at full context; whisper's own encoder/decoder split; word
+ * gate off: `src/accuracy/bench.ts` measures the gate) and at full context; whisper's own encoder/decoder split; word
  * error rate over the 13 clips; model load time; and the memory of a process
  * that loaded the model and ran 20 jobs.
  *
@@ -13,7 +13,7 @@
  * malloc arenas make it vary from run to run), with the default allocator
  * settings and with each `--malloc-env` setting (`MALLOC_ARENA_MAX=1`).
  *
- *     deno run -A src/engine/bench_quant.ts [--runs 20] [--passes 2]
+ *     deno run -A src/bench/bench_quant.ts [--runs 20] [--passes 2]
  *         [--models tiny.en,tiny.en-q8_0,/path/to/ggml-x.bin] [--json FILE]
  *         [--mem-reps 3] [--malloc-env MALLOC_ARENA_MAX=1]
  *
@@ -22,9 +22,9 @@
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
-import { loadAssetClip } from "./_test_wav.ts";
-import { audioCtxFor } from "./audio_ctx.ts";
-import { ORIGINAL_CLIPS } from "./accuracy_corpus.ts";
+import { loadAssetClip } from "../testing/clips.ts";
+import { audioCtxFor } from "../engine/mod.ts";
+import { ORIGINAL_CLIPS } from "../accuracy/mod.ts";
 import {
   engineSystemInfo,
   free,
@@ -32,8 +32,8 @@ import {
   openModel,
   transcribe,
   type TranscribeTimings,
-} from "./engine.ts";
-import { wordErrorRate } from "./wer.ts";
+} from "../engine/mod.ts";
+import { wordErrorRate } from "../accuracy/mod.ts";
 
 /** Medians of one model in one setting. */
 interface Medians {

@@ -1,6 +1,6 @@
 /**
  * The accuracy guard: word error rate on the accuracy corpus (the sample,
- * `assets/clips/01..12` and `assets/corpus/*`, see `accuracy_corpus.ts`) at
+ * `assets/clips/01..12` and `assets/corpus/*`, see `corpus.ts`) at
  * full context, at the sized context (`fast`, repetition guard only) and
  * with the confidence gate (`gated`, the worker default), with time per
  * clip, the threshold the data would choose (and a two-fold check of that
@@ -9,7 +9,7 @@
  *     deno task bench --accuracy [--models tiny.en,tiny.en-q8_0]
  *         [--min-logprob -0.6|off] [--floor 96] [--margin 1] [--threads 1]
  *         [--sample-runs 20] [--json FILE]
- *     deno run -A src/engine/bench_accuracy.ts [same options]
+ *     deno run -A src/accuracy/bench.ts [same options]
  *
  * Models are catalog names (`ggml-<name>.bin` in the models folder) or
  * paths. The first model's full-context WER is the reference: exit 1 when a
@@ -31,19 +31,19 @@ import {
   measureAccuracy,
   measureGateCost,
   summarizeAccuracy,
-} from "./accuracy.ts";
+} from "./measure.ts";
 import {
   ACCURACY_CLIPS,
   GENERATED_CLIPS,
   loadAccuracyCorpus,
   ORIGINAL_CLIPS,
-} from "./accuracy_corpus.ts";
+} from "./corpus.ts";
 import {
   DEFAULT_AUDIO_CTX_FLOOR,
   DEFAULT_AUDIO_CTX_MARGIN_S,
-} from "./audio_ctx.ts";
-import { DEFAULT_MIN_AVG_LOGPROB } from "./confidence_gate.ts";
-import { free, openModel } from "./engine.ts";
+} from "../engine/mod.ts";
+import { DEFAULT_MIN_AVG_LOGPROB } from "../engine/mod.ts";
+import { free, openModel } from "../engine/mod.ts";
 
 export { ACCURACY_CLIPS };
 

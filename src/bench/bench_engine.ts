@@ -5,7 +5,7 @@
  * AVX-512 build (and, on request, `novec`: no vector flags). Each build
  * runs in its own subprocess.
  *
- *     deno run -A src/engine/bench_engine.ts [--runs 20] [--model PATH]
+ *     deno run -A src/bench/bench_engine.ts [--runs 20] [--model PATH]
  *         [--variants default,avx512]
  *
  * @module
@@ -13,11 +13,16 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { engineDir, modelsDir } from "../config/mod.ts";
-import { loadAssetClip } from "./_test_wav.ts";
-import { audioCtxFor } from "./audio_ctx.ts";
-import { ensureEngine } from "./build.ts";
-import { cpuFlags } from "./cpu_flags.ts";
-import { engineSystemInfo, free, openModel, transcribe } from "./engine.ts";
+import { loadAssetClip } from "../testing/clips.ts";
+import { audioCtxFor } from "../engine/mod.ts";
+import { ensureEngine } from "../engine/mod.ts";
+import { cpuFlags } from "../engine/mod.ts";
+import {
+  engineSystemInfo,
+  free,
+  openModel,
+  transcribe,
+} from "../engine/mod.ts";
 
 /** Figures measured for one build variant. */
 interface VariantResult {

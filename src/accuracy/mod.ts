@@ -1,0 +1,39 @@
+/**
+ * Accuracy: word error rate, the corpus of clips with known text (and how its
+ * generated clips are made with espeak-ng), and the accuracy bench that
+ * chooses the engine's confidence gate. Benchmark tooling: the service's
+ * runtime (API, worker) never loads it.
+ *
+ * @module
+ */
+export {
+  type AccuracySummary,
+  chooseMinAvgLogprob,
+  type ClipAccuracy,
+  crossValidate,
+  type Fold,
+  type GateCost,
+  type GateOutcome,
+  gateOutcome,
+  measureAccuracy,
+  type MeasureAccuracyOptions,
+  measureGateCost,
+  type PassResult,
+  type SettingSummary,
+  summarizeAccuracy,
+} from "./measure.ts";
+export {
+  ACCURACY_CLIPS,
+  type CorpusClip,
+  GENERATED_CLIPS,
+  type GeneratedClip,
+  loadAccuracyCorpus,
+  ORIGINAL_CLIPS,
+} from "./corpus.ts";
+export {
+  type AccuracyBenchOptions,
+  MAX_WER_INCREASE,
+  runAccuracyBench,
+} from "./bench.ts";
+export { normalizeWords, wordErrorRate, wordErrors } from "./wer.ts";
+export { EspeakMissingError, synthesizeClip } from "./make_clips.ts";
