@@ -1,0 +1,282 @@
+/**
+ * The API's job logic, shared by its routes: who owns a session or job,
+ * which model and language a request gets, admission and submission of a
+ * new job, the job as clients see it, and cancelling.
+ */
+import type { Context } from "hono";
+import {
+  type AppError,
+  ConflictError,
+  GoneError,
+  NotFoundError,
+  OverloadedError,
+  TooLargeError,
+  UnknownModelError,
+  ValidationError,
+} from "../errors/mod.ts";
+import type { ApiConfig } from "../config/mod.ts";
+import {
+  type Admission,
+  type JobRecord,
+  PieceStore,
+  type SessionRecord,
+  type Store,
+  type TranscribeQueue,
+} from "../queue/mod.ts";
+import { findCatalogEntry } from "../models/mod.ts";
+import { type Env, RESOURCE_ID, shown } from "./http.ts";
+import { ANONYMOUS } from "./identity.ts";
+import { jobView } from "./schemas.ts";
+
+/** What the API learns from a cheap audio check before queuing a job. */
+export interface AudioCheck {
+  durationS: number | null;
+  format: string;
+}
+
+/** What {@linkcode JobService} needs. */
+export interface JobServiceDeps {
+  config: ApiConfig;
+  store: Store;
+  queue: TranscribeQueue;
+  /** Validates uploaded bytes as audio (throws InvalidAudioError). */
+  checkAudio: (bytes: Uint8Array) => Promise<AudioCheck>;
+  /** Models jobs may name: installed locally or loaded by a live worker. */
+  installedModels: () => Promise<string[]>;
+  /** Admission control; without it only a fixed MAX_BACKLOG applies. */
+  admission?: Admission;
+}
+
+/** A new job's fields, as a route has them. */
+export interface Submission {
+  jobId: string;
+  owner: string;
+  model: string;
+  language: string;
+  filename: string;
+  bytes: Uint8Array;
+  hash: string;
+}
+
+/** True for a job that will not change any more. */
+export function isFinal(job: JobRecord): boolean {
+  return job.status === "completed" || job.status === "failed";
+}
+
+/** The job logic the routes call. */
+export class JobService {
+  readonly #d: JobServiceDeps;
+  readonly #pieces: PieceStore;
+
+  constructor(deps: JobServiceDeps) {
+    this.#d = deps;
+    this.#pieces = new PieceStore(deps.store.redis, deps.config.REDIS_PREFIX);
+  }
+
+  /** The caller's identity (the anonymous one when it has none). */
+  ownerOf(c: Context<Env>): string {
+    return c.get("caller").id ?? ANONYMOUS;
+  }
+
+  /** Refuses a new job when the backlog is full (before reading a body). */
+  async admit(): Promise<void> {
+    await this.#d.admission?.check();
+  }
+
+  /** The model a request gets: the one named, if installed, or the default. */
+  async resolveModel(requested?: string): Promise<string> {
+    const name = requested ?? this.#d.config.DEFAULT_MODEL;
+    const installed = await this.#d.installedModels();
+    if (!installed.includes(name)) throw new UnknownModelError(name, installed);
+    return name;
+  }
+
+  /** The language for `model`: "en" for English-only models, else as asked. */
+  resolveLanguage(model: string, language?: string): string {
+    // English-only per the catalog (tiny.en, tiny.en-q8_0, …), else by name.
+    const englishOnly = findCatalogEntry(model)?.multilingual === false ||
+      /\.en(-|$)/.test(model);
+    if (englishOnly) {
+      if (language && language !== "en") {
+        throw new ValidationError(
+          "unsupported_language",
+          `model ${model} is English-only; language "${language}" is not supported`,
+        );
+      }
+      return "en";
+    }
+    return language ?? "auto";
+  }
+
+  /** 410 for a session that existed and expired, else 404. */
+  async sessionGone(id: string): Promise<AppError> {
+    return (await this.#d.store.expiredSessionOwner(id)) !== null
+      ? new GoneError(
+        "session_expired",
+        `upload session ${shown(id)} has expired`,
+      )
+      : new NotFoundError(
+        "session_not_found",
+        `upload session ${shown(id)} not found`,
+      );
+  }
+
+  /** The caller's session `id` (404 for others', 410 for its own expired one). */
+  async ownedSession(c: Context<Env>, id: string): Promise<SessionRecord> {
+    const store = this.#d.store;
+    // Ids that can't be ours never reach Redis: a crafted id such as
+    // "<uuid>:seen" would otherwise address another key.
+    const s = RESOURCE_ID.test(id) ? await store.getSession(id) : null;
+    const caller = this.ownerOf(c);
+    if (!s) {
+      const owner = RESOURCE_ID.test(id)
+        ? await store.expiredSessionOwner(id)
+        : null;
+      if (owner !== null && owner === caller) {
+        throw new GoneError(
+          "session_expired",
+          `upload session ${shown(id)} has expired`,
+        );
+      }
+      throw new NotFoundError(
+        "session_not_found",
+        `upload session ${shown(id)} not found`,
+      );
+    }
+    if (s.owner !== caller) {
+      throw new NotFoundError(
+        "session_not_found",
+        `upload session ${shown(id)} not found`,
+      );
+    }
+    return s;
+  }
+
+  /** A job the caller may read: its own, or any job by id in open mode without identity. */
+  async readableJob(c: Context<Env>, id: string): Promise<JobRecord> {
+    const job = RESOURCE_ID.test(id) ? await this.#d.store.getJob(id) : null;
+    const caller = c.get("caller").id;
+    const anonymousRead = caller === null &&
+      this.#d.config.AUTH_MODE === "open";
+    if (!job || (!anonymousRead && job.owner !== caller)) {
+      throw new NotFoundError("job_not_found", `job ${shown(id)} not found`);
+    }
+    return job;
+  }
+
+  /** The caller's own job `id` (404 otherwise). */
+  async ownedJob(c: Context<Env>, id: string): Promise<JobRecord> {
+    const job = RESOURCE_ID.test(id) ? await this.#d.store.getJob(id) : null;
+    if (!job || job.owner !== this.ownerOf(c)) {
+      throw new NotFoundError("job_not_found", `job ${shown(id)} not found`);
+    }
+    return job;
+  }
+
+  /** The job as clients see it, with its pieces when it was split. */
+  async view(job: JobRecord): Promise<ReturnType<typeof jobView>> {
+    if (job.pieces_total === null) return jobView(job, null);
+    return jobView(job, await this.#pieces.results(job.job_id));
+  }
+
+  /**
+   * Checks the audio (duration limit), admits the job, stores it with its
+   * audio once and queues it (long recordings on the pieces queue).
+   * Returns the job id.
+   */
+  async submit(j: Submission): Promise<string> {
+    const { config, store, queue } = this.#d;
+    const audio = await this.#d.checkAudio(j.bytes);
+    if (
+      audio.durationS !== null && audio.durationS > config.MAX_AUDIO_DURATION_S
+    ) {
+      throw new TooLargeError(
+        "audio_too_long",
+        `audio is ${
+          audio.durationS.toFixed(1)
+        } s long; the maximum is ${config.MAX_AUDIO_DURATION_S} s`,
+      );
+    }
+    if (this.#d.admission) await this.#d.admission.check(audio.durationS);
+    else if (config.MAX_BACKLOG > 0) {
+      const depth = await queue.depth();
+      if (depth.waiting + depth.delayed >= config.MAX_BACKLOG) {
+        throw new OverloadedError(
+          `the queue holds ${
+            depth.waiting + depth.delayed
+          } jobs (limit ${config.MAX_BACKLOG})`,
+          2,
+        );
+      }
+    }
+    const created = await store.createJob(
+      {
+        job_id: j.jobId,
+        owner: j.owner,
+        model_name: j.model,
+        language: j.language,
+        filename: j.filename,
+        file_hash: j.hash,
+        file_size: j.bytes.byteLength,
+        audio_duration_s: audio.durationS ?? 0,
+      },
+      j.bytes,
+      config.JOB_TTL_S,
+    );
+    const long = (audio.durationS ?? 0) > config.PIECE_THRESHOLD_S;
+    if (created && long) {
+      await this.#pieces.trackLong(j.jobId, audio.durationS!);
+    }
+    const rec = created ? null : await store.getJob(j.jobId);
+    if (created || rec?.status === "queued") {
+      await queue.enqueue(j.jobId, j.model, long);
+    }
+    return j.jobId;
+  }
+
+  /**
+   * Cancels or deletes `job`: a long recording in pieces loses the pieces
+   * not yet started; a queued job is taken off the queue; a finished one is
+   * deleted. 409 while a whole job is being transcribed.
+   */
+  async remove(job: JobRecord): Promise<Record<string, unknown>> {
+    const { store, queue } = this.#d;
+    if (job.pieces_total !== null && !isFinal(job)) {
+      // Running pieces finish and find the job gone.
+      const cancelled = await queue.cancelPieces(job.job_id, job.pieces_total);
+      await this.#pieces.abandon(job.job_id, job.owner, job.pieces_total);
+      await store.deleteJob(job);
+      await store.notify(job.job_id);
+      return {
+        job_id: job.job_id,
+        status: "cancelled",
+        pieces_cancelled: cancelled,
+        pieces_done: job.pieces_done,
+        pieces_total: job.pieces_total,
+      };
+    }
+    if (job.status === "processing") {
+      throw new ConflictError(
+        "job_in_progress",
+        "the job is being transcribed; try again later",
+      );
+    }
+    if (job.status === "queued") {
+      if (!(await queue.cancel(job.job_id))) {
+        throw new ConflictError(
+          "job_in_progress",
+          "the job was just picked up by a worker",
+        );
+      }
+      await store.deleteJob(job);
+      return { job_id: job.job_id, status: "cancelled" };
+    }
+    await store.deleteJob(job);
+    return { job_id: job.job_id, status: "deleted" };
+  }
+
+  /** Audio seconds of long recordings not yet transcribed (metrics). */
+  queuedLongAudioS(): Promise<number> {
+    return this.#pieces.queuedLongAudioS();
+  }
+}

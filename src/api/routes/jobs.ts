@@ -1,0 +1,152 @@
+/**
+ * Jobs: one-request submission (`POST /jobs`), listing, reading with long
+ * polling (which wakes when the job ends or a piece of it is done), and
+ * cancel/delete.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createHash } from "node:crypto";
+import {
+  BadRequestError,
+  TooLargeError,
+  ValidationError,
+} from "../../errors/mod.ts";
+import type { ApiConfig } from "../../config/mod.ts";
+import type { JobEvents, Store } from "../../queue/mod.ts";
+import {
+  type Env,
+  MULTIPART_OVERHEAD,
+  readForm,
+  stringField,
+} from "../http.ts";
+import { isFinal, type JobService } from "../job_service.ts";
+import {
+  describeIssues,
+  JobFormFields,
+  jobView,
+  ListQuery,
+  WaitParam,
+} from "../schemas.ts";
+
+/** The job routes. */
+export function jobRoutes(
+  config: ApiConfig,
+  store: Store,
+  events: JobEvents,
+  jobs: JobService,
+): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.post(
+    "/jobs",
+    bodyLimit({
+      maxSize: config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
+      onError: () => {
+        throw new TooLargeError(
+          "file_too_large",
+          `the upload exceeds the maximum of ${config.MAX_UPLOAD_BYTES} bytes`,
+        );
+      },
+    }),
+    async (c) => {
+      await jobs.admit(); // before reading the body: refusals stay cheap
+      const form = await readForm(c);
+      const fields = JobFormFields.safeParse({
+        model_name: stringField(form, "model_name"),
+        language: stringField(form, "language"),
+      });
+      if (!fields.success) {
+        throw new ValidationError("invalid_body", describeIssues(fields.error));
+      }
+      const model = await jobs.resolveModel(fields.data.model_name);
+      const language = jobs.resolveLanguage(model, fields.data.language);
+      const file = form.get("file");
+      if (!(file instanceof File)) {
+        throw new ValidationError(
+          "missing_field",
+          'multipart field "file" is required',
+        );
+      }
+      if (file.size > config.MAX_UPLOAD_BYTES) {
+        throw new TooLargeError(
+          "file_too_large",
+          `the file is ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
+        );
+      }
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const hash = createHash("sha256").update(bytes).digest("hex");
+      const jobId = crypto.randomUUID();
+      await jobs.submit({
+        jobId,
+        owner: jobs.ownerOf(c),
+        model,
+        language,
+        filename: (file.name || "upload").slice(0, 255),
+        bytes,
+        hash,
+      });
+      const rec = await store.getJob(jobId);
+      return c.json(
+        rec ? jobView(rec) : { job_id: jobId, status: "queued" },
+        202,
+      );
+    },
+  );
+
+  app.get("/jobs", async (c) => {
+    const q = ListQuery.safeParse(c.req.query());
+    if (!q.success) {
+      throw new BadRequestError("invalid_query", describeIssues(q.error));
+    }
+    const page = await store.listJobs(
+      jobs.ownerOf(c),
+      q.data.limit,
+      q.data.cursor,
+    );
+    return c.json({
+      jobs: page.jobs.map((j) => jobView(j)),
+      next_cursor: page.next_cursor,
+    });
+  });
+
+  app.get("/jobs/:id", async (c) => {
+    const id = c.req.param("id");
+    const waitRaw = c.req.query("wait");
+    let waitS = 0;
+    if (waitRaw !== undefined) {
+      const w = WaitParam.safeParse(waitRaw === "" ? "x" : waitRaw);
+      if (!w.success) {
+        throw new BadRequestError(
+          "invalid_wait",
+          "wait must be a number of seconds in 0..30",
+        );
+      }
+      waitS = w.data;
+    }
+    let job = await jobs.readableJob(c, id);
+    if (waitS > 0 && !isFinal(job)) {
+      const stop = new AbortController();
+      const onClientGone = () => stop.abort();
+      c.req.raw.signal.addEventListener("abort", onClientGone);
+      try {
+        const waiting = events.waitFor(id, waitS * 1000, stop.signal);
+        job = await jobs.readableJob(c, id); // may have finished before we subscribed
+        if (!isFinal(job)) {
+          await waiting;
+          job = await jobs.readableJob(c, id);
+        }
+      } finally {
+        stop.abort();
+        c.req.raw.signal.removeEventListener("abort", onClientGone);
+      }
+    }
+    return c.json(await jobs.view(job));
+  });
+
+  app.delete("/jobs/:id", async (c) => {
+    const job = await jobs.ownedJob(c, c.req.param("id"));
+    return c.json(await jobs.remove(job));
+  });
+
+  return app;
+}
