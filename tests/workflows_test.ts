@@ -4,7 +4,7 @@
  */
 import { parse } from "yaml";
 import { assert, assertEquals } from "../src/testing/assert.ts";
-import { K6_VERSION } from "../src/perf/mod.ts";
+import { K6_VERSION } from "../src/setup/mod.ts";
 
 const root = new URL("../", import.meta.url);
 const tasks = Object.keys(

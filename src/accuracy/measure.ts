@@ -17,7 +17,7 @@ import { audioCtxFor } from "../engine/mod.ts";
 import { DEFAULT_MIN_AVG_LOGPROB, type RetryReason } from "../engine/mod.ts";
 import { type ModelHandle, transcribe } from "../engine/mod.ts";
 import { normalizeWords, wordErrors } from "./wer.ts";
-import { percentile } from "../bench/stats.ts";
+import { percentile } from "../stats/mod.ts";
 
 /** One transcription of one clip. */
 export interface PassResult {

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { median } from "../stats/mod.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { engineDir, modelsDir } from "../config/mod.ts";
@@ -35,12 +36,6 @@ interface VariantResult {
   /** Two concurrent 1-thread calls: wall ms and their texts. */
   concurrent: { wall_ms: number; texts: string[] };
   text: string;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 async function addonFor(variant: string): Promise<string> {

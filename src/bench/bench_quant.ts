@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { median } from "../stats/mod.ts";
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
@@ -73,12 +74,6 @@ interface ModelMemory {
   rss_after_jobs_mib: number;
   hwm_mib: number;
   jobs: number;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function medians(timings: TranscribeTimings[]): Medians {

@@ -6,7 +6,7 @@
 import { decodeAudio, readBase64File } from "../audio/mod.ts";
 import { audioCtxFor, free, openModel, transcribe } from "../engine/mod.ts";
 import { DEFAULT_MODEL, verifyInstalledModel } from "../models/mod.ts";
-import { percentile } from "./stats.ts";
+import { percentile } from "../stats/mod.ts";
 
 /** The committed one-second sample (base64 WAV). */
 export const SAMPLE_CLIP: URL = new URL(

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { percentile } from "./stats.ts";
+import { percentile } from "../stats/mod.ts";
 
 /** Identity whose long recordings load the workers. */
 export const FAIRNESS_LONG_USER = "bench-long-recordings";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { median, percentile } from "./stats.ts";
+import { median, percentile } from "../stats/mod.ts";
 
 /** Which system a run measured. */
 export type LongSystem = "ours" | "peer" | "sequential";

@@ -26,7 +26,7 @@ import { DEFAULT_MODEL } from "../models/mod.ts";
 import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { connectRedis, TranscribeQueue } from "../queue/mod.ts";
-import { percentile } from "./stats.ts";
+import { percentile } from "../stats/mod.ts";
 import { engineFigures, SAMPLE_CLIP } from "./engine_throughput.ts";
 
 /**

@@ -5,7 +5,6 @@
  *
  * @module
  */
-export * from "./stats.ts";
 export * from "./engine_throughput.ts";
 export * from "./long_corpus.ts";
 export * from "./long_report.ts";

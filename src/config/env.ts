@@ -4,10 +4,6 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
-import {
-  DEFAULT_AUDIO_CTX_FLOOR,
-  DEFAULT_AUDIO_CTX_MARGIN_S,
-} from "../engine/audio_ctx.ts";
 
 const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
@@ -112,11 +108,13 @@ export const WorkerConfigSchema = z.object({
   WORKER_MODELS: z.string().optional(),
   /** Size whisper's audio context to the clip (`auto`) or use 1500 (`full`). */
   AUDIO_CTX: z.enum(["auto", "full"]).default("auto"),
-  AUDIO_CTX_FLOOR: intFrom(16, 1500).default(DEFAULT_AUDIO_CTX_FLOOR),
-  /** Seconds of audio added to the clip when sizing the context. */
-  AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).default(
-    DEFAULT_AUDIO_CTX_MARGIN_S,
-  ),
+  /** Smallest context; unset: the engine's `DEFAULT_AUDIO_CTX_FLOOR` (96). */
+  AUDIO_CTX_FLOOR: intFrom(16, 1500).optional(),
+  /**
+   * Seconds of audio added to the clip when sizing the context; unset: the
+   * engine's `DEFAULT_AUDIO_CTX_MARGIN_S` (1).
+   */
+  AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).optional(),
   /**
    * Confidence gate of the sized context: a transcript whose text tokens
    * average a log-probability below this is redone at full context. A

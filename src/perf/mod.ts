@@ -8,7 +8,7 @@
  *
  * @module
  */
-export * from "./k6_install.ts";
+
 export * from "./baseline.ts";
 export * from "./summary.ts";
 export * from "./run_metadata.ts";

@@ -4,7 +4,7 @@
  * it live in testdata/runs/.
  */
 import { assert, assertEquals } from "../testing/assert.ts";
-import { ensureK6 } from "./k6_install.ts";
+import { ensureK6 } from "../setup/mod.ts";
 import { entriesOf, loadBaseline, thresholdExpression } from "./baseline.ts";
 
 const SCRIPT = new URL("../../perf/transcription_scenario.js", import.meta.url)

@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./setup.ts";
+export * from "./k6_install.ts";

@@ -7,7 +7,7 @@ import { ConfigError } from "../errors/mod.ts";
 import { ensureEngine } from "../engine/mod.ts";
 import { DEFAULT_MODEL, ensureModel } from "../models/mod.ts";
 import { findRedisServer } from "../stack/redis_server.ts";
-import { ensureK6 } from "../perf/k6_install.ts";
+import { ensureK6 } from "./k6_install.ts";
 import { mib, ProgressBar } from "../cli/mod.ts";
 
 /** What to provision. */

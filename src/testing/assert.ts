@@ -38,3 +38,14 @@ export function assertThrows(fn: () => unknown): unknown {
   }
   throw new assertModule.AssertionError({ message: "expected a throw" });
 }
+
+/** Asserts that `fn` rejects with an instance of `type`; returns it. */
+export async function rejectsWith<T extends Error>(
+  fn: () => Promise<unknown>,
+  // deno-lint-ignore no-explicit-any
+  type: new (...args: any[]) => T,
+): Promise<T> {
+  const error = await assertRejects(fn);
+  assert(error instanceof type, `expected ${type.name}, got ${error}`);
+  return error;
+}

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { rejectsWith } from "./_testing.ts";
+import { rejectsWith } from "../testing/assert.ts";
 import { join } from "node:path";
 import { ConfigError } from "../errors/mod.ts";
 import { ensureK6, K6_VERSION, k6InstallDir, k6Version } from "./k6_install.ts";

@@ -1,4 +1,4 @@
-/** Small statistics helpers for benchmarks. */
+/** Percentiles and medians of samples (benchmarks, reports, tests). */
 
 /** The `p`-th percentile (0..100) of `values`, by linear interpolation; NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { median, percentile } from "./stats.ts";
+import { median, percentile } from "./quantiles.ts";
 
 Deno.test("percentile interpolates between ranks", () => {
   assertEquals(percentile([3, 1, 2], 50), 2);
