@@ -9,7 +9,7 @@
  */
 import { createRequire } from "node:module";
 import { EngineError } from "../errors/mod.ts";
-import { PATCH_LEVEL } from "./_patch_sources.ts";
+import { PATCH_LEVEL } from "./patches.ts";
 
 /** A loaded whisper context (smart-whisper's `WhisperModel`). */
 export interface NativeModel {

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { engineDir } from "../config/mod.ts";
 import { EngineError } from "../errors/mod.ts";
-import { applySourceEdits, PATCH_HASH } from "./_patch_sources.ts";
+import { applyPatches, PATCH_HASH } from "./patches.ts";
 import { cpuFlags } from "./cpu_flags.ts";
 
 /** The smart-whisper version we build (its sources bundle whisper.cpp). */
@@ -213,7 +213,7 @@ async function build(
 
   // 2. Patch the native loader and pin our compile flags into binding.gyp.
   progress({ phase: "patch", fraction: 0.08, message: "applying patches" });
-  await applySourceEdits(pkg);
+  await applyPatches(pkg);
   const gypPath = join(pkg, "binding.gyp");
   const gyp = await Deno.readTextFile(gypPath);
   const edit = bindingGypEdit(stamp.flags);
