@@ -17,7 +17,9 @@ import {
   postJob,
   RedisView,
   removeLogs,
+  round,
   workerName,
+  writeReport,
 } from "./chaos_helpers.ts";
 import { longRecording } from "./_long_audio.ts";
 
@@ -74,6 +76,7 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
   const stack = await startStack({ workers: 3 });
   const view = await RedisView.open(stack.redisUrl);
   let passed = false;
+  const figures: Record<string, unknown> = {};
   try {
     const rec = await longRecording(100);
 
@@ -116,6 +119,13 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
         assert(wer < 25, `WER ${wer} % against the reference`);
         const used = new Set(job.pieces.map((p: Job) => p.worker_id));
         assert(used.size >= 2, `pieces were shared: ${[...used].join(",")}`);
+        Object.assign(figures, {
+          recording_s: round(rec.durationS),
+          pieces: job.pieces.length,
+          workers_used: used.size,
+          progress_seen: seen,
+          wer_percent: round(wer),
+        });
       },
     );
 
@@ -139,6 +149,10 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
       assertEquals(del.status, 200, JSON.stringify(body));
       assertEquals(body.status, "cancelled");
       assert(body.pieces_cancelled >= 1, JSON.stringify(body));
+      figures.cancel = {
+        pieces_total: body.pieces_total,
+        pieces_cancelled: body.pieces_cancelled,
+      };
       assertEquals(body.pieces_total, job.progress.pieces_total);
       assertEquals((await getJob(stack, id, "long-c")).status, 404);
       // Nothing of it stays queued or stored once the running pieces end.
@@ -223,6 +237,13 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
         );
         assert(percentile(processing, 95) <= 1000, `processing ${processing}`);
         assert(percentile(e2e, 95) <= 3000, `end to end ${e2e}`);
+        figures.fairness = {
+          long_recordings: 2,
+          long_recording_s: round(big.durationS),
+          clips: done.length,
+          clip_processing_p95_ms: round(percentile(processing, 95)),
+          clip_e2e_p95_ms: round(percentile(e2e, 95)),
+        };
       },
     );
     passed = true;
@@ -231,6 +252,19 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
     await stack.stop();
     await removeLogs(stack, passed ? undefined : "failed");
   }
+  const f = figures as Record<string, Job>;
+  await writeReport({
+    suite: "long_recordings",
+    summary:
+      `${f.recording_s} s recording in ${f.pieces} pieces on ${f.workers_used} workers, ` +
+      `progress seen ${
+        (f.progress_seen ?? []).join("→")
+      }, WER ${f.wer_percent} %, every cut in a pause; ` +
+      `DELETE mid-way cancelled ${f.cancel?.pieces_cancelled} of ${f.cancel?.pieces_total} pieces, nothing left queued or stored; ` +
+      `1 s clips of another identity beside 2 × ${f.fairness?.long_recording_s} s recordings: ` +
+      `processing p95 ${f.fairness?.clip_processing_p95_ms} ms, end to end p95 ${f.fairness?.clip_e2e_p95_ms} ms`,
+    figures,
+  }, passed ? undefined : "failed");
 });
 
 Deno.test("long recordings: a worker SIGKILLed mid-piece loses only that piece's progress", async () => {
@@ -291,6 +325,24 @@ Deno.test("long recordings: a worker SIGKILLed mid-piece loses only that piece's
       { reference: rec.text, hypothesis: job.transcript },
     ]);
     assert(wer < 25, `WER ${wer} %`);
+    const redone = job.pieces.filter((p: Job) => p.attempts >= 2);
+    await writeReport({
+      suite: "long_recordings_kill",
+      summary:
+        `worker SIGKILLed mid-piece: the ${job.progress.pieces_total}-piece recording completed, ` +
+        `piece(s) ${
+          redone.map((p: Job) => p.index).join(", ")
+        } redone by another worker, ` +
+        `each piece stored once, WER ${
+          round(wer)
+        } %, ${stack.restarts()} restart`,
+      figures: {
+        pieces: job.progress.pieces_total,
+        redone_pieces: redone.map((p: Job) => p.index),
+        restarts: stack.restarts(),
+        wer_percent: round(wer),
+      },
+    });
     passed = true;
   } finally {
     view.close();

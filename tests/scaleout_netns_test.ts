@@ -25,6 +25,7 @@ import { wordErrorRate } from "../src/accuracy/mod.ts";
 import { synthesizeClip } from "../src/accuracy/mod.ts";
 import { sample, uploadChunked, waitForJob, words } from "./_client.ts";
 import { createHosts, type Hosts, netnsAvailable } from "./_netns.ts";
+import { writeReport } from "./chaos_helpers.ts";
 
 const NETNS = await netnsAvailable();
 if (NETNS !== true) {
@@ -666,27 +667,41 @@ Deno.test({
         `last segment ends at ${segs.at(-1)!.end} s, after the recording`,
       );
 
-      console.log(`scale-out pieces: ${
-        JSON.stringify({
-          recording_s: round(rec.durationS),
-          espeak_ms: synthMs,
-          layout_up_ms: Math.round(so.startMs),
-          split_ms: splitMs,
-          pieces: n,
-          cut_at_ms: Math.round(tCut - t0),
-          host1_busy_at_cut: busyBeat.busy,
-          pieces_done_at_cut: doneAtCut,
-          completed_after_cut_ms: afterCutMs,
-          total_ms: totalMs,
-          host1_rejoined_ms: rejoinMs,
-          host1_pieces: by.host1,
-          host2_pieces: by.host2,
-          piece_attempts: ordered.map((p) => p.attempts),
-          piece_processing_ms: ordered.map((p) => Math.round(p.processing_ms)),
-          redone_pieces: redone.map((p) => p.index),
-          wer_percent: round(wer),
-        })
-      }`);
+      const scaleFigures = {
+        recording_s: round(rec.durationS),
+        espeak_ms: synthMs,
+        layout_up_ms: Math.round(so.startMs),
+        split_ms: splitMs,
+        pieces: n,
+        cut_at_ms: Math.round(tCut - t0),
+        host1_busy_at_cut: busyBeat.busy,
+        pieces_done_at_cut: doneAtCut,
+        completed_after_cut_ms: afterCutMs,
+        total_ms: totalMs,
+        host1_rejoined_ms: rejoinMs,
+        host1_pieces: by.host1,
+        host2_pieces: by.host2,
+        piece_attempts: ordered.map((p) => p.attempts),
+        piece_processing_ms: ordered.map((p) => Math.round(p.processing_ms)),
+        redone_pieces: redone.map((p) => p.index),
+        wer_percent: round(wer),
+      };
+      console.log(`scale-out pieces: ${JSON.stringify(scaleFigures)}`);
+      await writeReport({
+        suite: "scaleout",
+        summary:
+          `${scaleFigures.recording_s} s recording, ${n} pieces: host1 took ${
+            by.host1?.length ?? 0
+          }, ` +
+          `host2 ${
+            by.host2?.length ?? 0
+          }; host1's link cut mid-piece, piece(s) ${
+            redone.map((p) => p.index).join(", ")
+          } redone on host2, completed ${afterCutMs} ms after the cut, each piece once, WER ${
+            round(wer)
+          } %`,
+        figures: scaleFigures,
+      });
     });
   },
 });

@@ -59,6 +59,21 @@ export async function reliabilitySection(): Promise<string> {
         "tests/chaos_overload.ts",
       ],
       ["chaos_model", "Model integrity", "tests/chaos_model_test.ts"],
+      [
+        "long_recordings",
+        "Long recordings: pieces, progress, cancel, fairness",
+        "tests/long_recordings_test.ts",
+      ],
+      [
+        "long_recordings_kill",
+        "Worker killed mid-piece",
+        "tests/long_recordings_test.ts",
+      ],
+      [
+        "scaleout",
+        "Scale-out over hosts (network namespaces)",
+        "tests/scaleout_netns_test.ts",
+      ],
     ] as const
   ) {
     const r = await report(name);
