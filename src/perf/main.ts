@@ -21,8 +21,8 @@
 import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { perfOptionsFrom, RUN_FLAGS, runPerf } from "./orchestrate.ts";
-import { capacityOptionsFrom, runCapacity } from "./capacity.ts";
-import { resultLine } from "./capacity_report.ts";
+import { capacityOptionsFrom, runCapacity } from "./capacity/run.ts";
+import { resultLine } from "./capacity/mod.ts";
 
 if (import.meta.main) {
   await runCli("perf", async () => {

@@ -13,15 +13,11 @@ export * from "./baseline.ts";
 export * from "./summary.ts";
 export * from "./run_metadata.ts";
 export * from "./assert.ts";
-export * from "./history.ts";
+export * from "./history/mod.ts";
 export * from "./reset_state.ts";
-export * from "./trend.ts";
-// The capacity runner itself (capacity.ts) loads the engine: main.ts
+// The capacity runner itself (capacity/run.ts) loads the engine: main.ts
 // imports it directly, so tools that only read results stay light.
-export * from "./capacity_search.ts";
-export * from "./capacity_step.ts";
-export * from "./capacity_report.ts";
-export * from "./capacity_chart.ts";
+export * from "./capacity/mod.ts";
 export * from "./proc_cpu.ts";
 export * from "./proc_memory.ts";
 export {

@@ -20,7 +20,11 @@ import { runAssert } from "./assert_main.ts";
 import { loadSummary } from "./summary.ts";
 import { type ProcessMemory, readMemory } from "./proc_memory.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
-import { appendHistory, type HistoryEntry, historyEntry } from "./history.ts";
+import {
+  appendHistory,
+  type HistoryEntry,
+  historyEntry,
+} from "./history/mod.ts";
 import { resetServiceState } from "./reset_state.ts";
 import { SAMPLES_FILE } from "../verdict/mod.ts";
 

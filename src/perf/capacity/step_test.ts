@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
 import { join } from "node:path";
-import { ConfigError } from "../errors/mod.ts";
+import { ConfigError } from "../../errors/mod.ts";
 import {
   CRITERIA,
   criteriaFor,
@@ -9,8 +9,8 @@ import {
   readCompletions,
   type StepMeasure,
   vusFor,
-} from "./capacity_step.ts";
-import { parseSummary } from "./summary.ts";
+} from "./step.ts";
+import { parseSummary } from "../summary.ts";
 
 function summary(passes: number, fails: number, dropped?: number) {
   const metrics: Record<string, Record<string, number>> = {

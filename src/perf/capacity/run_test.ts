@@ -3,9 +3,9 @@ import {
   assertEquals,
   assertMatch,
   assertThrows,
-} from "../testing/assert.ts";
-import { ConfigError } from "../errors/mod.ts";
-import { CAPACITY_DEFAULTS, capacityOptionsFrom } from "./capacity.ts";
+} from "../../testing/assert.ts";
+import { ConfigError } from "../../errors/mod.ts";
+import { CAPACITY_DEFAULTS, capacityOptionsFrom } from "./run.ts";
 
 const noEnv = () => undefined;
 

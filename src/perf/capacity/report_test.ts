@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
 import {
   CapacityReportSchema,
   k6Share,
@@ -6,7 +6,7 @@ import {
   resultLine,
   stepCpu,
   summarize,
-} from "./capacity_report.ts";
+} from "./report.ts";
 import { capacityReport, capacityStep } from "./_testing.ts";
 
 Deno.test("stepCpu and k6Share group the processes", () => {

@@ -4,8 +4,8 @@
  * limit, CPU use (service, k6, whole machine) on the right axis (cores), and
  * the capacity found marked.
  */
-import type { CapacityReport, CapacityStep } from "./capacity_report.ts";
-import { escapeXml as esc, niceNumber } from "./_svg.ts";
+import type { CapacityReport, CapacityStep } from "./report.ts";
+import { escapeXml as esc, niceNumber } from "../_svg.ts";
 
 const W = 900;
 const H = 500;

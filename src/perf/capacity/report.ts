@@ -4,9 +4,9 @@
  * engine alone, the goals), and its text forms (table, result lines).
  */
 import { z } from "zod";
-import { capacityOf } from "./capacity_search.ts";
-import { formatPercent } from "./capacity_step.ts";
-import type { CpuUsage } from "./proc_cpu.ts";
+import { capacityOf } from "./search.ts";
+import { formatPercent } from "./step.ts";
+import type { CpuUsage } from "../proc_cpu.ts";
 
 /** The goals for the capacity. */
 export const GOALS = {

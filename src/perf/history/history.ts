@@ -5,9 +5,9 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../errors/mod.ts";
-import type { RunMetadata } from "./run_metadata.ts";
-import type { RunSummary } from "./summary.ts";
+import { ConfigError } from "../../errors/mod.ts";
+import type { RunMetadata } from "../run_metadata.ts";
+import type { RunSummary } from "../summary.ts";
 
 /** The history file name inside the results folder. */
 export const HISTORY_FILE = "history.jsonl";

@@ -19,10 +19,10 @@
  */
 import { join, relative } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../errors/mod.ts";
-import { engineFigures } from "../bench/mod.ts";
-import { SAMPLES_FILE } from "../verdict/mod.ts";
-import { PROJECT_ROOT } from "../config/mod.ts";
+import { ConfigError } from "../../errors/mod.ts";
+import { engineFigures } from "../../bench/mod.ts";
+import { SAMPLES_FILE } from "../../verdict/mod.ts";
+import { PROJECT_ROOT } from "../../config/mod.ts";
 import {
   command,
   cpuModel,
@@ -38,9 +38,9 @@ import {
   runK6Once,
   type RunRecord,
   shownPath,
-} from "./orchestrate.ts";
-import { loadSummary, type RunSummary } from "./summary.ts";
-import { clockTicks, CpuSampler } from "./proc_cpu.ts";
+} from "../orchestrate.ts";
+import { loadSummary, type RunSummary } from "../summary.ts";
+import { clockTicks, CpuSampler } from "../proc_cpu.ts";
 import {
   bracket,
   nextRate,
@@ -48,14 +48,14 @@ import {
   type SearchParams,
   topRate,
   type Trial,
-} from "./capacity_search.ts";
+} from "./search.ts";
 import {
   criteriaFor,
   judgeStep,
   measureStep,
   readCompletions,
   vusFor,
-} from "./capacity_step.ts";
+} from "./step.ts";
 import {
   CAPACITY_FILES,
   type CapacityReport,
@@ -69,8 +69,8 @@ import {
   renderStepTable,
   stepCpu,
   summarize,
-} from "./capacity_report.ts";
-import { renderCapacityChart } from "./capacity_chart.ts";
+} from "./report.ts";
+import { renderCapacityChart } from "./chart.ts";
 
 const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 const duration = (what: string) =>

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../testing/assert.ts";
+import { assert, assertEquals } from "../../testing/assert.ts";
 import fc from "fast-check";
 import {
   bracket,
@@ -7,7 +7,7 @@ import {
   quantize,
   type SearchParams,
   type Trial,
-} from "./capacity_search.ts";
+} from "./search.ts";
 
 const PARAMS: SearchParams = {
   startRate: 4,

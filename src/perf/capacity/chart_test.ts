@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { renderCapacityChart } from "./capacity_chart.ts";
-import { CapacityReportSchema, summarize } from "./capacity_report.ts";
+import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
+import { renderCapacityChart } from "./chart.ts";
+import { CapacityReportSchema, summarize } from "./report.ts";
 import { capacityReport, capacityStep } from "./_testing.ts";
 
 /** Checks that every tag is closed in order; returns the element names. */

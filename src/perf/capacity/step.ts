@@ -4,9 +4,9 @@
  * against the criteria.
  */
 import { z } from "zod";
-import { ConfigError } from "../errors/mod.ts";
-import { forEachK6Line, statistic } from "../verdict/mod.ts";
-import type { RunSummary } from "./summary.ts";
+import { ConfigError } from "../../errors/mod.ts";
+import { forEachK6Line, statistic } from "../../verdict/mod.ts";
+import type { RunSummary } from "../summary.ts";
 
 /** What a step must achieve to pass. */
 export interface Criteria {

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
 import { join } from "node:path";
 import {
   appendHistory,
@@ -6,9 +6,9 @@ import {
   historyEntry,
   loadHistory,
 } from "./history.ts";
-import { parseSummary } from "./summary.ts";
+import { parseSummary } from "../summary.ts";
 import { renderTrend } from "./trend.ts";
-import { legacySummaryFor, syntheticRun } from "../verdict/_testing.ts";
+import { legacySummaryFor, syntheticRun } from "../../verdict/_testing.ts";
 
 function entry(i: number, verdict: HistoryEntry["verdict"]): HistoryEntry {
   return {

@@ -4,7 +4,7 @@
  * regressions marked in red.
  */
 import type { HistoryEntry } from "./history.ts";
-import { escapeXml as esc, niceNumber } from "./_svg.ts";
+import { escapeXml as esc, niceNumber } from "../_svg.ts";
 
 /** One panel: series drawn against the run index. */
 interface Panel {
