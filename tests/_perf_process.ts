@@ -1,10 +1,10 @@
 /**
- * Runs `deno task perf` (src/perf/main.ts) as a child process for
+ * Runs `deno task perf` (src/tasks/perf.ts) as a child process for
  * process-level tests: each run is tagged through its environment so a test
  * can prove that no process it started (Redis, API, workers, k6) outlives it.
  */
-/** src/perf/main.ts. */
-export const MAIN = new URL("../src/perf/main.ts", import.meta.url).pathname;
+/** src/tasks/perf.ts. */
+export const MAIN = new URL("../src/tasks/perf.ts", import.meta.url).pathname;
 
 /** A running perf child process. */
 export interface PerfRun {

@@ -362,7 +362,7 @@ Deno.test("limits: bad values are refused at start-up, naming the variable", asy
   });
   await t.step("the API process exits 2", async () => {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", join(PROJECT_ROOT, "src/api/main.ts")],
+      args: ["run", "-A", "--quiet", join(PROJECT_ROOT, "src/tasks/api.ts")],
       env: { SESSION_TTL_S: "0", MAX_UPLOAD_BYTES: "lots", PORT: "0" },
       stdout: "piped",
       stderr: "piped",

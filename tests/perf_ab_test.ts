@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
 import { join } from "node:path";
 import { finish, startPerf, tagged } from "./_perf_process.ts";
 
-const AB = new URL("../src/perf/ab_main.ts", import.meta.url).pathname;
+const AB = new URL("../src/tasks/perf_ab.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** perf:ab of this checkout against itself: 2 pairs, one worker, no warm-up. */

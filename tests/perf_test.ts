@@ -85,7 +85,7 @@ Deno.test("perf interrupted with Ctrl-C stops everything and fails", async () =>
 Deno.test("perf fails with the log of a component that dies mid-run", async () => {
   const run = startPerf(["--duration", "60s", "--rate", "2"]);
   await run.waitFor(/submit_and_poll/);
-  const api = tagged(run.tag).find((p) => p.cmd.includes("src/api/main.ts"));
+  const api = tagged(run.tag).find((p) => p.cmd.includes("src/tasks/api.ts"));
   assert(api, "the API runs");
   Deno.kill(api.pid, "SIGKILL");
   const code = await finish(run);
@@ -261,7 +261,7 @@ Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert an
   assertEquals(history[0].figures.success_rate, 1);
 
   // A vs A: a verdict either way (exit 0/1), never unusable input.
-  const cmp = await tool("../src/verdict/compare_main.ts", [
+  const cmp = await tool("../src/tasks/compare.ts", [
     join(group, "run-1"),
     join(group, "run-2"),
   ]);
@@ -271,7 +271,7 @@ Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert an
 
   const baseline = join(run.resultsDir, "baseline.json");
   await Deno.copyFile(new URL("../baseline.json", import.meta.url), baseline);
-  const upd = await tool("../src/perf/baseline_update.ts", [
+  const upd = await tool("../src/tasks/baseline_update.ts", [
     group,
     "--baseline",
     baseline,
@@ -281,7 +281,7 @@ Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert an
   assertEquals(b.distributions.runs, 2);
   assertEquals(b.distributions.metrics.transcription_latency_seconds.length, 2);
 
-  const asserted = await tool("../src/perf/assert_main.ts", [
+  const asserted = await tool("../src/tasks/assert.ts", [
     join(group, "run-2", "summary.json"),
     "--baseline",
     baseline,
@@ -290,7 +290,7 @@ Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert an
   assertMatch(asserted.out, /change \[interval\]/);
   assertMatch(asserted.out, /verdict: (PASS|REGRESSION)/);
 
-  const vsBaseline = await tool("../src/verdict/compare_main.ts", [
+  const vsBaseline = await tool("../src/tasks/compare.ts", [
     group,
     "--baseline",
     baseline,
@@ -298,7 +298,7 @@ Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert an
   assert(vsBaseline.code === 0 || vsBaseline.code === 1, vsBaseline.out);
 
   const svg = join(run.resultsDir, "trend.svg");
-  const trend = await tool("../src/perf/trend_main.ts", [], {
+  const trend = await tool("../src/tasks/trend.ts", [], {
     PERF_RESULTS_DIR: run.resultsDir,
   });
   assertEquals(trend.code, 0, trend.out);

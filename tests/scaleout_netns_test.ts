@@ -154,7 +154,7 @@ async function withScaleOut(
             "run",
             "-A",
             "--quiet",
-            join(PROJECT_ROOT, "src/worker/main.ts"),
+            join(PROJECT_ROOT, "src/tasks/worker.ts"),
             // Ignored by the worker; marks the command line as this run's.
             `--netns-run=${hosts.id}`,
           ], {
@@ -176,7 +176,7 @@ async function withScaleOut(
       "run",
       "-A",
       "--quiet",
-      join(PROJECT_ROOT, "src/api/main.ts"),
+      join(PROJECT_ROOT, "src/tasks/api.ts"),
       `--netns-run=${hosts.id}`,
     ], {
       REDIS_URL: `redis://127.0.0.1:${REDIS_PORT}`,

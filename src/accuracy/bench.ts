@@ -9,7 +9,7 @@
  *     deno task bench --accuracy [--models tiny.en,tiny.en-q8_0]
  *         [--min-logprob -0.6|off] [--floor 96] [--margin 1] [--threads 1]
  *         [--sample-runs 20] [--json FILE]
- *     deno run -A src/accuracy/bench.ts [same options]
+ *     deno task bench --accuracy [same options]
  *
  * Models are catalog names (`ggml-<name>.bin` in the models folder) or
  * paths. The first model's full-context WER is the reference: exit 1 when a
@@ -236,5 +236,3 @@ export async function runAccuracyBench(
   for (const line of lines) say(line);
   return lines.every((l) => l.endsWith(" ok")) ? 0 : 1;
 }
-
-if (import.meta.main) Deno.exit(await runAccuracyBench(Deno.args));

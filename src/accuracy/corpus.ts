@@ -4,7 +4,7 @@
  * - `assets/sample` and `assets/clips/01..12`: the committed sample and
  *   twelve short sentences (espeak-ng, en-us+m3);
  * - `assets/corpus/NN`: {@linkcode GENERATED_CLIPS}, made by
- *   `deno run -A src/accuracy/make_clips.ts` with espeak-ng in several voices
+ *   `deno task corpus:clips` with espeak-ng in several voices
  *   and speeds, 3–15 words each.
  *
  * Each clip is `<name>.wav.b64` (16 kHz mono PCM16 WAV, base64) beside

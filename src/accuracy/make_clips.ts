@@ -2,7 +2,7 @@
  * Regenerates the accuracy corpus' generated clips, `assets/corpus/NN.wav.b64`
  * and `NN.txt`, from {@linkcode GENERATED_CLIPS} with espeak-ng:
  *
- *     deno run -A src/accuracy/make_clips.ts [--check] [--out DIR]
+ *     deno task corpus:clips [--check] [--out DIR]
  *
  * Each sentence is spoken by `espeak-ng -v VOICE -s SPEED` (22.05 kHz),
  * trimmed to its speech with 0.1 s of silence either side, resampled to
@@ -98,9 +98,15 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-async function main(): Promise<number> {
+/**
+ * `deno task corpus:clips [--check] [--out DIR]`: regenerates (or checks)
+ * the generated clips. Returns the exit code.
+ */
+export async function makeClipsCommand(
+  args: readonly string[],
+): Promise<number> {
   const { values } = parseArgs({
-    args: Deno.args,
+    args: [...args],
     options: {
       check: { type: "boolean", default: false },
       out: { type: "string", default: join(PROJECT_ROOT, "assets", "corpus") },
@@ -147,5 +153,3 @@ async function main(): Promise<number> {
   }
   return differ === 0 ? 0 : 1;
 }
-
-if (import.meta.main) Deno.exit(await main());

@@ -6,7 +6,7 @@ import {
   IncompleteRunError,
   renderTable,
 } from "./assert.ts";
-import { runAssert } from "./assert_main.ts";
+import { runAssert } from "./assert_command.ts";
 import { loadBaseline, thresholdExpression } from "./baseline.ts";
 import { loadRunMetadata, type RunMetadata } from "./run_metadata.ts";
 import { loadSummary } from "./summary.ts";
@@ -355,7 +355,7 @@ async function cli(args: string[]) {
     args: [
       "run",
       "-A",
-      new URL("assert_main.ts", import.meta.url).pathname,
+      new URL("../tasks/assert.ts", import.meta.url).pathname,
       ...args,
     ],
     env: { GITHUB_ACTIONS: "false" },
@@ -370,7 +370,7 @@ async function cli(args: string[]) {
   };
 }
 
-Deno.test("assert_main exits 0 pass, 1 regression, 2 unusable input", async (t) => {
+Deno.test("deno task assert exits 0 pass, 1 regression, 2 unusable input", async (t) => {
   const cases: [string, string[], number, string][] = [
     [
       "pass",

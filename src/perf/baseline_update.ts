@@ -11,10 +11,9 @@
  * an incomplete run or one missing a metric is never used (exit 2).
  */
 import { parseArgs } from "node:util";
-import { runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { checkComplete } from "./assert.ts";
-import { DEFAULT_BASELINE, DEFAULT_SUMMARY } from "./assert_main.ts";
+import { DEFAULT_BASELINE, DEFAULT_SUMMARY } from "./assert_command.ts";
 import {
   type Baseline,
   entriesOf,
@@ -447,11 +446,4 @@ export function parseBaselineUpdateArgs(
     force: parsed.values.force ?? false,
     description: parsed.values.description,
   };
-}
-
-if (import.meta.main) {
-  await runCli(
-    "baseline:update",
-    () => runBaselineUpdate(parseBaselineUpdateArgs(Deno.args)),
-  );
 }

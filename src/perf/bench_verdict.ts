@@ -19,7 +19,7 @@
  * unusable input (e.g. a service that ignores the fault switch).
  */
 import { join } from "node:path";
-import { parseFlags, runCli } from "../cli/mod.ts";
+import { parseFlags } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import {
   aRunsFor,
@@ -302,70 +302,73 @@ export async function runInterleaved(
   }
 }
 
-if (import.meta.main) {
-  await runCli("bench:verdict", async () => {
-    const parsed = parseFlags({
-      args: Deno.args,
-      options: {
-        ...RUN_FLAGS,
-        comparisons: { type: "string", default: "20" },
-        group: { type: "string", default: String(DEFAULT_GROUP) },
-        "reuse-stacks": { type: "boolean", default: false },
-        slowdown: { type: "string", default: "0.2" },
-        from: { type: "string" },
-      },
-    });
-    const v = parsed.values;
-    const group = Number(v.group);
-    if (!Number.isInteger(group) || group < 1) {
-      throw new ConfigError(
-        `--group must be a positive integer, got ${v.group}`,
-      );
-    }
-    if (v.from) return await judgeBench(v.from, group);
-    const comparisons = Number(v.comparisons);
-    const slowdown = Number(v.slowdown);
-    if (!Number.isInteger(comparisons) || comparisons < 1) {
-      throw new ConfigError(
-        `--comparisons must be a positive integer, got ${v.comparisons}`,
-      );
-    }
-    if (!(slowdown > 0 && slowdown <= 5)) {
-      throw new ConfigError(`--slowdown must be in (0, 5], got ${v.slowdown}`);
-    }
-    const o = perfOptionsFrom({
-      ...v,
-      // ≤ 30 s per run; 4 jobs/s gives ~60 latencies per run; 5 runs a side
-      // carry the run-to-run noise, which is mostly each stack's lasting
-      // offset, so more stacks help more than longer runs. Each run on a
-      // fresh stack: ~24 s a run with start, warm-up and stop (53 runs ≈ 21
-      // min).
-      duration: v.duration ?? "15s",
-      rate: v.rate ?? "4",
-      warmup: v.warmup ?? "5s",
-      "long-poll": true,
-      "no-assert": true,
-    });
-    const say = (l: string) => console.error(l);
-    const k6 = await provision(o, say);
-    const dir = join(resultsDir(), `${runDirName()}-bench-verdict`);
-    const started = Date.now();
-    const aRuns = aRunsFor(comparisons, group);
-    const bRuns = bRunsFor(comparisons, group);
-    await runInterleaved(o, {
-      dir,
-      aRuns,
-      bRuns,
-      slowdown,
-      k6,
-      freshStacks: !v["reuse-stacks"],
-      say,
-    });
-    say(
-      `bench:verdict: ${aRuns + bRuns} runs in ${
-        ((Date.now() - started) / 60000).toFixed(1)
-      } min, archived in ${shownPath(dir)}/`,
-    );
-    return await judgeBench(dir, group);
+/**
+ * `deno task bench:verdict …`: measures the verdict's false alarms and detections. Returns the exit code.
+ */
+export async function benchVerdictCommand(
+  args: readonly string[],
+): Promise<number> {
+  const parsed = parseFlags({
+    args: [...args],
+    options: {
+      ...RUN_FLAGS,
+      comparisons: { type: "string", default: "20" },
+      group: { type: "string", default: String(DEFAULT_GROUP) },
+      "reuse-stacks": { type: "boolean", default: false },
+      slowdown: { type: "string", default: "0.2" },
+      from: { type: "string" },
+    },
   });
+  const v = parsed.values;
+  const group = Number(v.group);
+  if (!Number.isInteger(group) || group < 1) {
+    throw new ConfigError(
+      `--group must be a positive integer, got ${v.group}`,
+    );
+  }
+  if (v.from) return await judgeBench(v.from, group);
+  const comparisons = Number(v.comparisons);
+  const slowdown = Number(v.slowdown);
+  if (!Number.isInteger(comparisons) || comparisons < 1) {
+    throw new ConfigError(
+      `--comparisons must be a positive integer, got ${v.comparisons}`,
+    );
+  }
+  if (!(slowdown > 0 && slowdown <= 5)) {
+    throw new ConfigError(`--slowdown must be in (0, 5], got ${v.slowdown}`);
+  }
+  const o = perfOptionsFrom({
+    ...v,
+    // ≤ 30 s per run; 4 jobs/s gives ~60 latencies per run; 5 runs a side
+    // carry the run-to-run noise, which is mostly each stack's lasting
+    // offset, so more stacks help more than longer runs. Each run on a
+    // fresh stack: ~24 s a run with start, warm-up and stop (53 runs ≈ 21
+    // min).
+    duration: v.duration ?? "15s",
+    rate: v.rate ?? "4",
+    warmup: v.warmup ?? "5s",
+    "long-poll": true,
+    "no-assert": true,
+  });
+  const say = (l: string) => console.error(l);
+  const k6 = await provision(o, say);
+  const dir = join(resultsDir(), `${runDirName()}-bench-verdict`);
+  const started = Date.now();
+  const aRuns = aRunsFor(comparisons, group);
+  const bRuns = bRunsFor(comparisons, group);
+  await runInterleaved(o, {
+    dir,
+    aRuns,
+    bRuns,
+    slowdown,
+    k6,
+    freshStacks: !v["reuse-stacks"],
+    say,
+  });
+  say(
+    `bench:verdict: ${aRuns + bRuns} runs in ${
+      ((Date.now() - started) / 60000).toFixed(1)
+    } min, archived in ${shownPath(dir)}/`,
+  );
+  return await judgeBench(dir, group);
 }

@@ -9,7 +9,7 @@ import {
 } from "../verdict/_testing.ts";
 import type { RunSamples } from "../verdict/mod.ts";
 import { evaluateRun, renderTable } from "./assert.ts";
-import { runAssert } from "./assert_main.ts";
+import { runAssert } from "./assert_command.ts";
 import {
   type Baseline,
   entriesOf,

@@ -26,7 +26,7 @@ export {
   parseAssertArgs,
   runAssert,
   type RunAssertOptions,
-} from "./assert_main.ts";
+} from "./assert_command.ts";
 export {
   buildBaseline,
   type BuildBaselineInput,

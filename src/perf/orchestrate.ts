@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from "../config/mod.ts";
 import { type ComponentDeath, type Stack, startStack } from "../stack/mod.ts";
 import { provisionK6, setup } from "../setup/mod.ts";
 import { ensureK6, k6Version } from "../setup/mod.ts";
-import { runAssert } from "./assert_main.ts";
+import { runAssert } from "./assert_command.ts";
 import { loadSummary } from "./summary.ts";
 import { type ProcessMemory, readMemory } from "./proc_memory.ts";
 import { loadRunMetadata } from "./run_metadata.ts";

@@ -164,7 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const proc = spawnManaged({
       name: "api",
       cmd: Deno.execPath(),
-      args: [...DENO_ARGS, join(PROJECT_ROOT, "src/api/main.ts")],
+      args: [...DENO_ARGS, join(PROJECT_ROOT, "src/tasks/api.ts")],
       env: { ...env, PORT: String(port), HOST: "127.0.0.1" },
       logPath: join(logDir, "api.log"),
       onLine: (line) => {
@@ -228,7 +228,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const proc = spawnManaged({
         name,
         cmd: Deno.execPath(),
-        args: [...DENO_ARGS, join(PROJECT_ROOT, "src/worker/main.ts")],
+        args: [...DENO_ARGS, join(PROJECT_ROOT, "src/tasks/worker.ts")],
         env: {
           // One malloc arena: glibc's per-thread arenas otherwise keep the
           // engine's freed buffers, and a worker's RSS swings 290–680 MiB.

@@ -17,7 +17,7 @@ import {
   RUN_FLAGS,
   runRepeats,
   shownPath,
-} from "./orchestrate.ts";
+} from "../perf/orchestrate.ts";
 
 const USAGE =
   "usage: deno task calibrate [--runs K] [--duration 30s] [--rate N] [--long-poll] [--workers N] [--fresh-stacks] [--from GROUP_DIR]";

@@ -5,7 +5,6 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
-import { runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import {
@@ -153,11 +152,4 @@ export function parseAssertArgs(args: string[]): RunAssertOptions {
     summaryPath: parsed.positionals[0],
     baselinePath: parsed.values.baseline,
   };
-}
-
-if (import.meta.main) {
-  await runCli("assert", async () => {
-    const { code } = await runAssert(parseAssertArgs(Deno.args));
-    return code;
-  });
 }

@@ -27,9 +27,9 @@ import { parseFlags, runCli } from "../cli/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { DEFAULT_MODEL } from "../models/mod.ts";
-import { estimateMinutes, runLongBench } from "./long_bench.ts";
-import { LONG_RECORDINGS, LONG_TEXT_DIR } from "./long_corpus.ts";
-import { formatTable } from "./long_report.ts";
+import { estimateMinutes, runLongBench } from "../bench/long_bench.ts";
+import { LONG_RECORDINGS, LONG_TEXT_DIR } from "../bench/long_corpus.ts";
+import { formatTable } from "../bench/long_report.ts";
 
 const USAGE = "usage: deno task bench:long [--recordings 2min,8min] " +
   "[--repeat N] [--workers N] [--peer-threads N] [--model NAME] " +

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
-import { setup } from "./setup.ts";
+import { setup } from "../setup/setup.ts";
 
 if (import.meta.main) {
   await runCli("setup", async () => {

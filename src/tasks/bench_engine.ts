@@ -5,7 +5,7 @@
  * AVX-512 build (and, on request, `novec`: no vector flags). Each build
  * runs in its own subprocess.
  *
- *     deno run -A src/bench/bench_engine.ts [--runs 20] [--model PATH]
+ *     deno run -A src/tasks/bench_engine.ts [--runs 20] [--model PATH]
  *         [--variants default,avx512]
  *
  * @module

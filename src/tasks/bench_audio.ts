@@ -3,11 +3,9 @@
  * (16 kHz mono WAV, a pass-through), 10 s of 44.1 kHz stereo 16-bit WAV, and
  * for reference the FLAC fixture through ffmpeg.
  *
- * Usage: deno run -A src/audio/bench_decode.ts [--runs N]
+ * Usage: deno task bench:audio [--runs N]
  */
-import { readBase64File } from "./base64.ts";
-import { decodeAudio } from "./decode.ts";
-import { encodeWav } from "./encode_wav.ts";
+import { decodeAudio, encodeWav, readBase64File } from "../audio/mod.ts";
 
 /** Median wall time of `runs` calls to `fn`, after a few warm-up calls. */
 export async function medianMs(
@@ -49,7 +47,7 @@ async function main(args: string[]): Promise<void> {
   );
   const long = stereoTone(10, 44100);
   const flac = await Deno.readFile(
-    new URL("./testdata/sine_44k_stereo.flac", import.meta.url),
+    new URL("../audio/testdata/sine_44k_stereo.flac", import.meta.url),
   );
   const cases: [string, Uint8Array, number][] = [
     ["sample.wav (1.04 s, 16 kHz mono)", sample, runs],

@@ -10,7 +10,7 @@ import { runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { DEFAULT_MODEL } from "../models/mod.ts";
 import { setup } from "../setup/mod.ts";
-import { startStack } from "./stack.ts";
+import { startStack } from "../stack/stack.ts";
 
 function intFlag(
   name: string,

@@ -2,10 +2,10 @@ import { assertEquals, assertMatch } from "../testing/assert.ts";
 import { join } from "node:path";
 import { parseBaseline } from "../perf/mod.ts";
 import { syntheticRun, writeSamples } from "./_testing.ts";
-import { baselineRuns, specsForBaseline } from "./compare_main.ts";
+import { baselineRuns, specsForBaseline } from "./compare_command.ts";
 import { sketchRuns } from "./distributions.ts";
 
-const MAIN = new URL("./compare_main.ts", import.meta.url).pathname;
+const MAIN = new URL("../tasks/compare.ts", import.meta.url).pathname;
 
 const BASE = {
   description: "t",

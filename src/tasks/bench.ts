@@ -27,7 +27,7 @@ import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { connectRedis, TranscribeQueue } from "../queue/mod.ts";
 import { percentile } from "../stats/mod.ts";
-import { engineFigures, SAMPLE_CLIP } from "./engine_throughput.ts";
+import { engineFigures, SAMPLE_CLIP } from "../bench/engine_throughput.ts";
 
 /**
  * Service throughput at saturation, two ways: `drain` — N jobs uploaded

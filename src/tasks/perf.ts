@@ -20,9 +20,9 @@
  */
 import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
-import { perfOptionsFrom, RUN_FLAGS, runPerf } from "./orchestrate.ts";
-import { capacityOptionsFrom, runCapacity } from "./capacity/run.ts";
-import { resultLine } from "./capacity/mod.ts";
+import { perfOptionsFrom, RUN_FLAGS, runPerf } from "../perf/orchestrate.ts";
+import { capacityOptionsFrom, runCapacity } from "../perf/capacity/run.ts";
+import { resultLine } from "../perf/capacity/mod.ts";
 
 if (import.meta.main) {
   await runCli("perf", async () => {

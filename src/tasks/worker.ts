@@ -6,7 +6,7 @@
  */
 import { parseEnv, WorkerConfigSchema } from "../config/mod.ts";
 import { ConfigError, exitCodeFor } from "../errors/mod.ts";
-import { startWorker } from "./worker.ts";
+import { startWorker } from "../worker/worker.ts";
 
 if (import.meta.main) {
   try {

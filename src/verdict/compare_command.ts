@@ -10,7 +10,7 @@
  * input. Under GitHub Actions the markdown table is also appended to
  * `$GITHUB_STEP_SUMMARY`.
  */
-import { parseFlags, runCli } from "../cli/mod.ts";
+import { parseFlags } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { join } from "node:path";
 import {
@@ -117,62 +117,65 @@ async function isBaselineFile(path: string): Promise<boolean> {
   return (await Deno.stat(path).catch(() => null))?.isFile ?? false;
 }
 
-if (import.meta.main) {
-  await runCli("compare", async () => {
-    const parsed = parseFlags({
-      args: Deno.args,
-      allowPositionals: true,
-      options: {
-        markdown: { type: "string" },
-        html: { type: "string" },
-        confidence: { type: "string", default: "0.95" },
-        baseline: { type: "string" },
-        paired: { type: "boolean", default: false },
-      },
-    }, USAGE);
-    const positionals = [
-      ...parsed.values.baseline ? [parsed.values.baseline] : [],
-      ...parsed.positionals,
-    ];
-    const [a, b] = positionals;
-    if (!a || !b || positionals.length > 2) throw new ConfigError(USAGE);
-    const confidence = Number(parsed.values.confidence);
-    if (!(confidence > 0.5 && confidence < 1)) {
+/**
+ * `deno task compare A B …`: the verdict of two run archives. Returns the exit code.
+ */
+export async function compareCommand(
+  args: readonly string[],
+): Promise<number> {
+  const parsed = parseFlags({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      markdown: { type: "string" },
+      html: { type: "string" },
+      confidence: { type: "string", default: "0.95" },
+      baseline: { type: "string" },
+      paired: { type: "boolean", default: false },
+    },
+  }, USAGE);
+  const positionals = [
+    ...parsed.values.baseline ? [parsed.values.baseline] : [],
+    ...parsed.positionals,
+  ];
+  const [a, b] = positionals;
+  if (!a || !b || positionals.length > 2) throw new ConfigError(USAGE);
+  const confidence = Number(parsed.values.confidence);
+  if (!(confidence > 0.5 && confidence < 1)) {
+    throw new ConfigError(
+      `--confidence must be in (0.5, 1), got ${parsed.values.confidence}`,
+    );
+  }
+  if (await isBaselineFile(b)) {
+    throw new ConfigError(
+      `${b}: a baseline can only be side A; ${USAGE}`,
+    );
+  }
+  const paired = parsed.values.paired;
+  let sideA;
+  let specs: readonly CompareSpec[] = DEFAULT_SPECS;
+  if (await isBaselineFile(a)) {
+    if (paired) {
       throw new ConfigError(
-        `--confidence must be in (0.5, 1), got ${parsed.values.confidence}`,
+        `${a}: --paired compares two archives of runs measured alternately; a baseline's runs have no partners`,
       );
     }
-    if (await isBaselineFile(b)) {
-      throw new ConfigError(
-        `${b}: a baseline can only be side A; ${USAGE}`,
-      );
-    }
-    const paired = parsed.values.paired;
-    let sideA;
-    let specs: readonly CompareSpec[] = DEFAULT_SPECS;
-    if (await isBaselineFile(a)) {
-      if (paired) {
-        throw new ConfigError(
-          `${a}: --paired compares two archives of runs measured alternately; a baseline's runs have no partners`,
-        );
-      }
-      const baseline = await loadBaseline(a);
-      sideA = {
-        label: `${a} (${
-          baseline.distributions?.runs ?? 0
-        } runs, captured ${baseline.captured_at})`,
-        runs: baselineRuns(baseline, a),
-      };
-      specs = specsForBaseline(baseline);
-    } else {
-      sideA = await loadArchive(a);
-    }
-    const sideB = await loadArchive(b);
-    if (paired && "folders" in sideA) {
-      await warnUnpaired(sideA.folders, sideB.folders, "compare");
-    }
-    const c = compareSamples(sideA, sideB, { confidence, specs, paired });
-    await publish(c, parsed.values, "compare");
-    return c.regression ? 1 : 0;
-  });
+    const baseline = await loadBaseline(a);
+    sideA = {
+      label: `${a} (${
+        baseline.distributions?.runs ?? 0
+      } runs, captured ${baseline.captured_at})`,
+      runs: baselineRuns(baseline, a),
+    };
+    specs = specsForBaseline(baseline);
+  } else {
+    sideA = await loadArchive(a);
+  }
+  const sideB = await loadArchive(b);
+  if (paired && "folders" in sideA) {
+    await warnUnpaired(sideA.folders, sideB.folders, "compare");
+  }
+  const c = compareSamples(sideA, sideB, { confidence, specs, paired });
+  await publish(c, parsed.values, "compare");
+  return c.regression ? 1 : 0;
 }

@@ -7,9 +7,9 @@
 import { join } from "node:path";
 import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
-import { HISTORY_FILE, loadHistory } from "./history/mod.ts";
-import { resultsDir } from "./orchestrate.ts";
-import { renderTrend } from "./history/mod.ts";
+import { HISTORY_FILE, loadHistory } from "../perf/history/mod.ts";
+import { resultsDir } from "../perf/orchestrate.ts";
+import { renderTrend } from "../perf/history/mod.ts";
 
 if (import.meta.main) {
   await runCli("trend", async () => {

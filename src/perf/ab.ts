@@ -11,11 +11,11 @@
  * unusable input.
  */
 import { join, resolve } from "node:path";
-import { parseFlags, runCli } from "../cli/mod.ts";
+import { parseFlags } from "../cli/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { compareSamples, loadArchive, SAMPLES_FILE } from "../verdict/mod.ts";
-import { publish, warnUnpaired } from "../verdict/compare_main.ts";
+import { publish, warnUnpaired } from "../verdict/compare_command.ts";
 import { K6_EXIT, resultsDir, runDirName, shownPath } from "./orchestrate.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
 import { DEFAULT_GROUP } from "./bench_verdict.ts";
@@ -23,8 +23,31 @@ import { DEFAULT_GROUP } from "./bench_verdict.ts";
 const USAGE =
   "usage: deno task perf:ab <other checkout> [--pairs 5] [--duration 15s] [--rate 4] [--warmup 5s] [--workers N] [--model NAME] [--out DIR] [--markdown FILE] [--html FILE]";
 
-/** The perf entry point inside a checkout of this project. */
-const PERF_MAIN = "src/perf/main.ts";
+/**
+ * The script a checkout's `deno task perf` runs (read from its deno.json, so
+ * a checkout from before or after the entry points moved works alike), or
+ * null when it has none.
+ */
+export async function perfEntry(checkout: string): Promise<string | null> {
+  const raw = await Deno.readTextFile(join(checkout, "deno.json")).catch(
+    () => null,
+  );
+  let task: unknown;
+  try {
+    task = raw === null ? undefined : JSON.parse(raw)?.tasks?.perf;
+  } catch {
+    return null;
+  }
+  const m = typeof task === "string"
+    ? /\bdeno run\b.*?\s(src\/\S+\.ts)\b/.exec(task)
+    : null;
+  if (!m) return null;
+  const found = await Deno.stat(join(checkout, m[1]!)).then(
+    (st) => st.isFile,
+    () => false,
+  );
+  return found ? m[1]! : null;
+}
 
 /** Pairs by default: the window `bench:verdict` measures. */
 export const DEFAULT_PAIRS = DEFAULT_GROUP;
@@ -58,11 +81,9 @@ export function perfArgs(flags: {
 /** @throws {ConfigError} when `dir` is not a checkout of this project. */
 export async function checkCheckout(dir: string): Promise<string> {
   const path = resolve(dir);
-  const main = join(path, PERF_MAIN);
-  const found = await Deno.stat(main).then((s) => s.isFile, () => false);
-  if (!found) {
+  if (await perfEntry(path) === null) {
     throw new ConfigError(
-      `${dir}: not a checkout of this project (no ${PERF_MAIN}); ${USAGE}`,
+      `${dir}: not a checkout of this project (no deno.json with a perf task whose script exists); ${USAGE}`,
     );
   }
   return path;
@@ -88,6 +109,8 @@ async function perfOnce(
   args: string[],
   log: string,
 ): Promise<RunOutcome> {
+  const entry = await perfEntry(checkout);
+  if (entry === null) throw new ConfigError(`${checkout}: no perf task`);
   await Deno.mkdir(into, { recursive: true });
   const before = new Set(await subfolders(into));
   const file = await Deno.open(log, {
@@ -96,7 +119,7 @@ async function perfOnce(
     append: true,
   });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", PERF_MAIN, ...args],
+    args: ["run", "-A", "--quiet", entry, ...args],
     cwd: checkout,
     env: { PERF_RESULTS_DIR: into, NO_COLOR: "1" },
     stdin: "null",
@@ -167,89 +190,92 @@ async function usable(run: RunOutcome): Promise<boolean> {
     meta.metadata.k6_exit_code === K6_EXIT.thresholdsFailed;
 }
 
-if (import.meta.main) {
-  await runCli("perf:ab", async () => {
-    const parsed = parseFlags({
-      args: Deno.args,
-      allowPositionals: true,
-      options: {
-        pairs: { type: "string", default: String(DEFAULT_PAIRS) },
-        duration: { type: "string", default: "15s" },
-        rate: { type: "string", default: "4" },
-        warmup: { type: "string", default: "5s" },
-        workers: { type: "string" },
-        model: { type: "string" },
-        out: { type: "string" },
-        markdown: { type: "string" },
-        html: { type: "string" },
-      },
-    }, USAGE);
-    const v = parsed.values;
-    if (parsed.positionals.length !== 1) throw new ConfigError(USAGE);
-    const other = await checkCheckout(parsed.positionals[0]!);
-    const pairs = Number(v.pairs);
-    if (!Number.isInteger(pairs) || pairs < 2 || pairs > 50) {
+/**
+ * `deno task perf:ab <other checkout> …`: alternated pairs of perf runs of two builds, judged paired. Returns the exit code.
+ */
+export async function perfAbCommand(
+  argv: readonly string[],
+): Promise<number> {
+  const parsed = parseFlags({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      pairs: { type: "string", default: String(DEFAULT_PAIRS) },
+      duration: { type: "string", default: "15s" },
+      rate: { type: "string", default: "4" },
+      warmup: { type: "string", default: "5s" },
+      workers: { type: "string" },
+      model: { type: "string" },
+      out: { type: "string" },
+      markdown: { type: "string" },
+      html: { type: "string" },
+    },
+  }, USAGE);
+  const v = parsed.values;
+  if (parsed.positionals.length !== 1) throw new ConfigError(USAGE);
+  const other = await checkCheckout(parsed.positionals[0]!);
+  const pairs = Number(v.pairs);
+  if (!Number.isInteger(pairs) || pairs < 2 || pairs > 50) {
+    throw new ConfigError(
+      `--pairs must be an integer in 2..50, got ${v.pairs}`,
+    );
+  }
+  const out = v.out ?? join(resultsDir(), `${runDirName()}-ab`);
+  for (const side of ["A", "B"]) {
+    const held = await subfolders(join(out, side)).catch(() => []);
+    if (held.length > 0) {
       throw new ConfigError(
-        `--pairs must be an integer in 2..50, got ${v.pairs}`,
+        `--out ${out}: ${side}/ already holds runs (${
+          held[0]
+        }…); their pairs would mix with the new ones — choose a new folder`,
       );
     }
-    const out = v.out ?? join(resultsDir(), `${runDirName()}-ab`);
-    for (const side of ["A", "B"]) {
-      const held = await subfolders(join(out, side)).catch(() => []);
-      if (held.length > 0) {
+  }
+  const args = perfArgs(v);
+  const sides = [
+    { side: "A", checkout: other },
+    { side: "B", checkout: PROJECT_ROOT },
+  ];
+  console.error(
+    `perf:ab: A = ${other}, B = ${PROJECT_ROOT}; ${pairs} pairs of runs (${
+      args.join(" ")
+    }), archived in ${shownPath(out)}/`,
+  );
+  for (let i = 1; i <= pairs; i++) {
+    for (const { side, checkout } of sides) {
+      const log = join(out, side, `perf-${i}.log`);
+      const run = await perfOnce(checkout, join(out, side), args, log);
+      if (run.code === ExitCode.usage && !run.signalled) {
         throw new ConfigError(
-          `--out ${out}: ${side}/ already holds runs (${
-            held[0]
-          }…); their pairs would mix with the new ones — choose a new folder`,
+          `run ${i} of ${side} (${checkout}) could not run; see ${
+            shownPath(log)
+          }`,
         );
       }
-    }
-    const args = perfArgs(v);
-    const sides = [
-      { side: "A", checkout: other },
-      { side: "B", checkout: PROJECT_ROOT },
-    ];
-    console.error(
-      `perf:ab: A = ${other}, B = ${PROJECT_ROOT}; ${pairs} pairs of runs (${
-        args.join(" ")
-      }), archived in ${shownPath(out)}/`,
-    );
-    for (let i = 1; i <= pairs; i++) {
-      for (const { side, checkout } of sides) {
-        const log = join(out, side, `perf-${i}.log`);
-        const run = await perfOnce(checkout, join(out, side), args, log);
-        if (run.code === ExitCode.usage && !run.signalled) {
-          throw new ConfigError(
-            `run ${i} of ${side} (${checkout}) could not run; see ${
-              shownPath(log)
-            }`,
-          );
-        }
-        const ok = await usable(run);
+      const ok = await usable(run);
+      console.error(
+        `perf:ab: pair ${i}/${pairs}: ${side} exit ${run.code}${
+          run.runDir ? ` → ${shownPath(run.runDir)}` : ""
+        }${ok && run.code !== 0 ? " (k6 thresholds failed; kept)" : ""}`,
+      );
+      if (!ok) {
         console.error(
-          `perf:ab: pair ${i}/${pairs}: ${side} exit ${run.code}${
-            run.runDir ? ` → ${shownPath(run.runDir)}` : ""
-          }${ok && run.code !== 0 ? " (k6 thresholds failed; kept)" : ""}`,
+          `perf:ab: run ${i} of ${side} ${
+            run.signalled ? "was interrupted" : "failed"
+          } (exit ${run.code}); see ${shownPath(log)}`,
         );
-        if (!ok) {
-          console.error(
-            `perf:ab: run ${i} of ${side} ${
-              run.signalled ? "was interrupted" : "failed"
-            } (exit ${run.code}); see ${shownPath(log)}`,
-          );
-          return ExitCode.failed;
-        }
+        return ExitCode.failed;
       }
     }
-    const a = await loadArchive(join(out, "A"));
-    const b = await loadArchive(join(out, "B"));
-    await warnUnpaired(a.folders, b.folders, "perf:ab");
-    const c = compareSamples(
-      { ...a, label: `A ${other}` },
-      { ...b, label: `B ${PROJECT_ROOT}` },
-      { paired: true },
-    );
-    await publish(c, v, "perf:ab");
-    return c.regression ? ExitCode.failed : ExitCode.ok;
-  });
+  }
+  const a = await loadArchive(join(out, "A"));
+  const b = await loadArchive(join(out, "B"));
+  await warnUnpaired(a.folders, b.folders, "perf:ab");
+  const c = compareSamples(
+    { ...a, label: `A ${other}` },
+    { ...b, label: `B ${PROJECT_ROOT}` },
+    { paired: true },
+  );
+  await publish(c, v, "perf:ab");
+  return c.regression ? ExitCode.failed : ExitCode.ok;
 }

@@ -18,7 +18,7 @@ import {
   EspeakMissingError,
   espeakVersion,
   LONG_RECORDINGS,
-} from "./long_corpus.ts";
+} from "../bench/long_corpus.ts";
 
 const USAGE = "usage: deno task corpus:long [--check] [--recordings 2min,8min]";
 

@@ -5,7 +5,7 @@
  */
 import { ApiConfigSchema, parseEnv } from "../config/mod.ts";
 import { ConfigError, exitCodeFor } from "../errors/mod.ts";
-import { startApi } from "./server.ts";
+import { startApi } from "../api/server.ts";
 
 if (import.meta.main) {
   try {

@@ -13,7 +13,7 @@
  * malloc arenas make it vary from run to run), with the default allocator
  * settings and with each `--malloc-env` setting (`MALLOC_ARENA_MAX=1`).
  *
- *     deno run -A src/bench/bench_quant.ts [--runs 20] [--passes 2]
+ *     deno run -A src/tasks/bench_quant.ts [--runs 20] [--passes 2]
  *         [--models tiny.en,tiny.en-q8_0,/path/to/ggml-x.bin] [--json FILE]
  *         [--mem-reps 3] [--malloc-env MALLOC_ARENA_MAX=1]
  *
