@@ -7,38 +7,23 @@
  */
 import { Hono } from "hono";
 import { errorBody } from "../errors/mod.ts";
-import type { ApiConfig } from "../config/mod.ts";
-import type {
-  Admission,
-  JobEvents,
-  Store,
-  TranscribeQueue,
-} from "../queue/mod.ts";
+import type { JobEvents } from "../queue/mod.ts";
 import { Counter, Histogram } from "../metrics/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { IdentityResolver } from "./identity.ts";
 import { checkHeaderSize, type Env, errorResponse } from "./http.ts";
-import { type AudioCheck, JobService } from "./job_service.ts";
+import { JobService, type JobServiceDeps } from "./job_service.ts";
 import { healthRoutes, UNAUTHENTICATED_PATHS } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 
 export type { AudioCheck } from "./job_service.ts";
 
-/** Everything the API needs, injected. */
-export interface ApiDeps {
-  config: ApiConfig;
-  store: Store;
-  queue: TranscribeQueue;
+/** Everything the API needs, injected: the job logic's needs, plus events and a log. */
+export interface ApiDeps extends JobServiceDeps {
   events: JobEvents;
-  /** Validates uploaded bytes as audio (throws InvalidAudioError). */
-  checkAudio: (bytes: Uint8Array) => Promise<AudioCheck>;
-  /** Models jobs may name: installed locally or loaded by a live worker. */
-  installedModels: () => Promise<string[]>;
   /** Writes one structured log line. */
   log?: Logger;
-  /** Admission control; without it only a fixed MAX_BACKLOG applies. */
-  admission?: Admission;
 }
 
 /** Builds the API. */
