@@ -4,7 +4,7 @@
  * (MAX_AUDIO_DURATION_S, 413, WAV and compressed), open sessions per
  * identity (MAX_SESSIONS_PER_USER, 429 + Retry-After) and session lifetime
  * (SESSION_TTL_S, 410 for the owner, 404 for others). Also: bad values stop
- * the API with exit code 2, and the README documents each limit with its
+ * the API with exit code 2, and docs/configuration.md documents each limit with its
  * default. Writes the figures to `tests/reports/limits.json`.
  */
 import { removeLogs } from "./chaos_helpers.ts";
@@ -374,8 +374,10 @@ Deno.test("limits: bad values are refused at start-up, naming the variable", asy
   });
 });
 
-Deno.test("limits are documented in the README with their defaults", async () => {
-  const readme = await Deno.readTextFile(join(PROJECT_ROOT, "README.md"));
+Deno.test("limits are documented in docs/configuration.md with their defaults", async () => {
+  const readme = await Deno.readTextFile(
+    join(PROJECT_ROOT, "docs/configuration.md"),
+  );
   const defaults = parseEnv(ApiConfigSchema, {});
   for (
     const key of [
@@ -388,10 +390,12 @@ Deno.test("limits are documented in the README with their defaults", async () =>
     const row = readme.split("\n").find((l) =>
       l.startsWith("|") && l.includes(`\`${key}\``)
     );
-    assert(row, `README has no Configuration row for ${key}`);
+    assert(row, `docs/configuration.md has no row for ${key}`);
     assert(
       row.includes(String(defaults[key])),
-      `README row for ${key} lacks its default ${defaults[key]}: ${row}`,
+      `docs/configuration.md row for ${key} lacks its default ${
+        defaults[key]
+      }: ${row}`,
     );
   }
 });
