@@ -31,19 +31,21 @@ import {
   statistic,
   verdictRates,
 } from "../verdict/mod.ts";
+import { runK6Once } from "./k6_run.ts";
 import {
-  freshState,
-  openWarmSession,
   type PerfOptions,
   perfOptionsFrom,
-  type PerfSession,
-  provision,
   resultsDir,
   RUN_FLAGS,
   runDirName,
-  runK6Once,
   shownPath,
-} from "./orchestrate.ts";
+} from "./run_options.ts";
+import {
+  freshState,
+  openWarmSession,
+  type PerfSession,
+  provision,
+} from "./session.ts";
 
 /** Targets of the verdict's quality. */
 export const TARGETS = { falseAlarmRate: 0.05, detectionRate: 0.95 } as const;

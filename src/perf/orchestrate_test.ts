@@ -1,12 +1,12 @@
 import { assertEquals, assertMatch, assertThrows } from "../testing/assert.ts";
 import { ConfigError } from "../errors/mod.ts";
+import { arrivalRateEnv } from "./k6_run.ts";
 import {
-  arrivalRateEnv,
   dashboardPeriod,
   FAULT_ENV,
   faultEnv,
   perfOptionsFrom,
-} from "./orchestrate.ts";
+} from "./run_options.ts";
 
 const noEnv = () => undefined;
 

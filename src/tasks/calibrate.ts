@@ -12,12 +12,8 @@ import { join } from "node:path";
 import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { calibrate, loadArchive, renderCalibration } from "../verdict/mod.ts";
-import {
-  perfOptionsFrom,
-  RUN_FLAGS,
-  runRepeats,
-  shownPath,
-} from "../perf/orchestrate.ts";
+import { runRepeats } from "../perf/orchestrate.ts";
+import { perfOptionsFrom, RUN_FLAGS, shownPath } from "../perf/run_options.ts";
 
 const USAGE =
   "usage: deno task calibrate [--runs K] [--duration 30s] [--rate N] [--long-poll] [--workers N] [--fresh-stacks] [--from GROUP_DIR]";

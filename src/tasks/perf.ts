@@ -20,7 +20,8 @@
  */
 import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
-import { perfOptionsFrom, RUN_FLAGS, runPerf } from "../perf/orchestrate.ts";
+import { runPerf } from "../perf/orchestrate.ts";
+import { perfOptionsFrom, RUN_FLAGS } from "../perf/run_options.ts";
 import { capacityOptionsFrom, runCapacity } from "../perf/capacity/run.ts";
 import { resultLine } from "../perf/capacity/mod.ts";
 

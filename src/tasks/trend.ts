@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
 import { HISTORY_FILE, loadHistory } from "../perf/history/mod.ts";
-import { resultsDir } from "../perf/orchestrate.ts";
+import { resultsDir } from "../perf/run_options.ts";
 import { renderTrend } from "../perf/history/mod.ts";
 
 if (import.meta.main) {

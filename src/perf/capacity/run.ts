@@ -23,22 +23,22 @@ import { ConfigError } from "../../errors/mod.ts";
 import { engineFigures } from "../../bench/mod.ts";
 import { SAMPLES_FILE } from "../../verdict/mod.ts";
 import { PROJECT_ROOT } from "../../config/mod.ts";
+import { command, cpuModel } from "../archive.ts";
+import { runK6Once, type RunRecord } from "../k6_run.ts";
 import {
-  command,
-  cpuModel,
   durationToSeconds,
-  freshState,
-  openSession,
   type PerfOptions,
   perfOptionsFrom,
-  type PerfSession,
-  provision,
   resultsDir,
   runDirName,
-  runK6Once,
-  type RunRecord,
   shownPath,
-} from "../orchestrate.ts";
+} from "../run_options.ts";
+import {
+  freshState,
+  openSession,
+  type PerfSession,
+  provision,
+} from "../session.ts";
 import { loadSummary, type RunSummary } from "../summary.ts";
 import { clockTicks, CpuSampler } from "../proc_cpu.ts";
 import {

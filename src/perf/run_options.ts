@@ -1,0 +1,247 @@
+/**
+ * The options of a perf run (`deno task perf`'s flags, validated), their
+ * defaults, k6's exit codes, and the names and places of run archives.
+ */
+import { join, relative } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "../errors/mod.ts";
+import { PROJECT_ROOT } from "../config/mod.ts";
+
+/** `path` relative to the project when inside it, else absolute. */
+export function shownPath(path: string): string {
+  const r = relative(PROJECT_ROOT, path);
+  return r.startsWith("..") ? path : r;
+}
+
+/** Where runs are archived: `PERF_RESULTS_DIR` or `perf/results`. */
+export function resultsDir(): string {
+  return Deno.env.get("PERF_RESULTS_DIR") ?? join(PROJECT_ROOT, "perf/results");
+}
+/** The scenario script. */
+export const SCENARIO: string = join(
+  PROJECT_ROOT,
+  "perf/transcription_scenario.js",
+);
+
+const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+
+/** Validated options of a perf run (flags win over environment variables). */
+export const PerfOptionsSchema = z.object({
+  rate: z.coerce.number().int().positive(),
+  duration: z.string().regex(
+    DURATION_RE,
+    "must be a k6 duration like 2m, 90s or 1m30s",
+  ),
+  vus: z.coerce.number().int().positive(),
+  maxVus: z.coerce.number().int().positive(),
+  model: z.string().min(1),
+  pollInterval: z.coerce.number().positive(),
+  maxPolls: z.coerce.number().int().positive(),
+  workers: z.coerce.number().int().min(1).max(64),
+  longPoll: z.boolean(),
+  baseUrl: z.url().optional(),
+  baseline: z.string().min(1),
+  assert: z.boolean(),
+  userId: z.string().min(1),
+  /** Runs back to back on one stack (a group folder with run-1..N). */
+  repeat: z.coerce.number().int().min(1).max(1000),
+  /**
+   * With `repeat`: a stack of its own for every run (started, warmed up,
+   * stopped), so a stack's lasting speed offset is part of the run-to-run
+   * noise the verdict's intervals carry.
+   */
+  freshStacks: z.boolean(),
+  /**
+   * An unrecorded k6 run before the first measured one (first jobs on a
+   * fresh stack are slower); `0s` for none.
+   */
+  warmup: z.string().regex(
+    /^(0|(\d+(\.\d+)?(ms|s|m|h))+)$/,
+    "must be a k6 duration like 5s, or 0s for none",
+  ),
+  /** Benchmark-only extra worker processing delay, ms (0: off). */
+  faultProcessingDelayMs: z.coerce.number().int().min(0).max(600_000),
+  /** Benchmark-only extra API latency, ms (0: off). */
+  faultApiDelayMs: z.coerce.number().int().min(0).max(600_000),
+});
+/** Options of {@linkcode runPerf}. */
+export type PerfOptions = z.infer<typeof PerfOptionsSchema>;
+
+/** Maps flag names to their environment variables and defaults. */
+export const PERF_DEFAULTS = {
+  rate: ["ARRIVAL_RATE", "3"],
+  duration: ["DURATION", "2m"],
+  vus: ["PRE_ALLOCATED_VUS", "4"],
+  maxVus: ["MAX_VUS", "12"],
+  model: ["WHISPER_MODEL", "tiny.en-q8_0"],
+  pollInterval: ["POLL_INTERVAL", "1"],
+  maxPolls: ["MAX_POLLS", "40"],
+  // One worker more than cores: a worker's Redis, queue and decoding work
+  // is serial with its inference, so with one per core the cores idle while
+  // the backlog grows (capacity 13 jobs/s at 1.64 of 2 cores busy; with 3
+  // workers 18.5 jobs/s, docs/performance.md "Capacity").
+  workers: ["WORKERS", String(navigator.hardwareConcurrency + 1)],
+  userId: ["UPLOAD_USER_ID", "perf-tester"],
+} as const;
+
+/** k6 exit codes we act on (errext/exitcodes). */
+export const K6_EXIT = {
+  thresholdsFailed: 99,
+  setupTimeout: 100,
+  teardownTimeout: 101,
+  genericTimeout: 102,
+  genericEngine: 103,
+  invalidConfig: 104,
+  externalAbort: 105,
+  cannotStartRestAPI: 106,
+  scriptException: 107,
+  scriptAborted: 108,
+} as const;
+
+/** Seconds in a k6 duration string. */
+export function durationToSeconds(d: string): number {
+  let total = 0;
+  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    const v = Number(m[1]);
+    total += m[2] === "ms"
+      ? v / 1000
+      : m[2] === "s"
+      ? v
+      : m[2] === "m"
+      ? v * 60
+      : v * 3600;
+  }
+  return total;
+}
+
+/** `perf/results/<UTC timestamp>` for `now`, e.g. `2026-11-29T10-05-00Z`. */
+export function runDirName(now = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/:/g, "-");
+}
+
+/**
+ * The fault-injection contract with the service (benchmark use only): the
+ * API and workers honour the delays only when `FAULT_INJECTION=test-only`;
+ * the orchestrator always sets all three, so a value inherited from the
+ * shell can't switch a fault on by accident.
+ */
+export const FAULT_ENV = {
+  switch: "FAULT_INJECTION",
+  enabled: "test-only",
+  disabled: "off",
+  processingDelayMs: "FAULT_PROCESSING_DELAY_MS",
+  apiDelayMs: "FAULT_API_DELAY_MS",
+} as const;
+
+/** The stack environment for the fault options (all off by default). */
+export function faultEnv(
+  o: Pick<PerfOptions, "faultProcessingDelayMs" | "faultApiDelayMs">,
+): Record<string, string> {
+  const on = o.faultProcessingDelayMs > 0 || o.faultApiDelayMs > 0;
+  return {
+    [FAULT_ENV.switch]: on ? FAULT_ENV.enabled : FAULT_ENV.disabled,
+    [FAULT_ENV.processingDelayMs]: String(o.faultProcessingDelayMs),
+    [FAULT_ENV.apiDelayMs]: String(o.faultApiDelayMs),
+  };
+}
+
+/** k6's web-dashboard aggregation period for a run of `seconds`. */
+export function dashboardPeriod(seconds: number): string {
+  // The HTML report needs several periods of data; k6's default (10 s)
+  // skips it for short runs ("report generation was skipped").
+  return `${Math.min(10, Math.max(1, Math.floor(seconds / 10)))}s`;
+}
+
+/** Flags shared with `deno task perf` that calibrate and bench:verdict accept too. */
+export const RUN_FLAGS = {
+  rate: { type: "string" },
+  duration: { type: "string" },
+  vus: { type: "string" },
+  "max-vus": { type: "string" },
+  model: { type: "string" },
+  "poll-interval": { type: "string" },
+  "max-polls": { type: "string" },
+  workers: { type: "string" },
+  "long-poll": { type: "boolean" },
+  warmup: { type: "string" },
+} as const;
+
+/** Builds {@linkcode PerfOptions} from flags and environment; ConfigError names the bad one. */
+export function perfOptionsFrom(
+  flags: Record<string, string | boolean | undefined>,
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): PerfOptions {
+  const pick = (key: keyof typeof PERF_DEFAULTS, flag: string) =>
+    (flags[flag] as string | undefined) ?? env(PERF_DEFAULTS[key][0]) ??
+      PERF_DEFAULTS[key][1];
+  const raw = {
+    rate: pick("rate", "rate"),
+    duration: pick("duration", "duration"),
+    vus: pick("vus", "vus"),
+    maxVus: pick("maxVus", "max-vus"),
+    model: pick("model", "model"),
+    pollInterval: pick("pollInterval", "poll-interval"),
+    maxPolls: pick("maxPolls", "max-polls"),
+    workers: pick("workers", "workers"),
+    userId: pick("userId", "user-id"),
+    longPoll: flags["long-poll"] === true || env("LONG_POLL") === "1",
+    baseUrl: (flags["base-url"] as string | undefined) ?? env("BASE_URL"),
+    baseline: (flags.baseline as string | undefined) ??
+      join(PROJECT_ROOT, "baseline.json"),
+    assert: flags["no-assert"] !== true,
+    repeat: (flags.repeat as string | undefined) ?? "1",
+    freshStacks: flags["fresh-stacks"] === true,
+    // Repeats are compared with each other: warm the stack up first.
+    warmup: (flags.warmup as string | undefined) ??
+      (Number(flags.repeat ?? "1") > 1 ? "5s" : "0s"),
+    faultProcessingDelayMs:
+      (flags["fault-processing-delay-ms"] as string | undefined) ?? "0",
+    faultApiDelayMs: (flags["fault-api-delay-ms"] as string | undefined) ??
+      "0",
+  };
+  const parsed = PerfOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const names: Record<string, string> = {
+      rate: "--rate / ARRIVAL_RATE",
+      duration: "--duration / DURATION",
+      vus: "--vus / PRE_ALLOCATED_VUS",
+      maxVus: "--max-vus / MAX_VUS",
+      model: "--model / WHISPER_MODEL",
+      pollInterval: "--poll-interval / POLL_INTERVAL",
+      maxPolls: "--max-polls / MAX_POLLS",
+      workers: "--workers / WORKERS",
+      baseUrl: "--base-url / BASE_URL",
+      repeat: "--repeat",
+      warmup: "--warmup",
+      faultProcessingDelayMs: "--fault-processing-delay-ms",
+      faultApiDelayMs: "--fault-api-delay-ms",
+    };
+    const msg = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]);
+      return `${names[key] ?? key}: ${i.message} (got ${
+        JSON.stringify(raw[key as keyof typeof raw])
+      })`;
+    }).join("; ");
+    throw new ConfigError(`invalid perf options: ${msg}`);
+  }
+  if (parsed.data.maxVus < parsed.data.vus) {
+    throw new ConfigError(
+      `--max-vus (${parsed.data.maxVus}) must be >= --vus (${parsed.data.vus})`,
+    );
+  }
+  if (parsed.data.freshStacks && parsed.data.baseUrl) {
+    throw new ConfigError(
+      "--fresh-stacks needs the embedded stack; it can't be combined with --base-url",
+    );
+  }
+  if (
+    parsed.data.baseUrl &&
+    (parsed.data.faultProcessingDelayMs > 0 || parsed.data.faultApiDelayMs > 0)
+  ) {
+    throw new ConfigError(
+      "--fault-processing-delay-ms / --fault-api-delay-ms need the embedded " +
+        "stack; they can't be combined with --base-url",
+    );
+  }
+  return parsed.data;
+}
