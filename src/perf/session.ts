@@ -5,8 +5,7 @@
 import { join } from "node:path";
 import { ConfigError } from "../errors/mod.ts";
 import { type ComponentDeath, type Stack, startStack } from "../stack/mod.ts";
-import { provisionK6, setup } from "../setup/mod.ts";
-import { ensureK6 } from "../setup/mod.ts";
+import { ensureK6, provisionK6, setup } from "../setup/mod.ts";
 import { resetServiceState } from "./reset_state.ts";
 import { runK6Once, type RunRecord } from "./k6_run.ts";
 import {

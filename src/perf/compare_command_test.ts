@@ -1,9 +1,9 @@
 import { assertEquals, assertMatch } from "../testing/assert.ts";
 import { join } from "node:path";
-import { parseBaseline } from "../perf/mod.ts";
-import { syntheticRun, writeSamples } from "./_testing.ts";
+import { parseBaseline } from "./mod.ts";
+import { syntheticRun, writeSamples } from "../verdict/_testing.ts";
 import { baselineRuns, specsForBaseline } from "./compare_command.ts";
-import { sketchRuns } from "./distributions.ts";
+import { sketchRuns } from "../verdict/mod.ts";
 
 const MAIN = new URL("../tasks/compare.ts", import.meta.url).pathname;
 

@@ -18,7 +18,7 @@ import {
   definitionOf,
   loadBaseline,
   loadRunMetadata,
-} from "../perf/mod.ts";
+} from "./mod.ts";
 import {
   compareSamples,
   type CompareSpec,
@@ -26,10 +26,10 @@ import {
   DEFAULT_SPECS,
   loadArchive,
   pairingProblems,
-} from "./compare.ts";
-import { runsFromDistributions, statForK6 } from "./distributions.ts";
-import { renderHtml, renderMarkdown, renderTable } from "./render.ts";
-import type { RunSamples } from "./samples.ts";
+} from "../verdict/mod.ts";
+import { runsFromDistributions, statForK6 } from "../verdict/mod.ts";
+import { renderHtml, renderMarkdown, renderTable } from "../verdict/mod.ts";
+import type { RunSamples } from "../verdict/mod.ts";
 
 const USAGE =
   "usage: deno task compare <archive A | baseline.json> <archive B> [--paired] [--baseline FILE] [--html FILE] [--markdown FILE] [--confidence 0.95]";
