@@ -3,9 +3,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Ct2DType } from "./ct2_model.ts";
-import { encodeGgmlHeader, type GgmlHparams } from "./ggml_header.ts";
-import { GgmlType } from "./ggml_layout.ts";
-import { tensorTypeFor, whisperTensorSpecs } from "./whisper_tensors.ts";
+import { encodeGgmlHeader, type GgmlHparams } from "./ggml/header.ts";
+import { GgmlType } from "./ggml/layout.ts";
+import { tensorTypeFor, whisperTensorSpecs } from "./ggml/whisper_tensors.ts";
 
 /** A variable of a synthetic model: shape and values (row-major). */
 export interface SynthVariable {

@@ -13,7 +13,7 @@
  * f16 model (`quantizeGgml`); that file differs byte-wise from the published
  * one (ours is converted from CTranslate2) but has the same size.
  */
-import type { QuantType } from "./ggml_quants.ts";
+import type { QuantType } from "./ggml/quants.ts";
 /** The hyper-parameters that tell one Whisper size from another. */
 export interface ModelShape {
   /** Vocabulary size: 51864 for English-only, 51865 for multilingual. */

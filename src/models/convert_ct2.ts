@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { BufferedFileWriter } from "./_file_writer.ts";
+import { BufferedFileWriter } from "./ggml/_file_writer.ts";
 import { gpt2TokenToBytes } from "./_gpt2_bytes.ts";
 import { Ct2Model, type Ct2Variable } from "./ct2_model.ts";
 import { ModelConversionError } from "./errors.ts";
@@ -18,8 +18,8 @@ import {
   encodeGgmlHeader,
   GGML_HEADER_BYTES,
   type GgmlHparams,
-} from "./ggml_header.ts";
-import { GgmlType } from "./ggml_layout.ts";
+} from "./ggml/header.ts";
+import { GgmlType } from "./ggml/layout.ts";
 import { melFilters } from "./mel_filters.ts";
 import type { ProgressCallback } from "./progress.ts";
 

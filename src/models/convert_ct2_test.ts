@@ -12,7 +12,7 @@ import {
 } from "./_test_helpers.ts";
 import { convertCt2ToGgml } from "./convert_ct2.ts";
 import { ModelConversionError } from "./errors.ts";
-import { readGgmlLayout } from "./ggml_layout.ts";
+import { readGgmlLayout } from "./ggml/layout.ts";
 import { melFilters } from "./mel_filters.ts";
 import type { Progress } from "./progress.ts";
 

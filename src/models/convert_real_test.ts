@@ -6,7 +6,7 @@ import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { join } from "node:path";
 import { modelsDir, pipDir } from "../config/mod.ts";
 import { CATALOG } from "./catalog.ts";
-import { readGgmlLayout } from "./ggml_layout.ts";
+import { readGgmlLayout } from "./ggml/layout.ts";
 import { importTinyEnFromPip } from "./import_pip.ts";
 import { readSidecar } from "./sidecar.ts";
 import { verifyInstalledModel } from "./verify.ts";

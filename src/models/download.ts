@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { ConfigError, ModelIntegrityError } from "../errors/mod.ts";
-import { BufferedFileWriter } from "./_file_writer.ts";
+import { BufferedFileWriter } from "./ggml/_file_writer.ts";
 import type { ModelShape } from "./catalog.ts";
 import { ModelDownloadError } from "./errors.ts";
 import {

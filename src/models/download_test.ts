@@ -4,7 +4,7 @@ import { ModelIntegrityError } from "../errors/mod.ts";
 import { sha1Hex, TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { downloadModel, modelUrl } from "./download.ts";
 import { ModelDownloadError } from "./errors.ts";
-import { encodeGgmlHeader } from "./ggml_header.ts";
+import { encodeGgmlHeader } from "./ggml/header.ts";
 import type { Progress } from "./progress.ts";
 import { readSidecar } from "./sidecar.ts";
 

@@ -8,7 +8,7 @@ import {
   writeCt2Dir,
 } from "./_test_helpers.ts";
 import { ModelDownloadError } from "./errors.ts";
-import { encodeGgmlHeader } from "./ggml_header.ts";
+import { encodeGgmlHeader } from "./ggml/header.ts";
 import { ensureModel } from "./install.ts";
 import { writeSidecar } from "./sidecar.ts";
 

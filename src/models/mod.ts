@@ -42,7 +42,7 @@ export {
   type GgmlHparams,
   parseGgmlHeader,
   readGgmlHeader,
-} from "./ggml_header.ts";
+} from "./ggml/header.ts";
 export {
   dequantize,
   isQuantType,
@@ -51,12 +51,12 @@ export {
   type QuantFormat,
   quantize,
   type QuantType,
-} from "./ggml_quants.ts";
+} from "./ggml/quants.ts";
 export {
   type GgmlLayout,
   type GgmlTensorInfo,
   readGgmlLayout,
-} from "./ggml_layout.ts";
+} from "./ggml/layout.ts";
 export {
   type ImportedModel,
   importTinyEnFromPip,
@@ -94,4 +94,4 @@ export {
   type WhisperTensorRole,
   type WhisperTensorSpec,
   whisperTensorSpecs,
-} from "./whisper_tensors.ts";
+} from "./ggml/whisper_tensors.ts";

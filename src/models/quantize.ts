@@ -17,22 +17,22 @@
  */
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import { BufferedFileWriter } from "./_file_writer.ts";
-import { FileCursor } from "./_file_cursor.ts";
+import { BufferedFileWriter } from "./ggml/_file_writer.ts";
+import { FileCursor } from "./ggml/_file_cursor.ts";
 import { ModelConversionError } from "./errors.ts";
-import { type GgmlHparams, HPARAM_ORDER } from "./ggml_header.ts";
+import { type GgmlHparams, HPARAM_ORDER } from "./ggml/header.ts";
 import {
   ggmlTensorBytes,
   type GgmlTensorInfo,
   GgmlType,
   readGgmlLayout,
-} from "./ggml_layout.ts";
+} from "./ggml/layout.ts";
 import {
   isQuantType,
   QUANT_FORMATS,
   quantize,
   type QuantType,
-} from "./ggml_quants.ts";
+} from "./ggml/quants.ts";
 import type { ProgressCallback } from "./progress.ts";
 import {
   dimsMatch,
@@ -40,7 +40,7 @@ import {
   tensorTypeFor,
   type WhisperTensorRole,
   whisperTensorSpecs,
-} from "./whisper_tensors.ts";
+} from "./ggml/whisper_tensors.ts";
 
 /** ggml's `GGML_QNT_VERSION` in the bundled whisper.cpp. */
 export const GGML_QNT_VERSION = 2;

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
 import { CATALOG } from "./catalog.ts";
-import { GgmlType, readGgmlLayout } from "./ggml_layout.ts";
+import { GgmlType, readGgmlLayout } from "./ggml/layout.ts";
 import { ensureModel } from "./install.ts";
 import { quantizeGgml } from "./quantize.ts";
 import { readSidecar } from "./sidecar.ts";
 import { verifyInstalledModel } from "./verify.ts";
-import { tensorTypeFor, whisperTensorSpecs } from "./whisper_tensors.ts";
+import { tensorTypeFor, whisperTensorSpecs } from "./ggml/whisper_tensors.ts";
 
 const INSTALLED = join(modelsDir(), "ggml-tiny.en.bin");
 

@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { ModelIntegrityError } from "../errors/mod.ts";
 import { sha1Hex, syntheticGgml } from "./_test_helpers.ts";
 import { ModelConversionError } from "./errors.ts";
-import { GGML_HEADER_BYTES, readGgmlHeader } from "./ggml_header.ts";
-import { ggmlTensorBytes, GgmlType, readGgmlLayout } from "./ggml_layout.ts";
-import { QUANT_FORMATS, QUANT_TYPES, quantize } from "./ggml_quants.ts";
+import { GGML_HEADER_BYTES, readGgmlHeader } from "./ggml/header.ts";
+import { ggmlTensorBytes, GgmlType, readGgmlLayout } from "./ggml/layout.ts";
+import { QUANT_FORMATS, QUANT_TYPES, quantize } from "./ggml/quants.ts";
 import type { Progress } from "./progress.ts";
 import { quantizeGgml } from "./quantize.ts";
-import { whisperTensorSpecs } from "./whisper_tensors.ts";
+import { whisperTensorSpecs } from "./ggml/whisper_tensors.ts";
 
 // SHA-1s of what whisper.cpp's own `examples/quantize`, built from the
 // bundled smart-whisper 0.8.1 sources, writes for `syntheticGgml()` (f16,

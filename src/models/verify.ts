@@ -10,7 +10,7 @@ import {
   GGML_HEADER_BYTES,
   type GgmlHparams,
   readGgmlHeader,
-} from "./ggml_header.ts";
+} from "./ggml/header.ts";
 import {
   modelFilePath,
   type ModelsDirOptions,

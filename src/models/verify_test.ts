@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ModelIntegrityError, UnknownModelError } from "../errors/mod.ts";
 import { sha1Hex, TINY_EN_HPARAMS } from "./_test_helpers.ts";
 import { CATALOG } from "./catalog.ts";
-import { encodeGgmlHeader } from "./ggml_header.ts";
+import { encodeGgmlHeader } from "./ggml/header.ts";
 import { listInstalledModels, modelFilePath } from "./model_paths.ts";
 import { readSidecar, sidecarPath, writeSidecar } from "./sidecar.ts";
 import { sha1File, verifyInstalledModel, verifyModelFile } from "./verify.ts";

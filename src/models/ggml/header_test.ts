@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
+import { TINY_EN_HPARAMS } from "../_test_helpers.ts";
 import { join } from "node:path";
-import { ModelIntegrityError } from "../errors/mod.ts";
+import { ModelIntegrityError } from "../../errors/mod.ts";
 import {
   encodeGgmlHeader,
   type GgmlHparams,
   parseGgmlHeader,
   readGgmlHeader,
-} from "./ggml_header.ts";
+} from "./header.ts";
 
 const TINY_EN: GgmlHparams = TINY_EN_HPARAMS;
 

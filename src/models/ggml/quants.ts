@@ -10,7 +10,7 @@
  * | q5_1 | 7 | 32 | 24 | fp16 d, fp16 m, u32 high bits, 16 × 2 nibbles; x = d·q + m |
  * | q4_0 | 2 | 32 | 18 | fp16 d, 16 × 2 nibbles; x = d·(q − 8), d = −max/8 |
  */
-import { GgmlType } from "./ggml_layout.ts";
+import { GgmlType } from "./layout.ts";
 
 /** Quantization types this module writes. */
 export const QUANT_TYPES = ["q8_0", "q5_1", "q4_0"] as const;

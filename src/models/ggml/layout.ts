@@ -4,13 +4,13 @@
  * Reads only the small headers (it seeks over tensor data), so it is quick
  * even on large models.
  */
-import { ModelIntegrityError } from "../errors/mod.ts";
+import { ModelIntegrityError } from "../../errors/mod.ts";
 import { EndOfFileError, FileCursor } from "./_file_cursor.ts";
 import {
   GGML_HEADER_BYTES,
   type GgmlHparams,
   parseGgmlHeader,
-} from "./ggml_header.ts";
+} from "./header.ts";
 
 /** ggml tensor type ids used in whisper files. */
 export const GgmlType = {

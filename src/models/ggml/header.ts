@@ -3,7 +3,7 @@
  * `0x67676d6c` ("ggml" read as a little-endian i32) and 11 i32
  * hyper-parameters, in the order whisper.cpp's loader reads them.
  */
-import { ModelIntegrityError } from "../errors/mod.ts";
+import { ModelIntegrityError } from "../../errors/mod.ts";
 
 /** `"ggml"` as a little-endian i32 (bytes `6c 6d 67 67`). */
 export const GGML_MAGIC = 0x67676d6c;

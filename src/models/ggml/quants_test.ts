@@ -7,7 +7,7 @@ import {
   QUANT_TYPES,
   quantize,
   type QuantType,
-} from "./ggml_quants.ts";
+} from "./quants.ts";
 
 function block(values: number[]): Float32Array {
   const x = new Float32Array(32);

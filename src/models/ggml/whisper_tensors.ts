@@ -5,8 +5,8 @@
  * exactly these tensors, each of that shape and of a type of the same byte
  * size, or the loader rejects it.
  */
-import type { GgmlHparams } from "./ggml_header.ts";
-import { GgmlType } from "./ggml_layout.ts";
+import type { GgmlHparams } from "./header.ts";
+import { GgmlType } from "./layout.ts";
 
 /**
  * Which type the loader gives a tensor:
