@@ -13,12 +13,8 @@ export async function sample(): Promise<{ wav: Uint8Array; text: string }> {
   };
 }
 
-/** Lower-case words without punctuation. */
-export function words(text: string): string[] {
-  return text.toLowerCase().replace(/[^a-z0-9' ]+/g, " ").split(/\s+/).filter(
-    Boolean,
-  );
-}
+/** Lower-case words without punctuation (the accuracy tooling's normalisation). */
+export { normalizeWords as words } from "../src/accuracy/mod.ts";
 
 /** Uploads `bytes` with the chunked protocol; returns the job id. */
 export async function uploadChunked(

@@ -1,7 +1,8 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
-import { loadAssetClip, words } from "../testing/clips.ts";
+import { loadAssetClip } from "../testing/clips.ts";
+import { normalizeWords as words } from "../accuracy/mod.ts";
 import { free, openModel, transcribe } from "./engine.ts";
 import { hasRepeatedPhrase, isRunaway } from "./repetition_guard.ts";
 
