@@ -36,3 +36,13 @@ export function toolsDir(): string {
 export function pipDir(): string {
   return join(cacheDir(), "pip");
 }
+
+/** True when something exists at `path` (file, folder or link target). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

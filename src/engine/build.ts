@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { engineDir } from "../config/mod.ts";
+import { engineDir, pathExists } from "../config/mod.ts";
 import { EngineError } from "../errors/mod.ts";
 import { applyPatches, PATCH_HASH } from "./patches.ts";
 import { cpuFlags } from "./cpu_flags.ts";
@@ -182,7 +182,7 @@ async function build(
   //    so the source edits always apply to pristine files.
   progress({ phase: "fetch", fraction: 0, message: "fetching sources" });
   const tarball = join(dir, `smart-whisper-${SMART_WHISPER_VERSION}.tgz`);
-  if (!await exists(tarball)) {
+  if (!await pathExists(tarball)) {
     await run("npm", [
       "pack",
       `smart-whisper@${SMART_WHISPER_VERSION}`,
@@ -319,15 +319,6 @@ function runner(log?: (line: string) => void): Run {
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Takes an exclusive lock file holding our pid; waits (polling the lock's
  * presence) while a live process holds it, and takes over a stale one.
@@ -346,7 +337,7 @@ async function acquireLock(path: string): Promise<() => Promise<void>> {
     const age = Date.now() -
       ((await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? 0);
     // Stale: its process is gone, or it never wrote its pid.
-    const stale = holder ? !await exists(`/proc/${holder}`) : age > 10_000;
+    const stale = holder ? !await pathExists(`/proc/${holder}`) : age > 10_000;
     if (stale) {
       await Deno.remove(path).catch(() => {});
       continue;

@@ -7,7 +7,7 @@
  */
 import { basename } from "node:path";
 import { ModelIntegrityError } from "../errors/mod.ts";
-import { modelsDir } from "../config/mod.ts";
+import { modelsDir, pathExists } from "../config/mod.ts";
 import { downloadModel, modelUrl } from "./download.ts";
 import { ModelDownloadError } from "./errors.ts";
 import { importTinyEnFromPip } from "./import_pip.ts";
@@ -45,15 +45,6 @@ export interface EnsureModelOptions extends ModelsDirOptions {
   pipTarget?: string;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -78,11 +69,13 @@ export async function ensureModel(
     return path;
   } catch (error) {
     if (!(error instanceof ModelIntegrityError)) throw error;
-    if (await exists(path)) log(`${name}: ${error.message}; reinstalling`);
+    if (await pathExists(path)) log(`${name}: ${error.message}; reinstalling`);
   }
 
   // The published file put there by hand (no sidecar): adopt it if intact.
-  if ((await exists(path)) && !(await readSidecar(path).catch(() => null))) {
+  if (
+    (await pathExists(path)) && !(await readSidecar(path).catch(() => null))
+  ) {
     try {
       const v = await verifyModelFile(path, entry, { checksum: true });
       await writeSidecar(path, {

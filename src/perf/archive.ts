@@ -13,15 +13,6 @@ import {
   resultsDir,
 } from "./run_options.ts";
 
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Points `perf/results/latest.json` (and its metadata) at this run. */
 export async function linkLatest(runDir: string): Promise<void> {
   const pairs: [string, string][] = [

@@ -18,7 +18,8 @@ import {
   type HistoryEntry,
   historyEntry,
 } from "./history/mod.ts";
-import { exists, linkLatest } from "./archive.ts";
+import { linkLatest } from "./archive.ts";
+import { pathExists } from "../config/mod.ts";
 import { runK6Once, type RunRecord } from "./k6_run.ts";
 import {
   K6_EXIT,
@@ -230,7 +231,7 @@ async function judgeRun(
     return outcome;
   };
   const summaryPath = join(runDir, "summary.json");
-  if (!(await exists(summaryPath))) {
+  if (!(await pathExists(summaryPath))) {
     return await done({
       code: 2,
       runDir,
