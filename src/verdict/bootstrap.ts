@@ -5,21 +5,13 @@
  * iteration level can be resampled, which ignores run-to-run noise — that is
  * what the tolerance (a minimum effect) and calibration are for.
  */
+import { seededRandom } from "../stats/mod.ts";
+
+/** A seeded pseudo-random generator (mulberry32): same seed, same interval. */
+export const rng: (seed: number) => () => number = seededRandom;
 
 /** A statistic of a sample. */
 export type StatName = "mean" | "median" | "p90" | "p95" | "p99" | "rate";
-
-/** A seeded pseudo-random generator (mulberry32): same seed, same interval. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Computes `stat` of `values` (sorted in place). NaN when empty. */
 export function statistic(values: number[], stat: StatName): number {

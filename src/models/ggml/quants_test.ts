@@ -1,3 +1,4 @@
+import { seededRandom as random } from "../../stats/mod.ts";
 import assert from "node:assert/strict";
 import {
   dequantize,
@@ -17,18 +18,6 @@ function block(values: number[]): Float32Array {
 
 function hex(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ");
-}
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 Deno.test("fp16Bits rounds to nearest even like GGML_FP32_TO_FP16", () => {
