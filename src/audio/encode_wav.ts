@@ -1,6 +1,7 @@
 /**
  * A small WAV writer, for fixtures, benchmarks and sample assets.
  */
+import { GUID_TAIL } from "./parse_wav.ts";
 
 /** Options of {@linkcode encodeWav}. */
 export interface EncodeWavOptions {
@@ -22,23 +23,6 @@ export interface EncodeWavOptions {
    */
   extensible?: boolean;
 }
-
-const GUID_TAIL = [
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x10,
-  0x00,
-  0x80,
-  0x00,
-  0x00,
-  0xaa,
-  0x00,
-  0x38,
-  0x9b,
-  0x71,
-];
 
 /**
  * Encodes planar channels as a canonical RIFF/WAVE file. Samples are clamped

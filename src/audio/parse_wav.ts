@@ -16,7 +16,7 @@ const FORMAT_PCM = 0x0001;
 const FORMAT_FLOAT = 0x0003;
 const FORMAT_EXTENSIBLE = 0xfffe;
 /** Bytes 2..15 of every KSDATAFORMAT_SUBTYPE_* GUID we accept. */
-const GUID_TAIL = [
+export const GUID_TAIL = [
   0x00,
   0x00,
   0x00,

@@ -308,7 +308,8 @@ export function checkComplete(input: EvaluateInput): void {
   }
 }
 
-const COMPARED_FIELDS = [
+/** Run environment fields a summary is compared on with its baseline. */
+export const COMPARED_FIELDS = [
   "model",
   "arrival_rate_per_second",
   "duration_seconds",

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
-import { checkComplete } from "./assert.ts";
+import { checkComplete, COMPARED_FIELDS } from "./assert.ts";
 import { DEFAULT_BASELINE, DEFAULT_SUMMARY } from "./assert_command.ts";
 import {
   type Baseline,
@@ -48,15 +48,9 @@ export interface BuildBaselineInput {
   description?: string;
 }
 
+/** Fields the runs of one baseline must agree on: the compared ones and more. */
 const ENV_FIELDS = [
-  "model",
-  "arrival_rate_per_second",
-  "duration_seconds",
-  "worker_concurrency",
-  "workers",
-  "cpu_count",
-  "cpu_model",
-  "k6_version",
+  ...COMPARED_FIELDS,
   "deno_version",
   "long_poll",
 ] as const;
