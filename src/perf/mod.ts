@@ -9,31 +9,13 @@
  * @module
  */
 
-export * from "./baseline.ts";
+export * from "./baseline/mod.ts";
 export * from "./summary.ts";
 export * from "./run_metadata.ts";
-export * from "./assert.ts";
 export * from "./history/mod.ts";
 export * from "./reset_state.ts";
-// The capacity runner itself (capacity/run.ts) loads the engine: main.ts
+// The capacity runner itself (capacity/run.ts) loads the engine: the perf task
 // imports it directly, so tools that only read results stay light.
 export * from "./capacity/mod.ts";
 export * from "./proc_cpu.ts";
 export * from "./proc_memory.ts";
-export {
-  DEFAULT_BASELINE,
-  DEFAULT_SUMMARY,
-  parseAssertArgs,
-  runAssert,
-  type RunAssertOptions,
-} from "./assert_command.ts";
-export {
-  buildBaseline,
-  type BuildBaselineInput,
-  buildGroupBaseline,
-  type GroupRun,
-  parseBaselineUpdateArgs,
-  runBaselineUpdate,
-  type RunBaselineUpdateOptions,
-  summaryFolders,
-} from "./baseline_update.ts";

@@ -10,7 +10,7 @@
  * when a component dies mid-run (the run then fails with that component's log).
  */
 import { basename, dirname, join, relative } from "node:path";
-import { runAssert } from "./assert_command.ts";
+import { runAssert } from "./baseline/assert_command.ts";
 import { loadSummary } from "./summary.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
 import {

@@ -5,7 +5,11 @@
  */
 import { assert, assertEquals } from "../testing/assert.ts";
 import { ensureK6 } from "../setup/mod.ts";
-import { entriesOf, loadBaseline, thresholdExpression } from "./baseline.ts";
+import {
+  entriesOf,
+  loadBaseline,
+  thresholdExpression,
+} from "./baseline/baseline.ts";
 
 const SCRIPT = new URL("../../perf/transcription_scenario.js", import.meta.url)
   .pathname;

@@ -4,7 +4,7 @@
  * regression, 2 unusable input.
  */
 import { runCli } from "../cli/mod.ts";
-import { parseAssertArgs, runAssert } from "../perf/assert_command.ts";
+import { parseAssertArgs, runAssert } from "../perf/baseline/assert_command.ts";
 
 if (import.meta.main) {
   await runCli(

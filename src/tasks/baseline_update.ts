@@ -6,7 +6,7 @@ import { runCli } from "../cli/mod.ts";
 import {
   parseBaselineUpdateArgs,
   runBaselineUpdate,
-} from "../perf/baseline_update.ts";
+} from "../perf/baseline/update.ts";
 
 if (import.meta.main) {
   await runCli(

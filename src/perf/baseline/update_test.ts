@@ -1,9 +1,9 @@
-import { assert, assertEquals } from "../testing/assert.ts";
-import { ConfigError } from "../errors/mod.ts";
+import { assert, assertEquals } from "../../testing/assert.ts";
+import { ConfigError } from "../../errors/mod.ts";
 import { join } from "node:path";
-import { runBaselineUpdate } from "./baseline_update.ts";
+import { runBaselineUpdate } from "./update.ts";
 import { loadBaseline } from "./baseline.ts";
-import { rejectsWith, TESTDATA } from "./_testing.ts";
+import { rejectsWith, TESTDATA } from "../_testing.ts";
 
 const path = (p: string) => new URL(p, TESTDATA).pathname;
 

@@ -4,7 +4,7 @@
  * and comparable, and the reports (plain table, GitHub annotations and
  * step-summary markdown).
  */
-import { ConfigError } from "../errors/mod.ts";
+import { ConfigError } from "../../errors/mod.ts";
 import {
   type Baseline,
   type BaselineEntry,
@@ -18,9 +18,9 @@ import {
   type RunSamples,
   runsFromDistributions,
   statForK6,
-} from "../verdict/mod.ts";
-import type { RunMetadata } from "./run_metadata.ts";
-import type { RunSummary } from "./summary.ts";
+} from "../../verdict/mod.ts";
+import type { RunMetadata } from "../run_metadata.ts";
+import type { RunSummary } from "../summary.ts";
 
 /**
  * The summary can't be judged because the run did not finish (interrupted,

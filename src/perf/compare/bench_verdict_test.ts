@@ -1,9 +1,9 @@
-import { assertEquals, assertMatch } from "../testing/assert.ts";
+import { assertEquals, assertMatch } from "../../testing/assert.ts";
 import { join } from "node:path";
-import { syntheticRun, writeSamples } from "../verdict/_testing.ts";
+import { syntheticRun, writeSamples } from "../../verdict/_testing.ts";
 import { verdictLine } from "./bench_verdict.ts";
 
-const MAIN = new URL("../tasks/bench_verdict.ts", import.meta.url).pathname;
+const MAIN = new URL("../../tasks/bench_verdict.ts", import.meta.url).pathname;
 
 Deno.test("verdictLine has the one documented format", () => {
   assertEquals(

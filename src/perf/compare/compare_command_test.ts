@@ -1,11 +1,11 @@
-import { assertEquals, assertMatch } from "../testing/assert.ts";
+import { assertEquals, assertMatch } from "../../testing/assert.ts";
 import { join } from "node:path";
-import { parseBaseline } from "./mod.ts";
-import { syntheticRun, writeSamples } from "../verdict/_testing.ts";
+import { parseBaseline } from "../mod.ts";
+import { syntheticRun, writeSamples } from "../../verdict/_testing.ts";
 import { baselineRuns, specsForBaseline } from "./compare_command.ts";
-import { sketchRuns } from "../verdict/mod.ts";
+import { sketchRuns } from "../../verdict/mod.ts";
 
-const MAIN = new URL("../tasks/compare.ts", import.meta.url).pathname;
+const MAIN = new URL("../../tasks/compare.ts", import.meta.url).pathname;
 
 const BASE = {
   description: "t",

@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../testing/assert.ts";
-import { ConfigError } from "../errors/mod.ts";
+import { assert, assertEquals } from "../../testing/assert.ts";
+import { ConfigError } from "../../errors/mod.ts";
 import {
   BUILTIN_DEFINITIONS,
   entriesOf,
@@ -7,7 +7,7 @@ import {
   parseBaseline,
   thresholdExpression,
 } from "./baseline.ts";
-import { rejectsWith, TESTDATA } from "./_testing.ts";
+import { rejectsWith, TESTDATA } from "../_testing.ts";
 
 const PYTHON = new URL("baseline_python.json", TESTDATA).pathname;
 
@@ -34,7 +34,7 @@ Deno.test("loadBaseline reads the Python toolkit's format unchanged", async () =
 
 Deno.test("the repository's baseline.json is valid", async () => {
   const b = await loadBaseline(
-    new URL("../../baseline.json", import.meta.url).pathname,
+    new URL("../../../baseline.json", import.meta.url).pathname,
   );
   // The five classic keys, plus keys described by `definitions`.
   for (const key of Object.keys(BUILTIN_DEFINITIONS)) {

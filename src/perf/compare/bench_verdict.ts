@@ -19,8 +19,8 @@
  * unusable input (e.g. a service that ignores the fault switch).
  */
 import { join } from "node:path";
-import { parseFlags } from "../cli/mod.ts";
-import { ConfigError, ExitCode } from "../errors/mod.ts";
+import { parseFlags } from "../../cli/mod.ts";
+import { ConfigError, ExitCode } from "../../errors/mod.ts";
 import {
   aRunsFor,
   bRunsFor,
@@ -30,8 +30,8 @@ import {
   SAMPLES_FILE,
   statistic,
   verdictRates,
-} from "../verdict/mod.ts";
-import { runK6Once } from "./k6_run.ts";
+} from "../../verdict/mod.ts";
+import { runK6Once } from "../k6_run.ts";
 import {
   type PerfOptions,
   perfOptionsFrom,
@@ -39,13 +39,13 @@ import {
   RUN_FLAGS,
   runDirName,
   shownPath,
-} from "./run_options.ts";
+} from "../run_options.ts";
 import {
   freshState,
   openWarmSession,
   type PerfSession,
   provision,
-} from "./session.ts";
+} from "../session.ts";
 
 /** Targets of the verdict's quality. */
 export const TARGETS = { falseAlarmRate: 0.05, detectionRate: 0.95 } as const;

@@ -1,13 +1,13 @@
-import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
+import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
 import { join } from "node:path";
-import { ConfigError } from "../errors/mod.ts";
+import { ConfigError } from "../../errors/mod.ts";
 import {
   legacySummaryFor,
   syntheticMetadata,
   syntheticRun,
   writeSamples,
-} from "../verdict/_testing.ts";
-import type { RunSamples } from "../verdict/mod.ts";
+} from "../../verdict/_testing.ts";
+import type { RunSamples } from "../../verdict/mod.ts";
 import { evaluateRun, renderTable } from "./assert.ts";
 import { runAssert } from "./assert_command.ts";
 import {
@@ -17,9 +17,9 @@ import {
   parseBaseline,
   thresholdExpression,
 } from "./baseline.ts";
-import { runBaselineUpdate } from "./baseline_update.ts";
-import { parseSummary } from "./summary.ts";
-import { rejectsWith } from "./_testing.ts";
+import { runBaselineUpdate } from "./update.ts";
+import { parseSummary } from "../summary.ts";
+import { rejectsWith } from "../_testing.ts";
 
 const OLD_BASELINE: Baseline = {
   description: "old style",

@@ -10,15 +10,15 @@
  * input. Under GitHub Actions the markdown table is also appended to
  * `$GITHUB_STEP_SUMMARY`.
  */
-import { parseFlags } from "../cli/mod.ts";
-import { ConfigError } from "../errors/mod.ts";
+import { parseFlags } from "../../cli/mod.ts";
+import { ConfigError } from "../../errors/mod.ts";
 import { join } from "node:path";
 import {
   type Baseline,
   definitionOf,
   loadBaseline,
   loadRunMetadata,
-} from "./mod.ts";
+} from "../mod.ts";
 import {
   compareSamples,
   type CompareSpec,
@@ -26,10 +26,10 @@ import {
   DEFAULT_SPECS,
   loadArchive,
   pairingProblems,
-} from "../verdict/mod.ts";
-import { runsFromDistributions, statForK6 } from "../verdict/mod.ts";
-import { renderHtml, renderMarkdown, renderTable } from "../verdict/mod.ts";
-import type { RunSamples } from "../verdict/mod.ts";
+} from "../../verdict/mod.ts";
+import { runsFromDistributions, statForK6 } from "../../verdict/mod.ts";
+import { renderHtml, renderMarkdown, renderTable } from "../../verdict/mod.ts";
+import type { RunSamples } from "../../verdict/mod.ts";
 
 const USAGE =
   "usage: deno task compare <archive A | baseline.json> <archive B> [--paired] [--baseline FILE] [--html FILE] [--markdown FILE] [--confidence 0.95]";

@@ -9,8 +9,8 @@
  * metric needs no code change.
  */
 import { z } from "zod";
-import { ConfigError } from "../errors/mod.ts";
-import { DistributionsSchema } from "../verdict/mod.ts";
+import { ConfigError } from "../../errors/mod.ts";
+import { DistributionsSchema } from "../../verdict/mod.ts";
 
 /** Stats a definition can read; the names are k6's threshold names. */
 export const STATS = [

@@ -11,13 +11,17 @@
  * unusable input.
  */
 import { join, resolve } from "node:path";
-import { parseFlags } from "../cli/mod.ts";
-import { PROJECT_ROOT } from "../config/mod.ts";
-import { ConfigError, ExitCode } from "../errors/mod.ts";
-import { compareSamples, loadArchive, SAMPLES_FILE } from "../verdict/mod.ts";
+import { parseFlags } from "../../cli/mod.ts";
+import { PROJECT_ROOT } from "../../config/mod.ts";
+import { ConfigError, ExitCode } from "../../errors/mod.ts";
+import {
+  compareSamples,
+  loadArchive,
+  SAMPLES_FILE,
+} from "../../verdict/mod.ts";
 import { publish, warnUnpaired } from "./compare_command.ts";
-import { K6_EXIT, resultsDir, runDirName, shownPath } from "./run_options.ts";
-import { loadRunMetadata } from "./run_metadata.ts";
+import { K6_EXIT, resultsDir, runDirName, shownPath } from "../run_options.ts";
+import { loadRunMetadata } from "../run_metadata.ts";
 import { DEFAULT_GROUP } from "./bench_verdict.ts";
 
 const USAGE =

@@ -5,8 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
-import { ConfigError, ExitCode } from "../errors/mod.ts";
-import { PROJECT_ROOT } from "../config/mod.ts";
+import { ConfigError, ExitCode } from "../../errors/mod.ts";
+import { PROJECT_ROOT } from "../../config/mod.ts";
 import {
   type AssertResult,
   evaluateRun,
@@ -15,13 +15,13 @@ import {
   renderTable,
 } from "./assert.ts";
 import { loadBaseline } from "./baseline.ts";
-import { loadRunMetadata } from "./run_metadata.ts";
-import { loadSummary } from "./summary.ts";
+import { loadRunMetadata } from "../run_metadata.ts";
+import { loadSummary } from "../summary.ts";
 import {
   readK6Samples,
   type RunSamples,
   SAMPLES_FILE,
-} from "../verdict/mod.ts";
+} from "../../verdict/mod.ts";
 
 /** Default summary path. */
 export const DEFAULT_SUMMARY: string = join(

@@ -11,7 +11,7 @@
  * an incomplete run or one missing a metric is never used (exit 2).
  */
 import { parseArgs } from "node:util";
-import { ConfigError, ExitCode } from "../errors/mod.ts";
+import { ConfigError, ExitCode } from "../../errors/mod.ts";
 import { checkComplete, COMPARED_FIELDS } from "./assert.ts";
 import { DEFAULT_BASELINE, DEFAULT_SUMMARY } from "./assert_command.ts";
 import {
@@ -21,8 +21,8 @@ import {
   loadBaseline,
   parseBaseline,
 } from "./baseline.ts";
-import { loadRunMetadata, type RunMetadata } from "./run_metadata.ts";
-import { loadSummary, type RunSummary } from "./summary.ts";
+import { loadRunMetadata, type RunMetadata } from "../run_metadata.ts";
+import { loadSummary, type RunSummary } from "../summary.ts";
 import {
   type Distributions,
   readK6Samples,
@@ -31,7 +31,7 @@ import {
   sketchRuns,
   spreadOf,
   VERDICT_METRICS,
-} from "../verdict/mod.ts";
+} from "../../verdict/mod.ts";
 import { join } from "node:path";
 
 /** Inputs of {@linkcode buildBaseline}. */

@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../testing/assert.ts";
-import { ConfigError } from "../errors/mod.ts";
+import { assert, assertEquals } from "../../testing/assert.ts";
+import { ConfigError } from "../../errors/mod.ts";
 import {
   type AssertResult,
   evaluateRun,
@@ -8,9 +8,9 @@ import {
 } from "./assert.ts";
 import { runAssert } from "./assert_command.ts";
 import { loadBaseline, thresholdExpression } from "./baseline.ts";
-import { loadRunMetadata, type RunMetadata } from "./run_metadata.ts";
-import { loadSummary } from "./summary.ts";
-import { TESTDATA } from "./_testing.ts";
+import { loadRunMetadata, type RunMetadata } from "../run_metadata.ts";
+import { loadSummary } from "../summary.ts";
+import { TESTDATA } from "../_testing.ts";
 
 const path = (p: string) => new URL(p, TESTDATA).pathname;
 const runPath = (name: string) => path(`runs/${name}/summary.json`);
@@ -355,7 +355,7 @@ async function cli(args: string[]) {
     args: [
       "run",
       "-A",
-      new URL("../tasks/assert.ts", import.meta.url).pathname,
+      new URL("../../tasks/assert.ts", import.meta.url).pathname,
       ...args,
     ],
     env: { GITHUB_ACTIONS: "false" },
