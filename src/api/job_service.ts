@@ -199,12 +199,10 @@ export class JobService {
     }
     if (this.#d.admission) await this.#d.admission.check(audio.durationS);
     else if (config.MAX_BACKLOG > 0) {
-      const depth = await queue.depth();
-      if (depth.waiting + depth.delayed >= config.MAX_BACKLOG) {
+      const backlog = await queue.backlog();
+      if (backlog >= config.MAX_BACKLOG) {
         throw new OverloadedError(
-          `the queue holds ${
-            depth.waiting + depth.delayed
-          } jobs (limit ${config.MAX_BACKLOG})`,
+          `the queue holds ${backlog} jobs (limit ${config.MAX_BACKLOG})`,
           2,
         );
       }

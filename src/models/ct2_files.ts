@@ -9,17 +9,7 @@ import { ModelConversionError } from "./errors.ts";
 export async function readConfig(
   path: string,
 ): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new ModelConversionError(
-      error instanceof Deno.errors.NotFound
-        ? `${path}: missing`
-        : `${path}: cannot read: ${error}`,
-      { cause: error },
-    );
-  }
+  const text = new TextDecoder().decode(await readInput(path));
   let config: unknown;
   try {
     config = JSON.parse(text);
@@ -36,17 +26,7 @@ export async function readConfig(
 
 /** The vocabulary's tokens in id order, one per line of `vocabulary.txt`. */
 export async function readVocabulary(path: string): Promise<string[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    throw new ModelConversionError(
-      error instanceof Deno.errors.NotFound
-        ? `${path}: missing`
-        : `${path}: cannot read: ${error}`,
-      { cause: error },
-    );
-  }
+  const bytes = await readInput(path);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -105,4 +85,18 @@ export function encodeVocabulary(
     at += 4 + p.length;
   }
   return { bytes: out, count };
+}
+
+/** The bytes of an input file; ModelConversionError naming it when unreadable. */
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    throw new ModelConversionError(
+      error instanceof Deno.errors.NotFound
+        ? `${path}: missing`
+        : `${path}: cannot read: ${error}`,
+      { cause: error },
+    );
+  }
 }

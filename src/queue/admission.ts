@@ -124,8 +124,10 @@ export class Admission {
     if (audioS !== null && audioS > this.#thresholdS && this.#pieces) {
       return await this.#checkLong(audioS, this.#pieces);
     }
-    const [depth, l] = await Promise.all([this.#queue.depth(), this.limit()]);
-    const backlog = depth.waiting + depth.delayed;
+    const [backlog, l] = await Promise.all([
+      this.#queue.backlog(),
+      this.limit(),
+    ]);
     if (backlog < l.limit) return;
     const excess = backlog - l.limit + 1;
     const retryAfterS = Math.min(

@@ -145,6 +145,19 @@ export class TranscribeQueue {
   }
 
   /**
+   * Whole jobs waiting for a worker, delayed retries included: the backlog
+   * admission control judges (one count of the short-job queue only).
+   */
+  async backlog(): Promise<number> {
+    const c = await this.queue.getJobCounts(
+      "waiting",
+      "delayed",
+      "prioritized",
+    );
+    return (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+  }
+
+  /**
    * Jobs waiting (including delayed retries) and running. `waiting` counts
    * whole jobs, served first; `pieces` the prioritized pieces of split jobs.
    */
