@@ -5,203 +5,46 @@
  *
  * Run: `k6 run --summary-export perf/results/latest.json perf/transcription_scenario.js`
  *
- * Environment (all optional):
- * - BASE_URL           service base URL                 (default http://localhost:8001)
- * - ARRIVAL_RATE       iterations started per time unit (default 3, a positive integer)
- * - ARRIVAL_TIME_UNIT  the time unit of ARRIVAL_RATE, k6 syntax (default 1s;
- *                      e.g. ARRIVAL_RATE=25 ARRIVAL_TIME_UNIT=2s is 12.5/s)
- * - DURATION           scenario duration, k6 syntax     (default 2m; e.g. 90s, 1m30s)
- * - PRE_ALLOCATED_VUS  VUs allocated up front           (default 4)
- * - MAX_VUS            most VUs k6 may use              (default 12)
- * - WHISPER_MODEL      model_name sent with each upload (default tiny.en)
+ * Environment (all optional): the variables of lib/env.js (BASE_URL,
+ * ARRIVAL_RATE, ARRIVAL_TIME_UNIT, DURATION, PRE_ALLOCATED_VUS, MAX_VUS,
+ * WHISPER_MODEL — sent as `model_name` —, UPLOAD_USER_ID — the `X-User-ID`
+ * header —, BASELINE), and
  * - POLL_INTERVAL      seconds between polls            (default 1)
  * - MAX_POLLS          polls before giving up           (default 40)
- * - UPLOAD_USER_ID     X-User-ID header                 (default perf-tester)
  * - LONG_POLL          1: poll with `?wait=` and no sleep (default 0)
- * - BASELINE           baseline.json the thresholds come from; relative paths
- *                      resolve against this script's folder (default ../baseline.json)
  *
- * The thresholds are derived from the baseline exactly as `deno task assert`
- * evaluates it (src/perf/baseline.ts), so k6's verdict and the assert agree.
+ * The thresholds are derived from the baseline's native keys exactly as
+ * `deno task assert` evaluates them (src/perf/baseline/), so k6's verdict
+ * and the assert agree. perf/openai_scenario.js is the same load through the
+ * OpenAI-compatible route.
  */
 import http from "k6/http";
 import { check, sleep } from "k6";
-import { b64decode } from "k6/encoding";
 import { Rate, Trend } from "k6/metrics";
+import {
+  arrivalEnv,
+  constantArrival,
+  numberEnv,
+  SUMMARY_TREND_STATS,
+} from "./lib/env.js";
+import { EXPECTED_WORDS, SAMPLE } from "./lib/sample.js";
+import { hasExpectedWords } from "./lib/words.js";
+import { baselineThresholds } from "./lib/thresholds.js";
 
 // ---------------------------------------------------------------- config
 
-/** Reads an env var as a finite number >= min; throws naming the variable. */
-function numberEnv(name, fallback, { min = 0, integer = false } = {}) {
-  const raw = __ENV[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (
-    !/^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(raw) || !Number.isFinite(n) ||
-    n < min || (integer && !Number.isInteger(n))
-  ) {
-    throw new Error(
-      `${name} must be ${
-        integer ? "an integer" : "a number"
-      } >= ${min}, got "${raw}"`,
-    );
-  }
-  return n;
-}
-
-/** Parses a k6 duration ("2m", "90s", "1m30s", "500ms", "1h"); returns seconds. */
-function durationSeconds(name, raw) {
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-  const compact = raw.trim();
-  let total = 0;
-  let consumed = 0;
-  for (const m of compact.matchAll(re)) {
-    if (m.index !== consumed) break;
-    consumed += m[0].length;
-    const v = Number(m[1]);
-    total += m[2] === "h"
-      ? v * 3600
-      : m[2] === "m"
-      ? v * 60
-      : m[2] === "s"
-      ? v
-      : v / 1000;
-  }
-  if (compact === "" || consumed !== compact.length || !(total > 0)) {
-    throw new Error(
-      `${name} must be a k6 duration such as "2m", "90s" or "1m30s", got "${raw}"`,
-    );
-  }
-  return total;
-}
-
-const BASE_URL = (__ENV.BASE_URL || "http://localhost:8001").replace(
-  /\/+$/,
-  "",
-);
-const ARRIVAL_RATE = numberEnv("ARRIVAL_RATE", 3, { min: 1, integer: true });
-const ARRIVAL_TIME_UNIT = __ENV.ARRIVAL_TIME_UNIT || "1s";
-durationSeconds("ARRIVAL_TIME_UNIT", ARRIVAL_TIME_UNIT);
-const DURATION = __ENV.DURATION || "2m";
-durationSeconds("DURATION", DURATION); // validates; k6 parses it again
-const PRE_ALLOCATED_VUS = numberEnv("PRE_ALLOCATED_VUS", 4, {
-  min: 1,
-  integer: true,
-});
-const MAX_VUS = numberEnv("MAX_VUS", 12, { min: 1, integer: true });
-const WHISPER_MODEL = __ENV.WHISPER_MODEL || "tiny.en-q8_0";
+const ENV = arrivalEnv();
+const BASE_URL = ENV.baseUrl;
+const WHISPER_MODEL = ENV.model;
 const POLL_INTERVAL = numberEnv("POLL_INTERVAL", 1, { min: 0 });
 const MAX_POLLS = numberEnv("MAX_POLLS", 40, { min: 1, integer: true });
-const USER_ID = __ENV.UPLOAD_USER_ID || "perf-tester";
+const USER_ID = ENV.userId;
 if (![undefined, "", "0", "1"].includes(__ENV.LONG_POLL)) {
   throw new Error(`LONG_POLL must be 0 or 1, got "${__ENV.LONG_POLL}"`);
 }
 const LONG_POLL = __ENV.LONG_POLL === "1";
-const BASELINE_PATH = __ENV.BASELINE || "../baseline.json";
-if (MAX_VUS < PRE_ALLOCATED_VUS) {
-  throw new Error(
-    `MAX_VUS (${MAX_VUS}) must be >= PRE_ALLOCATED_VUS (${PRE_ALLOCATED_VUS})`,
-  );
-}
 // The server caps `?wait=` at 30 s.
 const LONG_POLL_WAIT_S = Math.max(1, Math.min(30, Math.ceil(POLL_INTERVAL)));
-
-// ---------------------------------------------------------------- data
-
-// Binary data can't live in a SharedArray, so every VU decodes its own copy
-// (the sample is ~33 KB).
-const SAMPLE = b64decode(
-  open("../assets/sample.wav.b64").replace(/\s+/g, ""),
-  "std",
-);
-const EXPECTED_WORDS = words(open("../assets/sample.txt"));
-
-/** Lower-case words without punctuation. */
-function words(text) {
-  return String(text || "").toLowerCase().replace(/[^a-z0-9' ]+/g, " ")
-    .split(/\s+/).filter((w) => w.length > 0);
-}
-
-// ---------------------------------------------------------------- thresholds
-
-// Built-in definitions of the Python toolkit's baseline keys; a baseline's
-// `definitions` map adds or overrides keys (same rules as src/perf/baseline.ts).
-const BUILTIN_DEFINITIONS = {
-  http_req_duration_ms_avg: {
-    metric: "http_req_duration",
-    stat: "avg",
-    kind: "ratio",
-    direction: "lower_is_better",
-  },
-  http_req_duration_ms_p95: {
-    metric: "http_req_duration",
-    stat: "p(95)",
-    kind: "ratio",
-    direction: "lower_is_better",
-  },
-  transcription_latency_seconds_avg: {
-    metric: "transcription_latency_seconds",
-    stat: "avg",
-    kind: "ratio",
-    direction: "lower_is_better",
-  },
-  transcription_latency_seconds_p95: {
-    metric: "transcription_latency_seconds",
-    stat: "p(95)",
-    kind: "ratio",
-    direction: "lower_is_better",
-  },
-  transcription_success_rate: {
-    metric: "transcription_success_rate",
-    stat: "rate",
-    kind: "floor",
-    direction: "higher_is_better",
-  },
-};
-
-/** k6 thresholds derived from the baseline file. */
-function baselineThresholds(path) {
-  let baseline;
-  try {
-    baseline = JSON.parse(open(path));
-  } catch (e) {
-    throw new Error(`BASELINE: cannot read "${path}" as JSON: ${e}`);
-  }
-  const metrics = baseline.metrics || {};
-  const tolerances = baseline.tolerances || {};
-  const definitions = Object.assign(
-    {},
-    BUILTIN_DEFINITIONS,
-    baseline.definitions || {},
-  );
-  const out = {};
-  for (const key of Object.keys(metrics)) {
-    const def = definitions[key];
-    const value = metrics[key];
-    const tol = tolerances[key];
-    if (!def) throw new Error(`${path}: metrics.${key} has no definition`);
-    if (typeof value !== "number" || typeof tol !== "number") {
-      throw new Error(
-        `${path}: metrics.${key} and tolerances.${key} must be numbers`,
-      );
-    }
-    const higher = def.direction === "higher_is_better";
-    const allowed = def.kind === "ratio" ? value * tol : tol;
-    // Inclusive on both sides, like the assert.
-    const expr = `${def.stat}${higher ? ">=" : "<="}${allowed}`;
-    (out[def.metric] = out[def.metric] || []).push(expr);
-  }
-  return out;
-}
-
-const thresholds = baselineThresholds(BASELINE_PATH);
-// Always on: every planned iteration must start, and HTTP must not fail.
-thresholds.dropped_iterations = (thresholds.dropped_iterations || []).concat(
-  "count<1",
-);
-thresholds.http_req_failed = (thresholds.http_req_failed || []).concat(
-  "rate<0.02",
-);
 
 // ---------------------------------------------------------------- metrics
 
@@ -224,23 +67,20 @@ const uploadDuration = new Trend("upload_duration_ms", true);
 
 export const options = {
   scenarios: {
-    submit_and_poll: {
-      executor: "constant-arrival-rate",
-      rate: ARRIVAL_RATE,
-      timeUnit: ARRIVAL_TIME_UNIT,
-      duration: DURATION,
-      preAllocatedVUs: PRE_ALLOCATED_VUS,
-      maxVUs: MAX_VUS,
-      // Let iterations started near the end finish their polling, so the
-      // summary isn't skewed by interrupted iterations.
-      gracefulStop: `${
+    submit_and_poll: constantArrival(
+      ENV,
+      `${
         Math.ceil(MAX_POLLS * (LONG_POLL ? LONG_POLL_WAIT_S : POLL_INTERVAL)) +
         30
       }s`,
-    },
+    ),
   },
-  thresholds,
-  summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)"],
+  thresholds: baselineThresholds(
+    () => open(ENV.baselinePath),
+    ENV.baselinePath,
+    "native",
+  ),
+  summaryTrendStats: SUMMARY_TREND_STATS,
 };
 
 // ---------------------------------------------------------------- iteration
@@ -330,8 +170,7 @@ export default function () {
       if (typeof job.processing_ms === "number") {
         serverProcessing.add(job.processing_ms);
       }
-      const got = words(job.transcript);
-      const accurate = EXPECTED_WORDS.every((w) => got.includes(w));
+      const accurate = hasExpectedWords(EXPECTED_WORDS, job.transcript);
       transcriptionAccuracy.add(accurate);
       check(job, { "transcript has the expected words": () => accurate });
       outcome(true);
