@@ -80,6 +80,7 @@ export async function writeMetadata(
     cpu_count: navigator.hardwareConcurrency,
     k6_version: await k6Version(k6).catch(() => undefined),
     deno_version: Deno.version.deno,
+    api: o.api,
     model: o.model,
     workers: o.baseUrl ? undefined : o.workers,
     worker_concurrency: o.baseUrl ? undefined : o.workers,
@@ -87,9 +88,14 @@ export async function writeMetadata(
     duration_seconds: durationToSeconds(o.duration),
     pre_allocated_vus: o.vus,
     max_vus: o.maxVus,
-    poll_interval_s: o.pollInterval,
-    max_polls: o.maxPolls,
-    long_poll: o.longPoll,
+    // Only the native scenario polls.
+    ...(o.api === "native"
+      ? {
+        poll_interval_s: o.pollInterval,
+        max_polls: o.maxPolls,
+        long_poll: o.longPoll,
+      }
+      : {}),
     base_url: o.baseUrl ?? "embedded stack",
     k6_exit_code: k6Exit ?? undefined,
     interrupted,

@@ -11,8 +11,8 @@ import {
   dashboardPeriod,
   durationToSeconds,
   type PerfOptions,
-  SCENARIO,
 } from "./run_options.ts";
+import { SCENARIOS } from "./scenarios.ts";
 import { type PerfSession } from "./session.ts";
 
 /** One k6 run of a session. */
@@ -79,8 +79,8 @@ export async function runK6Once(
   const startedAt = new Date().toISOString();
   say(
     `perf: k6 ${o.rate} jobs/s for ${o.duration} against ${session.baseUrl}${
-      ro.repeat ? ` (run ${ro.repeat.index}/${ro.repeat.of})` : ""
-    }`,
+      o.api === "native" ? "" : ` (--api ${o.api})`
+    }${ro.repeat ? ` (run ${ro.repeat.index}/${ro.repeat.of})` : ""}`,
   );
   const log = await Deno.open(join(runDir, "k6.log"), {
     create: true,
@@ -102,7 +102,7 @@ export async function runK6Once(
       // pre-aggregated summary (deno task compare).
       "--out",
       `json=${join(runDir, SAMPLES_FILE)}`,
-      SCENARIO,
+      SCENARIOS[o.api].script,
     ],
     env: {
       ...Deno.env.toObject(),

@@ -20,6 +20,7 @@ import {
 } from "./history/mod.ts";
 import { linkLatest } from "./archive.ts";
 import { pathExists } from "../config/mod.ts";
+import { type Api, SCENARIOS } from "./scenarios.ts";
 import { runK6Once, type RunRecord } from "./k6_run.ts";
 import {
   K6_EXIT,
@@ -239,7 +240,7 @@ async function judgeRun(
     }, "failed");
   }
   if (opts.link) await linkLatest(runDir);
-  await printKeyFigures(summaryPath, say);
+  await printKeyFigures(summaryPath, o.api, say);
   if (k6Exit === K6_EXIT.invalidConfig || k6Exit === K6_EXIT.scriptException) {
     return await done({
       code: 2,
@@ -329,9 +330,10 @@ async function recordHistory(
   }
 }
 
-/** Prints the run's key figures as a table. */
+/** Prints the run's key figures (those of its scenario) as a table. */
 async function printKeyFigures(
   summaryPath: string,
+  api: Api,
   say: (l: string) => void,
 ): Promise<void> {
   let summary;
@@ -340,33 +342,13 @@ async function printKeyFigures(
   } catch {
     return;
   }
-  const get = (metric: string, stat: string) =>
-    summary.metrics.get(metric)?.values[stat];
-  const rows: [string, number | undefined, string][] = [
-    ["http_req_duration avg", get("http_req_duration", "avg"), "ms"],
-    ["http_req_duration p95", get("http_req_duration", "p(95)"), "ms"],
-    [
-      "transcription latency avg",
-      get("transcription_latency_seconds", "avg"),
-      "s",
-    ],
-    [
-      "transcription latency p95",
-      get("transcription_latency_seconds", "p(95)"),
-      "s",
-    ],
-    ["server processing p95", get("server_processing_ms", "p(95)"), "ms"],
-    ["server queue wait p95", get("server_queue_wait_ms", "p(95)"), "ms"],
-    ["success rate", get("transcription_success_rate", "rate"), ""],
-    ["accuracy", get("transcription_accuracy", "rate"), ""],
-    ["iterations", get("iterations", "count"), ""],
-    ["dropped iterations", get("dropped_iterations", "count") ?? 0, ""],
-  ];
-  say("perf: key figures");
-  for (const [name, v, unit] of rows) {
+  say(`perf: key figures (${SCENARIOS[api].k6Scenario}, --api ${api})`);
+  for (const { label, metric, stat, unit } of SCENARIOS[api].figures) {
+    const v = summary.metrics.get(metric)?.values[stat] ??
+      (metric === "dropped_iterations" ? 0 : undefined);
     const text = v === undefined
       ? "—"
       : `${Number.isInteger(v) ? v : v.toFixed(3)} ${unit}`;
-    say(`  ${name.padEnd(28)} ${text}`);
+    say(`  ${label.padEnd(28)} ${text}`);
   }
 }

@@ -7,12 +7,15 @@
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
 import { dirname, join } from "node:path";
+import { APIS } from "./scenarios.ts";
 
 /** The file name looked for beside a summary. */
 export const METADATA_FILE = "metadata.json";
 
 /** The schema of `metadata.json`. Field names match baseline `environment`. */
 export const RunMetadataSchema = z.looseObject({
+  /** The protocol the scenario drove (`--api`); absent in older archives. */
+  api: z.enum(APIS).optional(),
   /** Model the jobs used, e.g. `tiny.en`. */
   model: z.string().optional(),
   /** The scenario's ARRIVAL_RATE (iterations per second). */

@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
+import { APIS, DEFAULT_API } from "./scenarios.ts";
 
 /** `path` relative to the project when inside it, else absolute. */
 export function shownPath(path: string): string {
@@ -17,16 +18,13 @@ export function shownPath(path: string): string {
 export function resultsDir(): string {
   return Deno.env.get("PERF_RESULTS_DIR") ?? join(PROJECT_ROOT, "perf/results");
 }
-/** The scenario script. */
-export const SCENARIO: string = join(
-  PROJECT_ROOT,
-  "perf/transcription_scenario.js",
-);
 
 const DURATION_RE = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 
 /** Validated options of a perf run (flags win over environment variables). */
 export const PerfOptionsSchema = z.object({
+  /** The protocol the k6 scenario drives (scenarios.ts). */
+  api: z.enum(APIS, { error: `must be one of ${APIS.join(", ")}` }),
   rate: z.coerce.number().int().positive(),
   duration: z.string().regex(
     DURATION_RE,
@@ -175,6 +173,7 @@ export function perfOptionsFrom(
     (flags[flag] as string | undefined) ?? env(PERF_DEFAULTS[key][0]) ??
       PERF_DEFAULTS[key][1];
   const raw = {
+    api: (flags.api as string | undefined) ?? DEFAULT_API,
     rate: pick("rate", "rate"),
     duration: pick("duration", "duration"),
     vus: pick("vus", "vus"),
@@ -202,6 +201,7 @@ export function perfOptionsFrom(
   const parsed = PerfOptionsSchema.safeParse(raw);
   if (!parsed.success) {
     const names: Record<string, string> = {
+      api: "--api",
       rate: "--rate / ARRIVAL_RATE",
       duration: "--duration / DURATION",
       vus: "--vus / PRE_ALLOCATED_VUS",
@@ -228,6 +228,18 @@ export function perfOptionsFrom(
     throw new ConfigError(
       `--max-vus (${parsed.data.maxVus}) must be >= --vus (${parsed.data.vus})`,
     );
+  }
+  if (parsed.data.api !== "native") {
+    // The OpenAI-compatible route answers the request itself: nothing polls.
+    const polling = ["long-poll", "poll-interval", "max-polls"].find((f) =>
+      flags[f] !== undefined
+    );
+    if (polling) {
+      throw new ConfigError(
+        `--${polling} applies to the native protocol's polling; ` +
+          `--api ${parsed.data.api} makes one synchronous request per iteration`,
+      );
+    }
   }
   if (parsed.data.freshStacks && parsed.data.baseUrl) {
     throw new ConfigError(

@@ -1,9 +1,14 @@
 /**
- * `deno task perf [--rate N] [--duration D] [--vus N] [--max-vus N]
- * [--model NAME] [--poll-interval S] [--max-polls N] [--workers N]
- * [--long-poll] [--base-url URL] [--baseline FILE] [--no-assert]
- * [--repeat N [--fresh-stacks]] [--warmup D] [--fault-processing-delay-ms MS]
- * [--fault-api-delay-ms MS]`
+ * `deno task perf [--api native|openai] [--rate N] [--duration D] [--vus N]
+ * [--max-vus N] [--model NAME] [--poll-interval S] [--max-polls N]
+ * [--workers N] [--long-poll] [--base-url URL] [--baseline FILE]
+ * [--no-assert] [--repeat N [--fresh-stacks]] [--warmup D]
+ * [--fault-processing-delay-ms MS] [--fault-api-delay-ms MS]`
+ *
+ * `--api openai` drives the OpenAI-compatible route (one synchronous
+ * `POST /v1/audio/transcriptions` per iteration, perf/openai_scenario.js)
+ * instead of the native chunked upload and polling; the polling flags don't
+ * apply to it.
  *
  * `deno task perf --find-capacity [--step-duration D] [--start-rate N]
  * [--rate-factor F] [--max-rate N] [--resolution N] [--budget D]
@@ -31,6 +36,7 @@ if (import.meta.main) {
       args: Deno.args,
       options: {
         ...RUN_FLAGS,
+        api: { type: "string" },
         "user-id": { type: "string" },
         "base-url": { type: "string" },
         baseline: { type: "string" },

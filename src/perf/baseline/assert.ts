@@ -10,9 +10,14 @@ import {
   type BaselineEntry,
   entriesOf,
   type MetricDefinition,
+  scenarioOf,
+  scenarioRecord,
+  selectEntries,
   thresholdExpression,
   withinAllowed,
 } from "./baseline.ts";
+import { type Api, apiOfRun, type RunApi } from "../scenarios.ts";
+import type { Distributions } from "../../verdict/mod.ts";
 import {
   ratioInterval,
   type RunSamples,
@@ -52,10 +57,22 @@ export interface KeyResult extends BaselineEntry {
   interval?: { ratio: number; lo: number; hi: number; confidence: number };
 }
 
+/** A baseline key not judged because it belongs to another scenario. */
+export interface SkippedKey {
+  key: string;
+  /** The scenario it belongs to. */
+  scenario: Api;
+}
+
 /** The whole verdict. */
 export interface AssertResult {
   verdict: "pass" | "regression";
+  /** The scenario the run ran, and how that was decided. */
+  scenario: RunApi;
+  /** The keys of the run's scenario, judged. */
   keys: KeyResult[];
+  /** The other scenarios' keys, not judged. */
+  skipped: SkippedKey[];
   /** k6 thresholds that failed (`metric: expression`). */
   thresholdsFailed: string[];
   /** Environment differences and other things worth a look. */
@@ -86,6 +103,11 @@ export interface EvaluateInput {
   samples?: RunSamples;
   /** Interval confidence. @default 0.95 */
   confidence?: number;
+  /**
+   * The scenario the run ran. @default from the metadata's `api`, else the
+   * summary's metrics ({@linkcode apiOfRun})
+   */
+  scenario?: RunApi;
 }
 
 /** Fraction of the planned iterations a complete run must have started. */
@@ -110,14 +132,31 @@ const THRESHOLDS_FAILED_EXIT_CODE = 99;
  */
 export function evaluateRun(input: EvaluateInput): AssertResult {
   const { summary, summaryFile, baseline, baselineFile, metadata } = input;
-  const entries = entriesOf(baseline, baselineFile);
+  const scenario = input.scenario ?? apiOfRun(summary, metadata);
+  const { selected, skipped } = selectEntries(
+    entriesOf(baseline, baselineFile),
+    scenario.api,
+  );
+  if (selected.length === 0) {
+    throw new ConfigError(
+      `${baselineFile}: has no keys for the ${scenario.api} scenario (the ` +
+        `run's, from ${scenario.from}); add them (definitions with ` +
+        `"scenario": "${scenario.api}", metrics, tolerances), then record ` +
+        `their values with deno task baseline:update`,
+    );
+  }
   checkComplete(input);
+  const record = scenarioRecord(baseline, scenario.api);
 
-  const keys = entries.map((entry) => {
+  const keys = selected.map((entry) => {
     const k = judge(entry, summary, summaryFile);
-    return k.note ? k : judgeByInterval(k, input) ?? k;
+    return k.note ? k : judgeByInterval(k, {
+      distributions: record.distributions,
+      samples: input.samples,
+      confidence: input.confidence,
+    }) ?? k;
   });
-  const warnings = environmentWarnings(baseline, metadata, input);
+  const warnings = environmentWarnings(record.environment, metadata, input);
   // A key judged by interval supersedes k6's point threshold on it.
   const byInterval = new Set(
     keys.filter((k) => k.interval && k.pass).map((k) =>
@@ -132,7 +171,7 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
       );
     } else thresholdsFailed.push(t);
   }
-  if (baseline.distributions && !input.samples) {
+  if (record.distributions && !input.samples) {
     warnings.push(
       `${baselineFile} has distributions but the run has no samples; judged by single values`,
     );
@@ -155,7 +194,12 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
   const pass = keys.every((k) => k.pass) && thresholdsFailed.length === 0;
   return {
     verdict: pass ? "pass" : "regression",
+    scenario,
     keys,
+    skipped: skipped.map((e) => ({
+      key: e.key,
+      scenario: scenarioOf(e.definition),
+    })),
     thresholdsFailed,
     warnings,
     thresholdsCovered: summary.thresholdsRecorded ||
@@ -173,9 +217,12 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
  */
 export function judgeByInterval(
   k: KeyResult,
-  input: Pick<EvaluateInput, "baseline" | "samples" | "confidence">,
+  input: Pick<EvaluateInput, "samples" | "confidence"> & {
+    /** The distributions of the key's scenario. */
+    distributions?: Distributions;
+  },
 ): KeyResult | undefined {
-  const d = input.baseline.distributions;
+  const d = input.distributions;
   const { metric, stat, kind, direction } = k.definition;
   const s = statForK6(stat);
   const sketches = d?.metrics[metric];
@@ -321,7 +368,7 @@ export const COMPARED_FIELDS = [
 ] as const;
 
 function environmentWarnings(
-  baseline: Baseline,
+  environment: Baseline["environment"] | undefined,
   metadata: RunMetadata | undefined,
   input: EvaluateInput,
 ): string[] {
@@ -331,7 +378,7 @@ function environmentWarnings(
       `can't be compared with the baseline's, nor its completeness verified`,
     ];
   }
-  const env = baseline.environment as Record<string, unknown>;
+  const env = (environment ?? {}) as Record<string, unknown>;
   const run = metadata as Record<string, unknown>;
   const diffs: string[] = [];
   for (const field of COMPARED_FIELDS) {
@@ -435,6 +482,8 @@ export function renderTable(result: AssertResult): string {
   for (const t of result.thresholdsFailed) {
     out.push(`k6 threshold failed: ${t}`);
   }
+  const skipped = skippedText(result);
+  if (skipped) out.push(skipped);
   out.push(
     result.verdict === "pass"
       ? "verdict: PASS"
@@ -443,6 +492,25 @@ export function renderTable(result: AssertResult): string {
       } key(s) failed, ${result.thresholdsFailed.length} k6 threshold(s) failed)`,
   );
   return out.join("\n");
+}
+
+/**
+ * Which keys were not judged and why, e.g. `skipped 7 keys of the native
+ * scenario (this run is openai, from metadata.json (api)): a, b, …`;
+ * undefined when none were.
+ */
+export function skippedText(result: AssertResult): string | undefined {
+  if (result.skipped.length === 0) return undefined;
+  const byScenario = new Map<Api, string[]>();
+  for (const s of result.skipped) {
+    byScenario.set(s.scenario, [...byScenario.get(s.scenario) ?? [], s.key]);
+  }
+  return [...byScenario].map(([scenario, keys]) =>
+    `skipped ${keys.length} key(s) of the ${scenario} scenario (this run ` +
+    `is ${result.scenario.api}, from ${result.scenario.from}): ${
+      keys.join(", ")
+    }`
+  ).join("\n");
 }
 
 /** The verdict as a GitHub step-summary markdown section. */
@@ -461,6 +529,8 @@ export function renderMarkdown(result: AssertResult): string {
     out.push("", "k6 thresholds failed:", "");
     for (const t of result.thresholdsFailed) out.push(`- \`${t}\``);
   }
+  const skipped = skippedText(result);
+  if (skipped) out.push("", esc(skipped));
   if (result.warnings.length) {
     out.push("");
     for (const w of result.warnings) out.push(`> ⚠️ ${esc(w)}`);

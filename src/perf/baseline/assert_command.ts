@@ -14,7 +14,8 @@ import {
   renderMarkdown,
   renderTable,
 } from "./assert.ts";
-import { loadBaseline } from "./baseline.ts";
+import { loadBaseline, scenarioRecord } from "./baseline.ts";
+import { apiOfRun, SCENARIOS } from "../scenarios.ts";
 import { loadRunMetadata } from "../run_metadata.ts";
 import { loadSummary } from "../summary.ts";
 import {
@@ -65,10 +66,16 @@ export async function runAssert(
   // Metadata sits beside the real file (latest.json may be a symlink).
   const real = await Deno.realPath(summaryPath).catch(() => summaryPath);
   const meta = await loadRunMetadata(real);
-  // Raw samples are only read for a baseline with distributions, so old
-  // baselines are judged exactly as before.
-  const samples = baseline.distributions
-    ? await findSamples(real, meta?.metadata.run_dir, err)
+  const scenario = apiOfRun(summary, meta?.metadata);
+  // Raw samples are only read for a baseline with distributions of the run's
+  // scenario, so old baselines are judged exactly as before.
+  const samples = scenarioRecord(baseline, scenario.api).distributions
+    ? await findSamples(
+      real,
+      meta?.metadata.run_dir,
+      SCENARIOS[scenario.api].verdictMetrics,
+      err,
+    )
     : undefined;
   const result = evaluateRun({
     summary,
@@ -78,9 +85,11 @@ export async function runAssert(
     metadata: meta?.metadata,
     metadataFile: meta?.path,
     samples,
+    scenario,
   });
 
   out(`summary: ${summaryPath} (${summary.format} format)`);
+  out(`scenario: ${scenario.api} (from ${scenario.from})`);
   out(`baseline: ${baselinePath} (captured ${baseline.captured_at})`);
   out(renderTable(result));
   for (const w of result.warnings) err(`warning: ${w}`);
@@ -107,6 +116,7 @@ export async function runAssert(
 async function findSamples(
   summaryPath: string,
   runDir: unknown,
+  metrics: readonly string[],
   err: (line: string) => void,
 ): Promise<RunSamples | undefined> {
   const candidates = [join(dirname(summaryPath), SAMPLES_FILE)];
@@ -118,7 +128,7 @@ async function findSamples(
       continue;
     }
     try {
-      return await readK6Samples(path);
+      return await readK6Samples(path, metrics);
     } catch (error) {
       err(`warning: ${(error as Error).message}; judged by single values`);
       return undefined;

@@ -7,10 +7,16 @@
  * `actual >= tolerance` (a floor). An optional `definitions` map describes
  * any other key (which k6 metric and stat, and how to compare), so a new
  * metric needs no code change.
+ *
+ * Every key belongs to one scenario (`--api`): its definition's `scenario`,
+ * `native` when absent. A run is judged only on its own scenario's keys. The
+ * top-level `environment`, `captured_at` and `distributions` describe the
+ * native scenario's recording; `scenarios.<api>` holds another scenario's.
  */
 import { z } from "zod";
 import { ConfigError } from "../../errors/mod.ts";
 import { DistributionsSchema } from "../../verdict/mod.ts";
+import { type Api, APIS } from "../scenarios.ts";
 
 /** Stats a definition can read; the names are k6's threshold names. */
 export const STATS = [
@@ -51,6 +57,12 @@ export const MetricDefinitionSchema = z.object({
   kind: z.enum(["ratio", "floor", "ceiling"], {
     error: "must be ratio, floor or ceiling",
   }),
+  /**
+   * The scenario whose runs record the metric and are judged on the key.
+   * @default "native"
+   */
+  scenario: z.enum(APIS, { error: `must be one of ${APIS.join(", ")}` })
+    .optional(),
 });
 /** How one baseline key is measured and judged. */
 export type MetricDefinition = z.infer<typeof MetricDefinitionSchema>;
@@ -121,6 +133,20 @@ export const EnvironmentSchema = z.looseObject({
 /** Where and how the baseline was captured. */
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
+/**
+ * The recording of a scenario other than native (`scenarios.<api>`): when,
+ * where and how its keys' values were captured, and their distributions.
+ */
+export const ScenarioRecordSchema = z.looseObject({
+  description: z.string({ error: "must be a string" }).optional(),
+  captured_at: z.string({ error: "must be a string (ISO 8601 time)" })
+    .optional(),
+  environment: EnvironmentSchema.optional(),
+  distributions: DistributionsSchema.optional(),
+});
+/** The recording of a scenario other than native. */
+export type ScenarioRecord = z.infer<typeof ScenarioRecordSchema>;
+
 /** The schema of `baseline.json`. Unknown top-level fields are kept. */
 export const BaselineSchema = z.looseObject({
   description: z.string({ error: "must be a string" }),
@@ -135,6 +161,13 @@ export const BaselineSchema = z.looseObject({
    * present, the assert judges ratio keys by a bootstrap interval.
    */
   distributions: DistributionsSchema.optional(),
+  /**
+   * Extension: the recordings of the scenarios other than native (whose
+   * recording is the top level), e.g. `scenarios.openai`.
+   */
+  scenarios: z.strictObject({ openai: ScenarioRecordSchema.optional() }, {
+    error: "may only have the key openai (native is the top level)",
+  }).optional(),
 });
 /** A parsed `baseline.json`. */
 export type Baseline = z.infer<typeof BaselineSchema>;
@@ -158,6 +191,46 @@ export function definitionOf(
   key: string,
 ): MetricDefinition | undefined {
   return baseline.definitions?.[key] ?? BUILTIN_DEFINITIONS[key];
+}
+
+/** The scenario a key's definition belongs to. */
+export function scenarioOf(definition: MetricDefinition): Api {
+  return definition.scenario ?? "native";
+}
+
+/**
+ * The keys a run of `api` is judged on, and the others (the other
+ * scenarios' keys), each in the file's order.
+ */
+export function selectEntries(
+  entries: readonly BaselineEntry[],
+  api: Api,
+): { selected: BaselineEntry[]; skipped: BaselineEntry[] } {
+  const selected = entries.filter((e) => scenarioOf(e.definition) === api);
+  const skipped = entries.filter((e) => scenarioOf(e.definition) !== api);
+  return { selected, skipped };
+}
+
+/**
+ * A scenario's recording: native's is the top level; another scenario's is
+ * `scenarios.<api>`, whose environment falls back to the top level's (the
+ * same machine and settings unless recorded otherwise) but whose
+ * distributions never do (they sketch other metrics).
+ */
+export function scenarioRecord(
+  baseline: Baseline,
+  api: Api,
+): ScenarioRecord & { environment?: Environment } {
+  if (api === "native") {
+    return {
+      description: baseline.description,
+      captured_at: baseline.captured_at,
+      environment: baseline.environment,
+      distributions: baseline.distributions,
+    };
+  }
+  const own = baseline.scenarios?.[api];
+  return { ...own, environment: own?.environment ?? baseline.environment };
 }
 
 /** The worst value that still passes for `definition`. */

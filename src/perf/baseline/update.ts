@@ -9,6 +9,11 @@
  * across runs).
  * A run whose k6 thresholds failed is refused (exit 1) unless `--force`;
  * an incomplete run or one missing a metric is never used (exit 2).
+ *
+ * Only the keys of the run's scenario (`--api`) are recorded; the other
+ * scenarios' keys, environments and distributions are kept as they were. A
+ * native run records the top level (environment, captured_at, description,
+ * distributions); another scenario's run records `scenarios.<api>`.
  */
 import { parseArgs } from "node:util";
 import { ConfigError, ExitCode } from "../../errors/mod.ts";
@@ -20,7 +25,10 @@ import {
   type Environment,
   loadBaseline,
   parseBaseline,
+  scenarioRecord,
+  selectEntries,
 } from "./baseline.ts";
+import { type Api, apiOfRun, SCENARIOS } from "../scenarios.ts";
 import { loadRunMetadata, type RunMetadata } from "../run_metadata.ts";
 import { loadSummary, type RunSummary } from "../summary.ts";
 import {
@@ -30,7 +38,6 @@ import {
   SAMPLES_FILE,
   sketchRuns,
   spreadOf,
-  VERDICT_METRICS,
 } from "../../verdict/mod.ts";
 import { join } from "node:path";
 
@@ -55,16 +62,28 @@ const ENV_FIELDS = [
   "long_poll",
 ] as const;
 
+/** What {@linkcode buildBaseline} and {@linkcode buildGroupBaseline} return. */
+export interface BuiltBaseline {
+  baseline: Baseline;
+  warnings: string[];
+  /** The scenario the run(s) ran. */
+  api: Api;
+  /** The keys recorded (the scenario's), in the file's order. */
+  keys: string[];
+}
+
 /**
- * A new baseline with the run's values for every key of `previous`.
+ * A new baseline with the run's values for every key of `previous` that
+ * belongs to the run's scenario; the other keys keep their values.
  *
- * @throws {ConfigError} when the run is incomplete or lacks a key's metric.
+ * @throws {ConfigError} when the run is incomplete, lacks a key's metric,
+ *   or the baseline has no key of the run's scenario.
  */
-export function buildBaseline(
-  input: BuildBaselineInput,
-): { baseline: Baseline; warnings: string[] } {
+export function buildBaseline(input: BuildBaselineInput): BuiltBaseline {
   const { previous, summary, summaryFile, metadata } = input;
   const warnings: string[] = [];
+  const scenario = apiOfRun(summary, metadata);
+  const api = scenario.api;
   checkComplete({
     summary,
     summaryFile,
@@ -73,9 +92,21 @@ export function buildBaseline(
     metadata,
     metadataFile: input.metadataFile,
   });
+  const { selected } = selectEntries(
+    entriesOf(previous, input.previousFile),
+    api,
+  );
+  if (selected.length === 0) {
+    throw new ConfigError(
+      `${input.previousFile}: has no keys for the ${api} scenario (the ` +
+        `run's, from ${scenario.from}); add them first (definitions with ` +
+        `"scenario": "${api}", metrics, tolerances)`,
+    );
+  }
 
-  const metrics: Record<string, number> = {};
-  for (const entry of entriesOf(previous, input.previousFile)) {
+  // Other scenarios' keys keep their values (and the file's order).
+  const metrics: Record<string, number> = { ...previous.metrics };
+  for (const entry of selected) {
     const { metric, stat } = entry.definition;
     const m = summary.metrics.get(metric);
     const value = m?.values[stat];
@@ -95,7 +126,10 @@ export function buildBaseline(
     metrics[entry.key] = Number(value.toPrecision(6));
   }
 
-  const environment: Record<string, unknown> = { ...previous.environment };
+  const before = scenarioRecord(previous, api);
+  const environment: Record<string, unknown> = { ...before.environment };
+  // Polling settings describe the native scenario only.
+  if (api !== "native") delete environment.long_poll;
   if (!metadata) {
     warnings.push(
       `no metadata.json beside ${summaryFile}: the environment is copied ` +
@@ -128,34 +162,77 @@ export function buildBaseline(
         `(fault_injection); it can't be a baseline`,
     );
   }
-  const { distributions: stale, ...kept } = previous;
+  const stale = before.distributions;
   if (stale) {
     warnings.push(
-      `${input.previousFile} had distributions from ${
+      `${input.previousFile} had ${api} distributions from ${
         stale.source ?? `${stale.runs} runs`
       }; a single summary has none, so they were dropped (record from a run or group folder to keep them)`,
     );
   }
-
-  const baseline: Baseline = {
-    ...kept,
+  const record = {
     description: input.description ??
-      `Recorded with \`deno task baseline:update\` from ${summaryFile}: model ${env.model}, ` +
+      `Recorded with \`deno task baseline:update\` from ${summaryFile}${
+          api === "native" ? "" : ` (--api ${api})`
+        }: model ${env.model}, ` +
         `${env.arrival_rate_per_second} jobs/s for ${env.duration_seconds} s, ` +
         `worker concurrency ${env.worker_concurrency}${
           env.cpu_count ? `, ${env.cpu_count} CPUs` : ""
         }${
           env.cpu_model ? ` (${env.cpu_model})` : ""
         }. Ratio keys pass while actual <= baseline x tolerance; ` +
-        `floor keys while actual >= tolerance.`,
+        `floor keys while actual >= tolerance` +
+        (api === "native" ? "." : "; ceiling keys while actual <= tolerance."),
     captured_at: (input.now ?? new Date()).toISOString(),
     environment: env,
-    metrics,
-    tolerances: { ...previous.tolerances },
   };
+  const baseline = withRecord(
+    dropDistributions(previous, api),
+    api,
+    record,
+    { metrics, tolerances: { ...previous.tolerances } },
+  );
   // Round-trip through the schema so we never write a baseline we can't read.
   parseBaseline(JSON.stringify(baseline), input.previousFile);
-  return { baseline, warnings };
+  return { baseline, warnings, api, keys: selected.map((e) => e.key) };
+}
+
+/** `baseline` without the distributions of `api`'s scenario. */
+function dropDistributions(baseline: Baseline, api: Api): Baseline {
+  if (api === "native") {
+    const { distributions: _dropped, ...kept } = baseline;
+    return kept;
+  }
+  const own = baseline.scenarios?.[api];
+  if (!own) return baseline;
+  const { distributions: _dropped, ...kept } = own;
+  return { ...baseline, scenarios: { ...baseline.scenarios, [api]: kept } };
+}
+
+/**
+ * `baseline` with `api`'s recording fields (the top level for native,
+ * `scenarios.<api>` otherwise) set from `record`, and `rest` on top.
+ */
+function withRecord(
+  baseline: Baseline,
+  api: Api,
+  record: {
+    description?: string;
+    captured_at?: string;
+    environment?: Environment;
+    distributions?: Distributions;
+  },
+  rest: Partial<Baseline> = {},
+): Baseline {
+  if (api === "native") return { ...baseline, ...record, ...rest };
+  return {
+    ...baseline,
+    ...rest,
+    scenarios: {
+      ...baseline.scenarios,
+      [api]: { ...baseline.scenarios?.[api], ...record },
+    },
+  };
 }
 
 /** One run of a group given to {@linkcode buildGroupBaseline}. */
@@ -168,12 +245,13 @@ export interface GroupRun {
 }
 
 /**
- * A baseline from several runs of one build: each key's value is the median
- * across runs, and `distributions` records each key's spread and each run's
- * quantile sketch of every verdict metric.
+ * A baseline from several runs of one build: each key of the runs' scenario
+ * gets the median across runs, and the scenario's `distributions` record
+ * each key's spread and each run's quantile sketch of the scenario's verdict
+ * metrics. The other scenarios' keys and distributions are kept.
  *
  * @throws {ConfigError} when a run is incomplete, lacks a metric, injected
- *   faults, or has no samples.
+ *   faults, or has no samples, or when the runs ran different scenarios.
  */
 export function buildGroupBaseline(input: {
   previous: Baseline;
@@ -183,13 +261,25 @@ export function buildGroupBaseline(input: {
   source: string;
   now?: Date;
   description?: string;
-}): { baseline: Baseline; warnings: string[] } {
+}): BuiltBaseline {
   if (input.runs.length === 0) {
     throw new ConfigError(`${input.source}: no runs to record`);
   }
+  const apis = new Set(
+    input.runs.map((r) => apiOfRun(r.summary, r.metadata).api),
+  );
+  if (apis.size > 1) {
+    throw new ConfigError(
+      `${input.source}: the runs ran different scenarios (${
+        [...apis].join(", ")
+      }); record each scenario from its own runs`,
+    );
+  }
+  const api = [...apis][0]!;
   const warnings = new Set<string>();
-  // The group replaces any previous distributions.
-  const { distributions: _replaced, ...previous } = input.previous;
+  // The group replaces the scenario's previous distributions.
+  const previous = dropDistributions(input.previous, api);
+  let keys: string[] = [];
   const perRun = input.runs.map((run) => {
     if (run.metadata?.fault_injection) {
       throw new ConfigError(
@@ -213,41 +303,46 @@ export function buildGroupBaseline(input: {
       now: input.now,
     });
     for (const w of built.warnings) warnings.add(w);
+    keys = built.keys;
     return built.baseline;
   });
   const first = perRun[0]!;
-  const metrics: Record<string, number> = {};
+  const metrics: Record<string, number> = { ...first.metrics };
   const spread: NonNullable<Distributions["spread"]> = {};
-  for (const key of Object.keys(first.metrics)) {
+  for (const key of keys) {
     const s = spreadOf(perRun.map((b) => b.metrics[key]!));
     spread[key] = s;
     metrics[key] = s.median;
   }
   const n = input.runs.length;
-  const env = first.environment;
+  const env = scenarioRecord(first, api).environment!;
   const distributions: Distributions = {
     format: "quantiles-101",
     runs: n,
     source: input.source,
-    metrics: sketchRuns(input.runs.map((r) => r.samples), VERDICT_METRICS),
+    metrics: sketchRuns(
+      input.runs.map((r) => r.samples),
+      SCENARIOS[api].verdictMetrics,
+    ),
     spread,
   };
-  const baseline: Baseline = {
-    ...first,
-    description: input.description ??
-      `Recorded with \`deno task baseline:update\` from ${n} runs in ${input.source}: model ${env.model}, ` +
-        `${env.arrival_rate_per_second} jobs/s for ${env.duration_seconds} s each, ` +
-        `worker concurrency ${env.worker_concurrency}${
-          env.cpu_count ? `, ${env.cpu_count} CPUs` : ""
-        }${env.cpu_model ? ` (${env.cpu_model})` : ""}. ` +
-        `Each value is the median across runs. Ratio keys are judged by a bootstrap ` +
-        `interval of run/baseline (from the distributions) against the tolerance ` +
-        `when the run has samples, else actual <= baseline x tolerance; floor keys while actual >= tolerance.`,
+  const description = input.description ??
+    `Recorded with \`deno task baseline:update\` from ${n} runs in ${input.source}${
+        api === "native" ? "" : ` (--api ${api})`
+      }: model ${env.model}, ` +
+      `${env.arrival_rate_per_second} jobs/s for ${env.duration_seconds} s each, ` +
+      `worker concurrency ${env.worker_concurrency}${
+        env.cpu_count ? `, ${env.cpu_count} CPUs` : ""
+      }${env.cpu_model ? ` (${env.cpu_model})` : ""}. ` +
+      `Each value is the median across runs. Ratio keys are judged by a bootstrap ` +
+      `interval of run/baseline (from the distributions) against the tolerance ` +
+      `when the run has samples, else actual <= baseline x tolerance; floor keys while actual >= tolerance` +
+      (api === "native" ? "." : "; ceiling keys while actual <= tolerance.");
+  const baseline = withRecord(first, api, { description, distributions }, {
     metrics,
-    distributions,
-  };
+  });
   parseBaseline(JSON.stringify(baseline), input.previousFile);
-  return { baseline, warnings: [...warnings] };
+  return { baseline, warnings: [...warnings], api, keys };
 }
 
 /** The run folders of a run or group folder (those with a summary.json). */
@@ -318,7 +413,7 @@ export async function runBaselineUpdate(
     );
     return ExitCode.failed;
   }
-  const { baseline, warnings } = buildBaseline({
+  const { baseline, warnings, api, keys } = buildBaseline({
     previous,
     previousFile: baselinePath,
     summary,
@@ -336,10 +431,11 @@ export async function runBaselineUpdate(
     baselinePath,
     JSON.stringify(baseline, null, 2) + "\n",
   );
-  out(`wrote ${baselinePath}:`);
-  for (const [key, value] of Object.entries(baseline.metrics)) {
-    out(`  ${key}: ${previous.metrics[key]} -> ${value}`);
+  out(`wrote ${baselinePath} (the ${api} scenario's keys):`);
+  for (const key of keys) {
+    out(`  ${key}: ${previous.metrics[key]} -> ${baseline.metrics[key]}`);
   }
+  keptLine(previous, keys, out);
   return ExitCode.ok;
 }
 
@@ -373,7 +469,10 @@ async function updateFromFolder(
       summaryFile,
       metadata: meta?.metadata,
       metadataFile: meta?.path,
-      samples: await readK6Samples(join(f, SAMPLES_FILE)),
+      samples: await readK6Samples(
+        join(f, SAMPLES_FILE),
+        SCENARIOS[apiOfRun(summary, meta?.metadata).api].verdictMetrics,
+      ),
     });
   }
   if (failed.length && !options.force) {
@@ -384,7 +483,7 @@ async function updateFromFolder(
     );
     return ExitCode.failed;
   }
-  const { baseline, warnings } = buildGroupBaseline({
+  const { baseline, warnings, api, keys } = buildGroupBaseline({
     previous,
     previousFile: baselinePath,
     runs,
@@ -397,16 +496,34 @@ async function updateFromFolder(
     baselinePath,
     JSON.stringify(baseline, null, 2) + "\n",
   );
-  out(`wrote ${baselinePath} from ${runs.length} run(s) with distributions:`);
-  for (const [key, value] of Object.entries(baseline.metrics)) {
-    const s = baseline.distributions?.spread?.[key];
+  out(
+    `wrote ${baselinePath} from ${runs.length} run(s) with distributions (the ${api} scenario's keys):`,
+  );
+  const spread = scenarioRecord(baseline, api).distributions?.spread;
+  for (const key of keys) {
+    const s = spread?.[key];
     out(
-      `  ${key}: ${previous.metrics[key]} -> ${value}${
+      `  ${key}: ${previous.metrics[key]} -> ${baseline.metrics[key]}${
         s ? ` (runs ${s.min}..${s.max}, CV ${(s.cv * 100).toFixed(1)} %)` : ""
       }`,
     );
   }
+  keptLine(previous, keys, out);
   return ExitCode.ok;
+}
+
+/** Says which keys (the other scenarios') were kept as they were. */
+function keptLine(
+  previous: Baseline,
+  recorded: readonly string[],
+  out: (line: string) => void,
+): void {
+  const kept = Object.keys(previous.metrics).filter((k) =>
+    !recorded.includes(k)
+  );
+  if (kept.length) {
+    out(`  kept (other scenarios' keys): ${kept.join(", ")}`);
+  }
 }
 
 /** Parses the command line for {@linkcode runBaselineUpdate}. */

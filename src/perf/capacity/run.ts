@@ -141,6 +141,7 @@ const REFUSED: Record<string, string> = {
   "base-url": "the CPU of the service's processes is measured here",
   "fault-processing-delay-ms": "a capacity is measured without faults",
   "fault-api-delay-ms": "a capacity is measured without faults",
+  api: "the search drives the native protocol (long polling)",
 };
 
 /**

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ConfigError } from "../../errors/mod.ts";
 import type { RunMetadata } from "../run_metadata.ts";
 import type { RunSummary } from "../summary.ts";
+import { apiOfRun, SCENARIOS } from "../scenarios.ts";
 
 /** The history file name inside the results folder. */
 export const HISTORY_FILE = "history.jsonl";
@@ -44,6 +45,7 @@ export const HistoryEntrySchema = z.looseObject({
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
 const ENV_KEYS = [
+  "api",
   "model",
   "arrival_rate_per_second",
   "duration_seconds",
@@ -73,7 +75,18 @@ export function historyEntry(input: {
   const environment: Record<string, unknown> = {};
   for (const k of ENV_KEYS) if (m?.[k] !== undefined) environment[k] = m[k];
   const duration = input.metadata?.duration_seconds;
-  const passes = get("transcription_success_rate", "passes");
+  // The scenario's own latency and success metrics (native: end to end).
+  const scenario = SCENARIOS[
+    input.summary
+      ? apiOfRun(input.summary, input.metadata).api
+      : input.metadata?.api ?? "native"
+  ];
+  const seconds = (stat: string) => {
+    const v = get(scenario.latency.metric, stat);
+    const f = scenario.latency.toSeconds;
+    return v === null || f === 1 ? v : Number((v * f).toPrecision(6));
+  };
+  const passes = get(scenario.success, "passes");
   return {
     run: input.run,
     ...(input.group ? { group: input.group } : {}),
@@ -82,12 +95,12 @@ export function historyEntry(input: {
     time: input.metadata?.started_at ?? new Date().toISOString(),
     environment,
     figures: {
-      latency_p50_s: get("transcription_latency_seconds", "med"),
-      latency_p95_s: get("transcription_latency_seconds", "p(95)"),
+      latency_p50_s: seconds("med"),
+      latency_p95_s: seconds("p(95)"),
       throughput_per_s: passes !== null && duration
         ? Number((passes / duration).toPrecision(4))
         : null,
-      success_rate: get("transcription_success_rate", "rate"),
+      success_rate: get(scenario.success, "rate"),
       iterations: get("iterations", "count"),
       http_req_p95_ms: get("http_req_duration", "p(95)"),
     },
