@@ -2,11 +2,12 @@
  * The HTTP API as a Hono app built from its dependencies, so tests can call
  * `app.request()` in-process against a real Redis. One middleware resolves
  * the caller, counts and times every request and maps errors to our JSON
- * body; the routes live in `routes/` (uploads, jobs, health and metrics)
- * and call the job logic in `job_service.ts`.
+ * body (OpenAI's on `/v1/*`); the routes live in `routes/` (uploads, jobs,
+ * the OpenAI-compatible ones, health and metrics) and call the job logic
+ * in `job_service.ts`.
  */
 import { Hono } from "hono";
-import { errorBody } from "../errors/mod.ts";
+import { NotFoundError } from "../errors/mod.ts";
 import type { JobEvents } from "../queue/mod.ts";
 import { Counter, Histogram } from "../metrics/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -15,6 +16,7 @@ import { checkHeaderSize, type Env, errorResponse } from "./http.ts";
 import { JobService, type JobServiceDeps } from "./job_service.ts";
 import { healthRoutes, UNAUTHENTICATED_PATHS } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { openAiRoutes } from "./routes/openai.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 
 export type { AudioCheck } from "./job_service.ts";
@@ -73,17 +75,19 @@ export function createApp(deps: ApiDeps): Hono<Env> {
 
   app.onError((error, c) => errorResponse(c, error, log));
   app.notFound((c) =>
-    c.json(
-      errorBody(
+    errorResponse(
+      c,
+      new NotFoundError(
         "route_not_found",
         `no route for ${c.req.method} ${c.req.path}`,
       ),
-      404,
+      log,
     )
   );
 
   app.route("/", uploadRoutes(config, store, jobs));
   app.route("/", jobRoutes(config, store, events, jobs));
+  app.route("/", openAiRoutes(config, events, jobs, deps.installedModels));
   app.route(
     "/",
     healthRoutes({ ...deps, jobs, requests, latency }),

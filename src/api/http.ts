@@ -10,6 +10,7 @@ import {
   AppError,
   BadRequestError,
   errorBody,
+  openAiError,
   TooLargeError,
   UnavailableError,
   ValidationError,
@@ -31,6 +32,11 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 /** Session and job ids are v4 UUIDs (`crypto.randomUUID()`). */
 export const RESOURCE_ID =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** True for the OpenAI-compatible routes, whose errors use OpenAI's shape. */
+export function isOpenAiPath(path: string): boolean {
+  return path === "/v1" || path.startsWith("/v1/");
+}
 
 /** An id from the URL as quoted in messages: bounded, never the whole input. */
 export function shown(id: string): string {
@@ -125,7 +131,8 @@ export function stringField(form: FormData, name: string): string | undefined {
 /**
  * Maps any thrown value to our JSON error response: typed errors keep their
  * status, zod errors are 422, Redis being down is 503, anything else a
- * logged 500.
+ * logged 500. On the OpenAI-compatible routes (`/v1/*`) the body and
+ * status are OpenAI's (see `openAiError`).
  */
 export function errorResponse(
   c: Context<Env>,
@@ -158,6 +165,10 @@ export function errorResponse(
   const headers: Record<string, string> = {};
   if (e.retryAfterS !== undefined) {
     headers["retry-after"] = String(Math.ceil(e.retryAfterS));
+  }
+  if (isOpenAiPath(c.req.path)) {
+    const { status, body } = openAiError(e);
+    return c.json(body, status as 400, headers);
   }
   return c.json(
     errorBody(e.code, e.message, e.extra),

@@ -1,6 +1,8 @@
 /**
- * Who is calling: `X-User-ID`, or `Authorization: Bearer <key>` when API keys
- * are configured. Keys are kept only as SHA-256 hashes.
+ * Who is calling: `Authorization: Bearer <key>` when API keys are configured
+ * (keys are kept only as SHA-256 hashes); otherwise `X-User-ID`, or the
+ * bearer token itself as the identity's name, so OpenAI SDK clients (which
+ * always send one) are told apart without extra headers.
  */
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -42,6 +44,21 @@ export function parseApiKeys(spec: string): Map<string, string> {
   return map;
 }
 
+/**
+ * The identity a bearer token names outside `api_key` mode: the token when
+ * it is a valid identity name, else `key-` and 16 hex digits of its
+ * SHA-256 (so a long secret-looking key is never echoed or stored); null
+ * without a bearer token.
+ */
+export function bearerIdentity(authorization: string | null): string | null {
+  const m = authorization
+    ? /^Bearer\s+(\S{1,4096})$/i.exec(authorization)
+    : null;
+  if (!m) return null;
+  const token = m[1]!;
+  return USER_ID.test(token) ? token : `key-${hashKey(token).slice(0, 16)}`;
+}
+
 /** What the identity step learnt about a request. */
 export interface Caller {
   /** The caller's identity; null when an open-mode caller sent none. */
@@ -75,8 +92,12 @@ export class IdentityResolver {
     }
     const raw = headers.get("x-user-id");
     if (raw === null || raw === "") {
+      const bearer = bearerIdentity(headers.get("authorization"));
+      if (bearer !== null) return { id: bearer };
       if (this.mode === "required") {
-        throw new UnauthorizedError("missing X-User-ID header");
+        throw new UnauthorizedError(
+          "missing X-User-ID header (or Authorization: Bearer <name>)",
+        );
       }
       return { id: null };
     }

@@ -17,6 +17,8 @@ import {
 import type { ApiConfig } from "../config/mod.ts";
 import {
   type Admission,
+  type DecodeOptions,
+  type JobEvents,
   type JobRecord,
   PieceStore,
   type SessionRecord,
@@ -56,6 +58,8 @@ export interface Submission {
   filename: string;
   bytes: Uint8Array;
   hash: string;
+  /** Decoding options (prompt, temperature, detail); none by default. */
+  options?: DecodeOptions;
 }
 
 /** True for a job that will not change any more. */
@@ -217,6 +221,7 @@ export class JobService {
         file_hash: j.hash,
         file_size: j.bytes.byteLength,
         audio_duration_s: audio.durationS ?? 0,
+        options: j.options,
       },
       j.bytes,
       config.JOB_TTL_S,
@@ -271,6 +276,48 @@ export class JobService {
     }
     await store.deleteJob(job);
     return { job_id: job.job_id, status: "deleted" };
+  }
+
+  /**
+   * Waits until job `id` is final, `timeoutMs` has passed or `signal`
+   * aborts (the client went away: a job still queued is then cancelled, so
+   * no worker transcribes for nobody). Returns the job as it last was, or
+   * null once it is gone.
+   */
+  async awaitFinal(
+    events: JobEvents,
+    id: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<JobRecord | null> {
+    const deadline = Date.now() + timeoutMs;
+    const stop = new AbortController();
+    const onGone = () => stop.abort();
+    signal.addEventListener("abort", onGone);
+    try {
+      while (true) {
+        // Subscribe before reading, so a finish in between still wakes us.
+        const woken = events.waitFor(
+          id,
+          Math.max(0, deadline - Date.now()),
+          stop.signal,
+        );
+        const job = await this.#d.store.getJob(id);
+        if (job === null || isFinal(job) || Date.now() >= deadline) {
+          return job;
+        }
+        if (stop.signal.aborted) {
+          if (job.status === "queued" && job.pieces_total === null) {
+            await this.remove(job).catch(() => undefined);
+          }
+          return job;
+        }
+        await woken;
+      }
+    } finally {
+      stop.abort();
+      signal.removeEventListener("abort", onGone);
+    }
   }
 
   /** Audio seconds of long recordings not yet transcribed (metrics). */

@@ -90,6 +90,12 @@ export const ApiConfigSchema = z.object({
    */
   LONG_BUDGET_S: intFrom(1, 86400).default(1800),
   REQUEST_TIMEOUT_MS: intFrom(100).default(35_000),
+  /**
+   * Seconds `POST /v1/audio/transcriptions` waits for its job before
+   * answering 504 `transcription_timeout` (the job carries on; its id is in
+   * the answer). The OpenAI SDKs' own default timeout is 600 s.
+   */
+  TRANSCRIPTION_TIMEOUT_S: intFrom(1, 86400).default(600),
   /** Extra latency added to every request (fault injection, test-only). */
   FAULT_API_DELAY_MS: intFrom(0, 60_000).default(0),
 }).superRefine((c, ctx) => checkFaults(c, ctx, "FAULT_API_DELAY_MS"));

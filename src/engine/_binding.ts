@@ -29,6 +29,10 @@ export interface NativeToken {
   id: number;
   /** Probability the decoder gave it, 0..1. */
   p: number;
+  /** With `token_timestamps`: start, ms from the start of the clip. */
+  from?: number;
+  /** With `token_timestamps`: end, ms. */
+  to?: number;
 }
 
 /** One segment as the binding reports it (times in ms). */
@@ -81,6 +85,8 @@ export interface NativeParams {
   print_realtime?: boolean;
   print_timestamps?: boolean;
   suppress_blank?: boolean;
+  initial_prompt?: string;
+  token_timestamps?: boolean;
   format?: "simple" | "detail";
   /**
    * Flash attention for this call's state (our patch; off when absent). It

@@ -18,6 +18,7 @@ import {
 } from "./_binding.ts";
 import { audioCtxFor, FULL_AUDIO_CTX } from "./audio_ctx.ts";
 import { ensureEngine } from "./build.ts";
+import { wordsFromTokens } from "./words.ts";
 import {
   averageLogprob,
   DEFAULT_MIN_AVG_LOGPROB,
@@ -54,6 +55,26 @@ export interface TranscribeOptions {
   audioCtx?: number;
   /** Spoken language. @default "en" */
   language?: string;
+  /**
+   * Text the decoder sees as if it came before the clip (whisper's initial
+   * prompt): spellings, names, a style. @default none
+   */
+  prompt?: string;
+  /**
+   * Sampling temperature of the first decode, 0..1 (0 = greedy argmax).
+   * @default 0
+   */
+  temperature?: number;
+  /**
+   * Per segment: its token ids and their mean log-probability
+   * (`tokens`, `avg_logprob`). @default false
+   */
+  detail?: boolean;
+  /**
+   * Per word start and end times from whisper's token timestamps
+   * (`words`; implies `detail`). @default false
+   */
+  wordTimestamps?: boolean;
   /**
    * Greedy decoding (best_of 1, beam 1) instead of smart-whisper's
    * beam search with 5 beams. @default true
@@ -109,6 +130,22 @@ export interface Segment {
   end_s: number;
   /** Text of the segment, trimmed. */
   text: string;
+  /** With `detail`: the ids of its text tokens, in order. */
+  tokens?: number[];
+  /** With `detail`: mean natural-log probability of its text tokens. */
+  avg_logprob?: number;
+  /** With `wordTimestamps`: its words with times. */
+  words?: Word[];
+}
+
+/** One word with its time span (from whisper's token timestamps). */
+export interface Word {
+  /** The word as spoken, without surrounding spaces. */
+  word: string;
+  /** Start, seconds from the start of the clip. */
+  start_s: number;
+  /** End, seconds from the start of the clip. */
+  end_s: number;
 }
 
 /** Result of {@linkcode transcribe}. */
@@ -277,6 +314,14 @@ export async function transcribe(
   const reduced = audioCtx > 0 && audioCtx < FULL_AUDIO_CTX;
   const gate = reduced && minAvgLogprob > -Infinity;
 
+  const temperature = options.temperature ?? 0;
+  if (!(temperature >= 0 && temperature <= 1)) {
+    throw new RangeError(
+      `transcribe: temperature must be in 0..1, got ${temperature}`,
+    );
+  }
+  const wordTimestamps = options.wordTimestamps ?? false;
+  const detail = (options.detail ?? false) || wordTimestamps;
   const greedy = options.greedy ?? true;
   const noTimestamps = options.noTimestamps ?? false;
   const maxTokens = options.maxTokens ?? Math.ceil(12 * audioS) + 32;
@@ -290,13 +335,15 @@ export async function transcribe(
     no_timestamps: noTimestamps,
     no_context: true,
     max_tokens: maxTokens,
-    temperature: 0,
+    temperature,
     temperature_inc: options.fallback ? 0.2 : 0,
     print_progress: false,
     print_realtime: false,
     print_timestamps: false,
-    // Per-token probabilities, only when the gate reads them.
-    format: gate ? "detail" : "simple",
+    // Per-token probabilities, only when the gate or the caller reads them.
+    format: gate || detail ? "detail" : "simple",
+    ...(options.prompt ? { initial_prompt: options.prompt } : {}),
+    ...(wordTimestamps ? { token_timestamps: true } : {}),
     flash_attn: flashAttnFor(options.flashAttn, audioCtx),
   };
   const input = pcm.length >= MIN_SAMPLES ? pcm : padded(pcm, MIN_SAMPLES);
@@ -326,7 +373,7 @@ export async function transcribe(
     out = await runNative(handle, input, {
       ...params,
       audio_ctx: 0,
-      format: "simple",
+      format: detail ? "detail" : "simple",
       flash_attn: flashAttnFor(options.flashAttn, 0),
     });
     native = out.timings;
@@ -334,11 +381,21 @@ export async function transcribe(
   const raw = out.segments;
   return {
     text: raw.map((s) => s.text).join("").trim(),
-    segments: raw.map((s) => ({
-      start_s: Math.min(s.from / 1000, audioS),
-      end_s: Math.min(s.to / 1000, audioS),
-      text: s.text.trim(),
-    })),
+    segments: raw.map((s) => {
+      const seg: Segment = {
+        start_s: Math.min(s.from / 1000, audioS),
+        end_s: Math.min(s.to / 1000, audioS),
+        text: s.text.trim(),
+      };
+      if (!detail) return seg;
+      const text = (s.tokens ?? []).filter((t) => t.id < handle.eot);
+      seg.tokens = text.map((t) => t.id);
+      seg.avg_logprob = averageLogprob(text, handle.eot) ?? 0;
+      if (wordTimestamps) {
+        seg.words = wordsFromTokens(s.tokens ?? [], handle.eot, audioS);
+      }
+      return seg;
+    }),
     timings: timings(),
   };
 }

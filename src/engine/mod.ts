@@ -51,7 +51,9 @@ export {
   type TranscribeOptions,
   type TranscribeTimings,
   type Transcript,
+  type Word,
 } from "./engine.ts";
+export { type TimedToken, type TimedWord, wordsFromTokens } from "./words.ts";
 export type { NativeTimings } from "./_binding.ts";
 export {
   hasRepeatedPhrase,

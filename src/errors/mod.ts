@@ -191,6 +191,46 @@ export function errorBody(
   return { error: { code, message, ...extra }, detail: message };
 }
 
+/** OpenAI's error body, used on the OpenAI-compatible routes (`/v1/*`). */
+export interface OpenAiErrorBody {
+  error: {
+    message: string;
+    type: string;
+    param: string | null;
+    code: string | null;
+  };
+}
+
+/**
+ * Status and body of `e` on `/v1/*`, where clients are OpenAI SDKs: they
+ * raise their error classes by status (400 BadRequestError, 401
+ * AuthenticationError, 404 NotFoundError, 429 RateLimitError, ≥ 500
+ * InternalServerError…). So a field our native routes answer with 422 is a
+ * 400 there, an unknown model a 404 `model_not_found` (param `model`); the
+ * `type` follows OpenAI's (`invalid_request_error`, `requests` for rate
+ * limits, `server_error`); `param` comes from `extra.param` when the error
+ * names a field.
+ */
+export function openAiError(
+  e: AppError,
+): { status: number; body: OpenAiErrorBody } {
+  let status = e.status === 422 ? 400 : e.status;
+  let code = e.code;
+  let param = typeof e.extra?.param === "string" ? e.extra.param : null;
+  if (e instanceof UnknownModelError) {
+    status = 404;
+    code = "model_not_found";
+    param = "model";
+  }
+  if (e instanceof UnauthorizedError) code = "invalid_api_key";
+  const type = status === 429
+    ? "requests"
+    : status >= 500
+    ? "server_error"
+    : "invalid_request_error";
+  return { status, body: { error: { message: e.message, type, param, code } } };
+}
+
 /** Exit codes shared by every CLI. */
 export const ExitCode = {
   ok: 0,

@@ -14,11 +14,27 @@ export const JobStatus = z.enum([
 /** A job state. */
 export type JobStatus = z.infer<typeof JobStatus>;
 
-/** One transcript segment, times in seconds. */
+/** One word with its times, seconds. */
+export const Word = z.object({
+  word: z.string(),
+  start: z.number(),
+  end: z.number(),
+});
+/** One timed word. */
+export type Word = z.infer<typeof Word>;
+
+/**
+ * One transcript segment, times in seconds. Jobs that asked for detail
+ * (see {@linkcode DecodeOptions}) also keep its text tokens' ids and their
+ * mean log-probability, and with `detail: "word"` its words.
+ */
 export const Segment = z.object({
   start: z.number(),
   end: z.number(),
   text: z.string(),
+  tokens: z.array(z.number().int()).optional(),
+  avg_logprob: z.number().optional(),
+  words: z.array(Word).optional(),
 });
 /** One transcript segment. */
 export type Segment = z.infer<typeof Segment>;
@@ -39,6 +55,22 @@ export const PieceResult = z.object({
 });
 /** One finished piece. */
 export type PieceResult = z.infer<typeof PieceResult>;
+
+/** Longest initial prompt a job may carry, characters. */
+export const MAX_PROMPT_CHARS = 2000;
+
+/**
+ * How a job is decoded beyond model and language: an initial `prompt`, the
+ * sampling `temperature`, and the `detail` its segments keep (`segment`:
+ * token ids and mean log-probability; `word`: also timed words).
+ */
+export const DecodeOptions = z.object({
+  prompt: z.string().max(MAX_PROMPT_CHARS).optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  detail: z.enum(["segment", "word"]).optional(),
+});
+/** A job's decoding options. */
+export type DecodeOptions = z.infer<typeof DecodeOptions>;
 
 /** A job error as reported to clients. */
 export const JobErrorInfo = z.object({ code: z.string(), message: z.string() });
@@ -70,6 +102,8 @@ export interface JobRecord {
   pieces_total: number | null;
   /** Pieces finished so far (0 when not split). */
   pieces_done: number;
+  /** Decoding options the job was submitted with ({} for none). */
+  options: DecodeOptions;
 }
 
 const num = (v: string | undefined): number | null =>
@@ -105,6 +139,7 @@ export function jobFromHash(
     worker_id: str(h.worker_id),
     pieces_total: num(h.pieces_total),
     pieces_done: Number(h.pieces_done ?? 0),
+    options: h.options ? DecodeOptions.parse(JSON.parse(h.options)) : {},
   };
 }
 

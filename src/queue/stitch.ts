@@ -45,7 +45,7 @@ export function stitchPieces(
     for (const s of p.segments) {
       const start = Math.max(s.start, lastEnd, p.start_s);
       const end = Math.min(Math.max(s.end, start), p.end_s);
-      segments.push({ start, end: Math.max(end, start), text: s.text });
+      segments.push({ ...s, start, end: Math.max(end, start) });
       lastEnd = Math.max(end, start);
     }
   }

@@ -12,6 +12,7 @@ import type { Redis } from "ioredis";
 import { type Keys, keys } from "./keys.ts";
 import type { HistogramSeries } from "../metrics/mod.ts";
 import {
+  DecodeOptions,
   isoNow,
   type JobErrorInfo,
   jobFromHash,
@@ -91,6 +92,8 @@ export interface NewJob {
   file_hash: string;
   file_size: number;
   audio_duration_s: number;
+  /** Decoding options; omitted or empty for the defaults. */
+  options?: DecodeOptions;
 }
 
 /** A finished transcription as the worker stores it. */
@@ -256,6 +259,9 @@ export class Store {
       created_ms: String(now),
       attempts: "0",
     };
+    if (job.options && Object.keys(job.options).length > 0) {
+      fields.options = JSON.stringify(DecodeOptions.parse(job.options));
+    }
     const created = await this.redis.eval(
       CREATE_JOB,
       2,

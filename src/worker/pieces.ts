@@ -10,6 +10,8 @@ import { encodeWav, splitAtPauses } from "../audio/mod.ts";
 import type { DecodedAudio } from "../audio/mod.ts";
 import { AppError, InvalidAudioError } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import type { Segment as EngineSegment } from "../engine/mod.ts";
+import { recordSegments } from "./segments.ts";
 import {
   type JobRecord,
   type PieceJobData,
@@ -23,6 +25,9 @@ import {
 } from "../queue/mod.ts";
 
 const RATE = 16_000;
+
+/** What transcribing a clip needs from its job record. */
+export type ClipJob = Pick<JobRecord, "language" | "options">;
 
 /** What the piece handlers need from their worker. */
 export interface PieceContext {
@@ -45,8 +50,8 @@ export interface PieceContext {
   transcribeClip: (
     model: string,
     samples: Float32Array,
-    language: string,
-  ) => Promise<{ text: string; segments: PieceResult["segments"] }>;
+    job: ClipJob,
+  ) => Promise<{ text: string; segments: EngineSegment[] }>;
   /** Counts a piece in hand (the heartbeat's `busy`). */
   busy: (delta: number) => void;
 }
@@ -140,21 +145,16 @@ export async function processPiece(
     const out = await ctx.transcribeClip(
       job.data.model,
       audio.samples,
-      record.language,
+      record,
     );
     if (faultDelayMs > 0) await new Promise((r) => setTimeout(r, faultDelayMs));
     const processingMs = performance.now() - t0;
-    const ms = (s: number) => Math.round(s * 1000) / 1000;
     const result: PieceResult = {
       index: p.index,
       start_s: p.start_s,
       end_s: p.end_s,
       text: out.text,
-      segments: out.segments.map((s) => ({
-        start: ms(p.start_s + s.start),
-        end: ms(Math.min(p.start_s + s.end, p.end_s)),
-        text: s.text,
-      })),
+      segments: recordSegments(out.segments, p.start_s, p.end_s),
       worker_id: ctx.workerId,
       processing_ms: Math.round(processingMs * 10) / 10,
       attempts: attempt,

@@ -21,7 +21,16 @@ import {
   waitConnected,
 } from "../queue/mod.ts";
 import { decodeAudio } from "../audio/mod.ts";
-import { type PieceContext, processPiece, splitJob } from "./pieces.ts";
+import {
+  type ClipJob,
+  type PieceContext,
+  processPiece,
+  splitJob,
+} from "./pieces.ts";
+import { recordSegments } from "./segments.ts";
+
+/** A job record's decoding fields when the record is gone. */
+const DEFAULT_CLIP_JOB: ClipJob = { language: "en", options: {} };
 import {
   audioCtxFor,
   free,
@@ -157,13 +166,17 @@ export async function startWorker(
       log({ level: "warn", msg: "heartbeat failed", error: String(e) })
     );
 
-  /** The engine options for a clip of `durationS` in `language`. */
+  /** The engine options for a clip of `durationS` of job `job`. */
   const clipOptions = (
     durationS: number,
-    language: string,
+    job: ClipJob,
   ): TranscribeOptions => ({
     threads: config.WHISPER_THREADS,
-    language: language === "auto" ? "auto" : language,
+    language: job.language === "auto" ? "auto" : job.language,
+    prompt: job.options.prompt,
+    temperature: job.options.temperature,
+    detail: job.options.detail !== undefined,
+    wordTimestamps: job.options.detail === "word",
     audioCtx: audioCtxFor(durationS, {
       enabled: config.AUDIO_CTX === "auto",
       floor: config.AUDIO_CTX_FLOOR,
@@ -182,7 +195,7 @@ export async function startWorker(
     pieceMaxS: config.PIECE_MAX_S,
     ttlS: config.JOB_TTL_S,
     decode: (bytes) => decodeAudio(bytes),
-    transcribeClip: async (model, samples, language) => {
+    transcribeClip: async (model, samples, job) => {
       const handle = handles.get(model);
       if (!handle) {
         throw new UnrecoverableError(
@@ -192,16 +205,9 @@ export async function startWorker(
       const r = await transcribe(
         handle,
         samples,
-        clipOptions(samples.length / 16_000, language),
+        clipOptions(samples.length / 16_000, job),
       );
-      return {
-        text: r.text,
-        segments: r.segments.map((x) => ({
-          start: x.start_s,
-          end: x.end_s,
-          text: x.text,
-        })),
-      };
+      return { text: r.text, segments: r.segments };
     },
     busy: (delta) => {
       busy += delta;
@@ -252,7 +258,7 @@ export async function startWorker(
       const result = await transcribe(
         handle,
         audio.samples,
-        clipOptions(audio.durationS, record?.language ?? "en"),
+        clipOptions(audio.durationS, record ?? DEFAULT_CLIP_JOB),
       );
       if (config.FAULT_PROCESSING_DELAY_MS > 0) {
         // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
@@ -263,11 +269,7 @@ export async function startWorker(
       const processingMs = performance.now() - t0;
       const stored = await store.completeJob(jobId, {
         transcript: result.text,
-        segments: result.segments.map((s) => ({
-          start: s.start_s,
-          end: s.end_s,
-          text: s.text,
-        })),
+        segments: recordSegments(result.segments),
         processing_ms: processingMs,
         audio_duration_s: Math.round(audio.durationS * 1000) / 1000,
         model_name: modelName,

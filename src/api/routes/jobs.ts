@@ -1,13 +1,14 @@
 /**
  * Jobs: one-request submission (`POST /jobs`), listing, reading with long
- * polling (which wakes when the job ends or a piece of it is done), and
- * cancel/delete.
+ * polling (which wakes when the job ends or a piece of it is done) as JSON
+ * or as the transcript (`?format=text|srt|vtt`), and cancel/delete.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createHash } from "node:crypto";
 import {
   BadRequestError,
+  ConflictError,
   TooLargeError,
   ValidationError,
 } from "../../errors/mod.ts";
@@ -20,6 +21,12 @@ import {
   stringField,
 } from "../http.ts";
 import { isFinal, type JobService } from "../job_service.ts";
+import {
+  CONTENT_TYPES,
+  JOB_FORMATS,
+  type JobFormat,
+  transcriptAs,
+} from "../transcript_format.ts";
 import {
   describeIssues,
   JobFormFields,
@@ -123,6 +130,13 @@ export function jobRoutes(
       }
       waitS = w.data;
     }
+    const format = c.req.query("format") ?? "json";
+    if (!(JOB_FORMATS as readonly string[]).includes(format)) {
+      throw new BadRequestError(
+        "invalid_format",
+        `format must be one of ${JOB_FORMATS.join(", ")}`,
+      );
+    }
     let job = await jobs.readableJob(c, id);
     if (waitS > 0 && !isFinal(job)) {
       const stop = new AbortController();
@@ -140,7 +154,16 @@ export function jobRoutes(
         c.req.raw.signal.removeEventListener("abort", onClientGone);
       }
     }
-    return c.json(await jobs.view(job));
+    if (format === "json") return c.json(await jobs.view(job));
+    if (job.status !== "completed") {
+      throw new ConflictError(
+        "transcript_not_ready",
+        `job ${job.job_id} is ${job.status}; its ${format} exists once it has completed`,
+      );
+    }
+    const as = format as Exclude<JobFormat, "json">;
+    c.header("content-type", CONTENT_TYPES[as]);
+    return c.body(transcriptAs(job, as));
   });
 
   app.delete("/jobs/:id", async (c) => {

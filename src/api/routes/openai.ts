@@ -1,0 +1,237 @@
+/**
+ * The OpenAI-compatible routes, for the clients users already have (the
+ * OpenAI SDKs and tools built on them): `POST /v1/audio/transcriptions`
+ * and `GET /v1/models[/{id}]`. A transcription is a job on the same queue
+ * as the native routes (same admission, fairness and pieces for long
+ * audio); the request answers when the job ends, within
+ * `TRANSCRIPTION_TIMEOUT_S`. Errors use OpenAI's shape (see `http.ts`).
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import {
+  AppError,
+  BadRequestError,
+  NotFoundError,
+  TooLargeError,
+} from "../../errors/mod.ts";
+import { type ApiConfig, modelsDir } from "../../config/mod.ts";
+import type { DecodeOptions, JobEvents, JobRecord } from "../../queue/mod.ts";
+import { findCatalogEntry } from "../../models/mod.ts";
+import { type Env, MULTIPART_OVERHEAD, readForm } from "../http.ts";
+import { isFinal, type JobService } from "../job_service.ts";
+import {
+  OPENAI_DEFAULT_MODEL,
+  parseTranscriptionFields,
+  type TranscriptionFields,
+} from "../openai/fields.ts";
+import { renderTranscription } from "../openai/render.ts";
+
+/** Job error codes that mean the upload itself was bad (400, or 415). */
+const INPUT_ERRORS: Record<string, number> = {
+  audio_decode_failed: 400,
+  audio_decode_timeout: 400,
+  audio_empty: 400,
+  audio_too_long: 413,
+  wav_malformed: 400,
+  unsupported_audio_format: 415,
+};
+
+/** The OpenAI-compatible routes. */
+export function openAiRoutes(
+  config: ApiConfig,
+  events: JobEvents,
+  jobs: JobService,
+  installedModels: () => Promise<string[]>,
+): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.post(
+    "/v1/audio/transcriptions",
+    bodyLimit({
+      maxSize: config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
+      onError: () => {
+        throw new TooLargeError(
+          "file_too_large",
+          `file: the upload exceeds the maximum of ${config.MAX_UPLOAD_BYTES} bytes`,
+          { extra: { param: "file" } },
+        );
+      },
+    }),
+    async (c) => {
+      await jobs.admit(); // before reading the body: refusals stay cheap
+      const form = await readForm(c);
+      const fields = parseTranscriptionFields(form);
+      const requested = fields.model ?? OPENAI_DEFAULT_MODEL;
+      const model = await jobs.resolveModel(
+        requested === OPENAI_DEFAULT_MODEL ? undefined : requested,
+      );
+      const language = withParam(
+        "language",
+        () => jobs.resolveLanguage(model, fields.language),
+      );
+      const file = form.get("file");
+      if (!(file instanceof File)) {
+        throw new BadRequestError(
+          "missing_field",
+          "file: a multipart file field is required",
+          { extra: { param: "file" } },
+        );
+      }
+      if (file.size > config.MAX_UPLOAD_BYTES) {
+        throw new TooLargeError(
+          "file_too_large",
+          `file: ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
+          { extra: { param: "file" } },
+        );
+      }
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const jobId = crypto.randomUUID();
+      await withParam("file", () =>
+        jobs.submit({
+          jobId,
+          owner: jobs.ownerOf(c),
+          model,
+          language,
+          filename: (file.name || "upload").slice(0, 255),
+          bytes,
+          hash: createHash("sha256").update(bytes).digest("hex"),
+          options: decodeOptions(fields),
+        }));
+      c.header("x-job-id", jobId);
+      c.header("x-model", model);
+      const job = await jobs.awaitFinal(
+        events,
+        jobId,
+        config.TRANSCRIPTION_TIMEOUT_S * 1000,
+        c.req.raw.signal,
+      );
+      if (job === null) {
+        throw new NotFoundError(
+          "job_not_found",
+          `job ${jobId} was deleted before it finished`,
+        );
+      }
+      if (!isFinal(job)) {
+        throw new AppError(
+          504,
+          "transcription_timeout",
+          `the transcription did not finish within ${config.TRANSCRIPTION_TIMEOUT_S} s; ` +
+            `it carries on as job ${jobId} (GET /jobs/${jobId})`,
+          { extra: { job_id: jobId } },
+        );
+      }
+      if (job.status === "failed") throw failure(job);
+      c.header("x-processing-ms", String(job.processing_ms ?? 0));
+      c.header("x-queue-wait-ms", String(job.queue_wait_ms ?? 0));
+      const { body, contentType } = renderTranscription(job, fields);
+      c.header("content-type", contentType);
+      return c.body(body, 200);
+    },
+  );
+
+  app.get("/v1/models", async (c) => {
+    const names = await installedModels();
+    return c.json({
+      object: "list",
+      data: [
+        ...names.map((n) => modelObject(n)),
+        modelObject(OPENAI_DEFAULT_MODEL, config.DEFAULT_MODEL),
+      ],
+    });
+  });
+
+  app.get("/v1/models/:id", async (c) => {
+    const id = c.req.param("id");
+    const names = await installedModels();
+    if (id === OPENAI_DEFAULT_MODEL) {
+      return c.json(modelObject(id, config.DEFAULT_MODEL));
+    }
+    if (!names.includes(id)) {
+      throw new NotFoundError(
+        "model_not_found",
+        `model "${id.slice(0, 64)}" is not installed; installed models: ${
+          names.join(", ") || "(none)"
+        }`,
+        { extra: { param: "model" } },
+      );
+    }
+    return c.json(modelObject(id));
+  });
+
+  return app;
+}
+
+/** The job options a request's fields ask for. */
+function decodeOptions(fields: TranscriptionFields): DecodeOptions {
+  const options: DecodeOptions = {};
+  if (fields.prompt) options.prompt = fields.prompt;
+  if (fields.temperature) options.temperature = fields.temperature;
+  if (fields.response_format === "verbose_json") {
+    options.detail = fields.timestamp_granularities?.includes("word")
+      ? "word"
+      : "segment";
+  }
+  return options;
+}
+
+/** The error answering a failed job: the upload's fault (4xx) or ours (500). */
+function failure(job: JobRecord): AppError {
+  const code = job.error?.code ?? "transcription_failed";
+  const message = job.error?.message ?? "the transcription failed";
+  const status = INPUT_ERRORS[code];
+  return status
+    ? new AppError(status, code, `file: ${message}`, {
+      extra: { param: "file" },
+    })
+    : new AppError(500, code, message);
+}
+
+/** Runs `f`, naming `param` on the 4xx it throws. */
+function withParam<T>(param: string, f: () => T): T {
+  const named = (e: unknown) => {
+    if (e instanceof AppError && e.status < 500 && e.status !== 429) {
+      throw new AppError(e.status, e.code, e.message, {
+        extra: { ...e.extra, param },
+        retryAfterS: e.retryAfterS,
+      });
+    }
+    throw e;
+  };
+  try {
+    const r = f();
+    return (r instanceof Promise ? r.catch(named) : r) as T;
+  } catch (e) {
+    return named(e);
+  }
+}
+
+/**
+ * A model as OpenAI lists it. `created` is when the model file was made
+ * here (its sidecar's `created_at`), 0 when only a remote worker has it.
+ */
+function modelObject(id: string, aliasOf?: string) {
+  return {
+    id,
+    object: "model",
+    created: createdAt(aliasOf ?? id),
+    owned_by: aliasOf
+      ? `whisper-service (alias of ${aliasOf})`
+      : "whisper-service",
+  };
+}
+
+function createdAt(name: string): number {
+  const entry = findCatalogEntry(name);
+  if (!entry) return 0;
+  try {
+    const sidecar = JSON.parse(
+      Deno.readTextFileSync(join(modelsDir(), `${entry.file}.json`)),
+    ) as { created_at?: string };
+    const ms = Date.parse(sidecar.created_at ?? "");
+    return Number.isFinite(ms) ? Math.floor(ms / 1000) : 0;
+  } catch {
+    return 0;
+  }
+}
