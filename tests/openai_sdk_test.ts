@@ -13,6 +13,7 @@ import {
   rejectsWith,
 } from "../src/testing/assert.ts";
 import { startStack } from "../src/stack/mod.ts";
+import { transcribeThroughOpenAi } from "../src/bench/mod.ts";
 import { hashKey } from "../src/api/mod.ts";
 import { type Cue, parseSrt, parseVtt } from "../src/subtitles/mod.ts";
 import { wordErrorRate } from "../src/accuracy/mod.ts";
@@ -216,6 +217,17 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
           `last cue ends at ${srt.at(-1)!.end}`,
         );
         assertEquals(words(cueText(srt)), words(data.text));
+      },
+    );
+
+    await t.step(
+      "bench:long --api openai's client: SRT cues and the job read back",
+      async () => {
+        const r = await transcribeThroughOpenAi(stack.baseUrl, wav, "s.wav");
+        assertEquals(r.cues, 1);
+        assertEquals(r.job.status, "completed");
+        assertEquals(words(r.job.transcript), words(text));
+        assert(r.wall_s > 0 && r.wall_s < 30);
       },
     );
 
