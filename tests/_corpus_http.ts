@@ -39,6 +39,8 @@ export async function send(
     headers: res.headers,
     shapeProblem: res.status < 400
       ? null
+      : path.startsWith("/v1")
+      ? openAiShapeProblem(res.headers.get("content-type"), body, text)
       : errorShapeProblem(res.headers.get("content-type"), body, text),
   };
 }
@@ -73,6 +75,41 @@ export function errorShapeProblem(
   if (body.detail !== body.error.message) {
     return `detail differs from error.message: ${text.slice(0, 120)}`;
   }
+  return null;
+}
+
+/**
+ * Checks OpenAI's error shape, used on `/v1/*`:
+ * `{"error": {"message", "type", "param", "code"}}`; returns what is
+ * wrong, or null.
+ */
+export function openAiShapeProblem(
+  contentType: string | null,
+  // deno-lint-ignore no-explicit-any
+  body: any,
+  text: string,
+): string | null {
+  if (!/^application\/json\b/.test(contentType ?? "")) {
+    return `content-type ${contentType}; body ${
+      JSON.stringify(text.slice(0, 80))
+    }`;
+  }
+  const e = body?.error;
+  if (typeof e !== "object" || e === null) {
+    return `no error object: ${text.slice(0, 120)}`;
+  }
+  if (typeof e.message !== "string" || e.message === "") {
+    return `bad error.message: ${text.slice(0, 120)}`;
+  }
+  if (typeof e.type !== "string" || !/^[a-z_]+$/.test(e.type)) {
+    return `bad error.type: ${text.slice(0, 120)}`;
+  }
+  for (const k of ["param", "code"]) {
+    if (!(k in e) || (e[k] !== null && typeof e[k] !== "string")) {
+      return `bad error.${k}: ${text.slice(0, 120)}`;
+    }
+  }
+  if ("detail" in body) return `native "detail" on /v1: ${text.slice(0, 120)}`;
   return null;
 }
 

@@ -21,7 +21,7 @@ import {
   workerName,
   writeReport,
 } from "./chaos_helpers.ts";
-import { longRecording } from "./_long_audio.ts";
+import { longRecording } from "../src/testing/long_audio.ts";
 
 // deno-lint-ignore no-explicit-any
 type Job = any;

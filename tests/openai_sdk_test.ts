@@ -13,21 +13,27 @@ import {
   rejectsWith,
 } from "../src/testing/assert.ts";
 import { startStack } from "../src/stack/mod.ts";
+import { transcribeThroughOpenAi } from "../src/bench/mod.ts";
 import { hashKey } from "../src/api/mod.ts";
 import { type Cue, parseSrt, parseVtt } from "../src/subtitles/mod.ts";
+import { wordErrorRate } from "../src/accuracy/mod.ts";
 import { sample, words } from "./_client.ts";
+import { longRecording } from "../src/testing/long_audio.ts";
 import { removeLogs } from "./chaos_helpers.ts";
 
 const SAMPLE_S = 1.1;
 
 /** Cues are in order, each inside the audio and not ending before it starts. */
-function assertTimeline(cues: readonly { start: number; end: number }[]) {
+function assertTimeline(
+  cues: readonly { start: number; end: number }[],
+  { max = SAMPLE_S } = {},
+) {
   assert(cues.length >= 1, "no cues");
   let last = 0;
   for (const c of cues) {
     assert(c.start >= last - 1e-9, `cue at ${c.start} starts before ${last}`);
     assert(c.end >= c.start, `cue ends at ${c.end} before ${c.start}`);
-    assert(c.end <= SAMPLE_S + 0.01, `cue ends at ${c.end}, past the audio`);
+    assert(c.end <= max + 0.01, `cue ends at ${c.end}, past the audio`);
     last = c.end;
   }
 }
@@ -57,7 +63,10 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
     const { wav, text } = await sample();
     const wavPath = `${dir}/sample.wav`;
     await Deno.writeFile(wavPath, wav);
-    const file = () => new File([wav as Uint8Array<ArrayBuffer>], "sample.wav", { type: "audio/wav" });
+    const file = () =>
+      new File([wav as Uint8Array<ArrayBuffer>], "sample.wav", {
+        type: "audio/wav",
+      });
     const client = new OpenAI({
       baseURL: `${stack.baseUrl}/v1`,
       apiKey: "alice",
@@ -161,6 +170,64 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
           temperature: 0.2,
         });
         assertEquals(words(r.text), words(text));
+      },
+    );
+
+    await t.step(
+      "a long recording: split into pieces, SRT and words on one timeline",
+      async () => {
+        const rec = await longRecording(75);
+        const long = () =>
+          new File([rec.wav as Uint8Array<ArrayBuffer>], "long.wav");
+        const { data, response } = await client.audio.transcriptions.create({
+          model: "whisper-1",
+          file: long(),
+          response_format: "verbose_json",
+          timestamp_granularities: ["word", "segment"],
+        }).withResponse();
+        const job = await (await fetch(
+          `${stack.baseUrl}/jobs/${response.headers.get("x-job-id")}`,
+          { headers: { authorization: "Bearer alice" } },
+        )).json();
+        assert(job.progress.pieces_total >= 3, JSON.stringify(job.progress));
+        assert(Math.abs(data.duration - rec.durationS) < 0.01);
+        const limit = { max: rec.durationS };
+        assertTimeline(data.segments ?? [], limit);
+        assertTimeline(data.words ?? [], limit);
+        const wer = wordErrorRate([{
+          reference: rec.text,
+          hypothesis: data.text,
+        }]);
+        assert(wer < 25, `WER ${wer.toFixed(1)} %`);
+        // Words and segments tell the same text.
+        assertEquals(
+          words((data.words ?? []).map((w) => w.word).join(" ")),
+          words(data.text),
+        );
+        const srt = parseSrt(
+          await client.audio.transcriptions.create({
+            model: "whisper-1",
+            file: long(),
+            response_format: "srt",
+          }) as unknown as string,
+        );
+        assertTimeline(srt, limit);
+        assert(
+          srt.at(-1)!.end > rec.durationS - 10,
+          `last cue ends at ${srt.at(-1)!.end}`,
+        );
+        assertEquals(words(cueText(srt)), words(data.text));
+      },
+    );
+
+    await t.step(
+      "bench:long --api openai's client: SRT cues and the job read back",
+      async () => {
+        const r = await transcribeThroughOpenAi(stack.baseUrl, wav, "s.wav");
+        assertEquals(r.cues, 1);
+        assertEquals(r.job.status, "completed");
+        assertEquals(words(r.job.transcript), words(text));
+        assert(r.wall_s > 0 && r.wall_s < 30);
       },
     );
 

@@ -36,4 +36,16 @@ export {
   runAccuracyBench,
 } from "./bench.ts";
 export { normalizeWords, wordErrorRate, wordErrors } from "./wer.ts";
+export {
+  type Span,
+  speechSpan,
+  type TimedWordLike,
+  wordTimingErrors,
+  type WordTimingReport,
+} from "./word_timing.ts";
+export {
+  measureWordTiming,
+  type WordTimingOptions,
+  type WordTimingResult,
+} from "./word_timing_run.ts";
 export { EspeakMissingError, synthesizeClip } from "./make_clips.ts";

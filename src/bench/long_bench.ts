@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { decodeAudio, readBase64File } from "../audio/mod.ts";
 import { normalizeWords, wordErrorRate } from "../accuracy/mod.ts";
+import { parseSrt } from "../subtitles/mod.ts";
 import {
   free,
   type ModelHandle,
@@ -68,6 +69,12 @@ export interface LongBenchOptions {
    * identity, 1 s clips at 1/s from another (0: skip).
    */
   fairnessRecordings: number;
+  /**
+   * How ours is asked: `native` (`POST /jobs`, long-polled) or `openai`
+   * (`POST /v1/audio/transcriptions` answering SubRip, the job read back).
+   * @default "native"
+   */
+  api?: "native" | "openai";
   /** Folder of bench_long.json and the logs. */
   outDir: string;
   /** Progress lines (stderr). */
@@ -192,6 +199,41 @@ export async function transcribeThroughStack(
 }
 
 /**
+ * POSTs `wav` to `/v1/audio/transcriptions` for SubRip, waits for the
+ * answer (the request ends with the job), then reads the job back for its
+ * pieces; the job, the wall time of the request and the number of cues.
+ */
+export async function transcribeThroughOpenAi(
+  baseUrl: string,
+  wav: Uint8Array,
+  filename: string,
+): Promise<{ wall_s: number; job: JobRecord; cues: number }> {
+  const headers = { authorization: `Bearer ${BENCH_LONG_USER}` };
+  const form = new FormData();
+  form.append("file", new Blob([wav as BlobPart]), filename);
+  form.append("model", "whisper-1");
+  form.append("response_format", "srt");
+  const t0 = performance.now();
+  const r = await fetch(`${baseUrl}/v1/audio/transcriptions`, {
+    method: "POST",
+    headers,
+    body: form,
+  });
+  const srt = await r.text();
+  const wall_s = (performance.now() - t0) / 1000;
+  if (r.status !== 200) {
+    throw new Error(`POST /v1/audio/transcriptions: ${r.status} ${srt}`);
+  }
+  const cues = parseSrt(srt).length;
+  const id = r.headers.get("x-job-id");
+  const g = await fetch(`${baseUrl}/jobs/${id}`, { headers });
+  if (g.status !== 200) {
+    throw new Error(`GET /jobs/${id}: ${g.status} ${await g.text()}`);
+  }
+  return { wall_s, job: await g.json(), cues };
+}
+
+/**
  * Runs the bench: provisions, generates the recordings, installs the peer
  * (or says why not), starts the stack and the peer, warms both with the
  * one-second sample, then for each recording `repeat` times ours then peer,
@@ -223,6 +265,7 @@ export async function runLongBench(
       whisper_threads: 1,
       peer_threads: o.peerThreads,
       peer_compute_type: "int8",
+      api: o.api ?? "native",
       sequential: o.sequential,
       sequential_threads: o.sequentialThreads,
       repeat: o.repeat,
@@ -385,13 +428,18 @@ export async function runLongBench(
       const wav = await Deno.readFile(rec.wavPath);
       for (let i = 1; i <= o.repeat; i++) {
         const oursLoad = await loadAverage();
-        const { wall_s, job } = await watch(
-          transcribeThroughStack(
-            live.baseUrl,
-            wav,
-            `${rec.name}.wav`,
-            Math.max(600_000, audioS * 3000),
-          ),
+        const { wall_s, job, cues } = await watch(
+          o.api === "openai"
+            ? transcribeThroughOpenAi(live.baseUrl, wav, `${rec.name}.wav`)
+              .then((
+                r,
+              ): { wall_s: number; job: unknown; cues: number | null } => r)
+            : transcribeThroughStack(
+              live.baseUrl,
+              wav,
+              `${rec.name}.wav`,
+              Math.max(600_000, audioS * 3000),
+            ).then((r) => ({ ...r, cues: null as number | null })),
         );
         const transcript = String(job.transcript ?? "");
         const pieces = pieceStats(job);
@@ -414,6 +462,8 @@ export async function runLongBench(
             segments: Array.isArray(job.segments) ? job.segments.length : null,
             progress: job.progress ?? null,
             pieces: job.pieces ?? null,
+            api: o.api ?? "native",
+            srt_cues: cues,
           },
         });
         const last = runs.at(-1)!;

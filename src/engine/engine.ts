@@ -18,7 +18,7 @@ import {
 } from "./_binding.ts";
 import { audioCtxFor, FULL_AUDIO_CTX } from "./audio_ctx.ts";
 import { ensureEngine } from "./build.ts";
-import { wordsFromTokens } from "./words.ts";
+import { snapToSpeech, wordsFromTokens } from "./words.ts";
 import {
   averageLogprob,
   DEFAULT_MIN_AVG_LOGPROB,
@@ -392,7 +392,10 @@ export async function transcribe(
       seg.tokens = text.map((t) => t.id);
       seg.avg_logprob = averageLogprob(text, handle.eot) ?? 0;
       if (wordTimestamps) {
-        seg.words = wordsFromTokens(s.tokens ?? [], handle.eot, audioS);
+        seg.words = snapToSpeech(
+          wordsFromTokens(s.tokens ?? [], handle.eot, audioS),
+          pcm,
+        );
       }
       return seg;
     }),

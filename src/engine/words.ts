@@ -75,3 +75,77 @@ export function wordsFromTokens(
 function clamp(s: number, max: number): number {
   return Math.min(Math.max(s, 0), max);
 }
+
+/** Options of {@linkcode snapToSpeech}. */
+export interface SnapOptions {
+  /** Samples per second of `pcm`. @default 16000 */
+  sampleRate?: number;
+  /** A 10 ms frame is speech within this many dB of the loudest. @default -35 */
+  floorDb?: number;
+}
+
+/**
+ * Moves word edges that fall in silence onto the speech next to them:
+ * whisper's token timestamps stretch words into the pauses around them
+ * (measured with `deno task bench:words`). A start in silence moves forward
+ * to the next speech frame, an end in silence back to the last one; a word
+ * with no speech in its span is put at the edge of the nearer speech.
+ * Returns new words; times stay within the clip and non-decreasing.
+ */
+export function snapToSpeech(
+  words: readonly TimedWord[],
+  pcm: Float32Array,
+  options: SnapOptions = {},
+): TimedWord[] {
+  const rate = options.sampleRate ?? 16_000;
+  const frame = Math.round(rate / 100);
+  const n = Math.floor(pcm.length / frame);
+  const rms = new Float64Array(n);
+  let loudest = 0;
+  for (let f = 0; f < n; f++) {
+    let sum = 0;
+    for (let i = f * frame; i < (f + 1) * frame; i++) sum += pcm[i]! * pcm[i]!;
+    rms[f] = Math.sqrt(sum / frame);
+    loudest = Math.max(loudest, rms[f]!);
+  }
+  if (loudest === 0 || n === 0) return words.map((w) => ({ ...w }));
+  const floor = loudest * 10 ** ((options.floorDb ?? -35) / 20);
+  const speech = (f: number) => f >= 0 && f < n && rms[f]! >= floor;
+  const nextSpeech = (f: number) => {
+    while (f < n && !speech(f)) f++;
+    return f;
+  };
+  const prevSpeech = (f: number) => {
+    while (f >= 0 && !speech(f)) f--;
+    return f;
+  };
+  const out: TimedWord[] = [];
+  for (const w of words) {
+    let s = Math.min(n - 1, Math.floor(w.start_s * 100));
+    let e = Math.min(n - 1, Math.max(s, Math.ceil(w.end_s * 100) - 1));
+    if (!speech(s)) s = nextSpeech(s);
+    if (!speech(e)) e = prevSpeech(e);
+    if (s > e) {
+      // No speech inside: the nearer speech edge, before or after.
+      const before = prevSpeech(Math.floor(w.start_s * 100));
+      const after = nextSpeech(Math.floor(w.start_s * 100));
+      const mid = (w.start_s + w.end_s) * 50;
+      const useBefore = before >= 0 &&
+        (after >= n || mid - (before + 1) <= after - mid);
+      s = e = useBefore ? before : Math.min(after, n - 1);
+      if (s < 0) s = e = Math.floor(w.start_s * 100);
+    }
+    out.push({ word: w.word, start_s: s / 100, end_s: (e + 1) / 100 });
+  }
+  const clipS = pcm.length / rate;
+  for (let i = 0; i < out.length; i++) {
+    const w = out[i]!;
+    w.start_s = Math.min(w.start_s, clipS);
+    w.end_s = Math.min(Math.max(w.end_s, w.start_s), clipS);
+    const prev = out[i - 1];
+    if (prev && w.start_s < prev.end_s) {
+      w.start_s = Math.min(prev.end_s, w.end_s);
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { wordsFromTokens } from "./words.ts";
+import { snapToSpeech, wordsFromTokens } from "./words.ts";
 
 const EOT = 50256;
 
@@ -44,4 +44,28 @@ Deno.test("wordsFromTokens clamps to the clip and keeps times non-decreasing", (
 Deno.test("wordsFromTokens: no text tokens, no words", () => {
   assertEquals(wordsFromTokens([{ text: "[_BEG_]", id: 50363 }], EOT, 1), []);
   assertEquals(wordsFromTokens([], EOT, 1), []);
+});
+
+Deno.test("snapToSpeech pulls word edges out of the silence around them", () => {
+  // 0–0.5 s silence, 0.5–1.0 s speech, 1.0–1.5 s silence, 1.5–2.0 s speech.
+  const pcm = new Float32Array(32_000);
+  for (let i = 8_000; i < 16_000; i++) pcm[i] = Math.sin(i / 3) * 0.3;
+  for (let i = 24_000; i < 32_000; i++) pcm[i] = Math.sin(i / 3) * 0.3;
+  const words = snapToSpeech([
+    { word: "early", start_s: 0.2, end_s: 0.7 }, // starts in silence
+    { word: "late", start_s: 0.7, end_s: 1.3 }, // ends in silence
+    { word: "lost", start_s: 1.35, end_s: 1.45 }, // wholly in the pause, nearer the next speech
+    { word: "inside", start_s: 1.6, end_s: 1.9 }, // untouched
+  ], pcm);
+  assertEquals(words, [
+    { word: "early", start_s: 0.5, end_s: 0.7 },
+    { word: "late", start_s: 0.7, end_s: 1 },
+    { word: "lost", start_s: 1.5, end_s: 1.51 },
+    { word: "inside", start_s: 1.6, end_s: 1.9 },
+  ]);
+});
+
+Deno.test("snapToSpeech leaves silence-only audio's words as they were", () => {
+  const w = [{ word: "x", start_s: 0.1, end_s: 0.2 }];
+  assertEquals(snapToSpeech(w, new Float32Array(16_000)), w);
 });

@@ -45,8 +45,19 @@ export function stitchPieces(
     for (const s of p.segments) {
       const start = Math.max(s.start, lastEnd, p.start_s);
       const end = Math.min(Math.max(s.end, start), p.end_s);
-      segments.push({ ...s, start, end: Math.max(end, start) });
-      lastEnd = Math.max(end, start);
+      const seg: Segment = { ...s, start, end: Math.max(end, start) };
+      if (s.words) {
+        // Words keep one timeline too (a piece's edge words may overlap).
+        let wordEnd = start;
+        seg.words = s.words.map((w) => {
+          const ws = Math.min(Math.max(w.start, wordEnd), seg.end);
+          const we = Math.min(Math.max(w.end, ws), seg.end);
+          wordEnd = we;
+          return { word: w.word, start: ws, end: we };
+        });
+      }
+      segments.push(seg);
+      lastEnd = seg.end;
     }
   }
   return { transcript: texts.join(" ").replace(/\s+/g, " "), segments };

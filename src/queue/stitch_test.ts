@@ -84,3 +84,23 @@ Deno.test("stitchPieces skips empty pieces and refuses gaps", async (t) => {
     assertEquals(out.segments.length, 2);
   });
 });
+
+Deno.test("stitchPieces keeps words and token detail, on one timeline", () => {
+  const a = piece(0, 0, 15.52, [[0, 15.52, "One two."]]);
+  a.segments[0]!.tokens = [1, 2];
+  a.segments[0]!.avg_logprob = -0.2;
+  a.segments[0]!.words = [
+    { word: "One", start: 0.5, end: 1 },
+    { word: "two.", start: 14.9, end: 15.52 },
+  ];
+  const b = piece(1, 15.5, 30, [[15.5, 20, "Three."]]);
+  b.segments[0]!.words = [{ word: "Three.", start: 15.51, end: 16 }];
+  const out = stitchPieces([a, b]);
+  assertEquals(out.segments[0]!.tokens, [1, 2]);
+  assertEquals(out.segments[0]!.avg_logprob, -0.2);
+  assertEquals(out.segments.flatMap((s) => s.words ?? []), [
+    { word: "One", start: 0.5, end: 1 },
+    { word: "two.", start: 14.9, end: 15.52 },
+    { word: "Three.", start: 15.52, end: 16 },
+  ]);
+});

@@ -1,9 +1,10 @@
 /**
  * `deno task bench:long [--recordings 2min,8min] [--repeat 3] [--workers N]
  * [--peer-threads N] [--model NAME] [--no-sequential] [--fairness N]
- * [--out DIR]`: one long
+ * [--api native|openai] [--out DIR]`: one long
  * recording at a time end to end through our stack (one `POST /jobs`,
- * long-polled) against faster-whisper 1.2.1 on the same tiny.en weights, in
+ * long-polled; with `--api openai` one `POST /v1/audio/transcriptions`
+ * answering SubRip) against faster-whisper 1.2.1 on the same tiny.en weights, in
  * the same run, alternating ours, peer, ours, peer …; then our engine
  * in-process on the whole file at full context ("sequential", skipped with
  * `--no-sequential`); then fairness: N copies (default 4, 0 skips) of the
@@ -33,7 +34,7 @@ import { formatTable } from "../bench/long_report.ts";
 
 const USAGE = "usage: deno task bench:long [--recordings 2min,8min] " +
   "[--repeat N] [--workers N] [--peer-threads N] [--model NAME] " +
-  "[--no-sequential] [--fairness N] [--out DIR]";
+  "[--no-sequential] [--fairness N] [--api native|openai] [--out DIR]";
 
 /** Approximate durations of the committed recordings, for the notice. */
 const APPROX_AUDIO_S: Record<string, number> = { "2min": 120, "8min": 479 };
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
       model: { type: "string" },
       "no-sequential": { type: "boolean", default: false },
       fairness: { type: "string" },
+      api: { type: "string", default: "native" },
       out: { type: "string" },
     },
   }, USAGE);
@@ -108,6 +110,12 @@ async function main(): Promise<number> {
   const model = values.model ?? DEFAULT_MODEL;
   const sequential = !values["no-sequential"];
   const fairnessRecordings = intFlag("fairness", values.fairness, 4, 0, 16);
+  const api = values.api;
+  if (api !== "native" && api !== "openai") {
+    throw new ConfigError(
+      `--api must be native or openai, got "${api}"; ${USAGE}`,
+    );
+  }
   const stamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z")
     .replace(/:/g, "-");
   const outDir = values.out ?? join(resultsRoot(), `bench-long-${stamp}`);
@@ -150,6 +158,7 @@ async function main(): Promise<number> {
       sequential,
       sequentialThreads: cores,
       fairnessRecordings,
+      api,
       outDir,
       say: (line) => console.error(line),
       interrupt: interrupt.promise,

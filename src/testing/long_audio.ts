@@ -9,7 +9,7 @@ import {
   parseWav,
   readBase64File,
   toWhisperInput,
-} from "../src/audio/mod.ts";
+} from "../audio/mod.ts";
 
 /** A long recording and what it contains. */
 export interface LongRecording {
@@ -21,6 +21,13 @@ export interface LongRecording {
   durationS: number;
   /** The pauses between clips, seconds: where cuts may fall. */
   pauses: { start_s: number; end_s: number }[];
+  /** Each clip's place in the recording, seconds, and its words. */
+  clips: {
+    start_s: number;
+    end_s: number;
+    text: string;
+    samples: Float32Array;
+  }[];
 }
 
 const RATE = 16_000;
@@ -28,7 +35,7 @@ const RATE = 16_000;
 async function clips(): Promise<{ samples: Float32Array; text: string }[]> {
   const out: { samples: Float32Array; text: string }[] = [];
   for (const folder of ["corpus", "clips"]) {
-    const dir = new URL(`../assets/${folder}/`, import.meta.url);
+    const dir = new URL(`../../assets/${folder}/`, import.meta.url);
     const names = [...Deno.readDirSync(dir)]
       .map((e) => e.name)
       .filter((n) => n.endsWith(".wav.b64"))
@@ -57,11 +64,18 @@ export async function longRecording(seconds: number): Promise<LongRecording> {
   const parts: Float32Array[] = [];
   const texts: string[] = [];
   const pauses: LongRecording["pauses"] = [];
+  const placed: LongRecording["clips"] = [];
   let at = 0;
   for (let i = 0; at < seconds * RATE; i++) {
     const clip = all[i % all.length]!;
     parts.push(clip.samples);
     texts.push(clip.text);
+    placed.push({
+      start_s: at / RATE,
+      end_s: (at + clip.samples.length) / RATE,
+      text: clip.text,
+      samples: clip.samples,
+    });
     at += clip.samples.length;
     const pause = Math.round((0.4 + 0.2 * (i % 5)) * RATE);
     parts.push(new Float32Array(pause));
@@ -79,5 +93,6 @@ export async function longRecording(seconds: number): Promise<LongRecording> {
     text: texts.join(" "),
     durationS: at / RATE,
     pauses,
+    clips: placed,
   };
 }
