@@ -90,7 +90,14 @@ export async function runAssert(
 
   out(`summary: ${summaryPath} (${summary.format} format)`);
   out(`scenario: ${scenario.api} (from ${scenario.from})`);
-  out(`baseline: ${baselinePath} (captured ${baseline.captured_at})`);
+  const captured = scenarioRecord(baseline, scenario.api).captured_at;
+  out(
+    `baseline: ${baselinePath} (${
+      captured
+        ? `${scenario.api} keys captured ${captured}`
+        : `no ${scenario.api} recording yet`
+    })`,
+  );
   out(renderTable(result));
   for (const w of result.warnings) err(`warning: ${w}`);
 
