@@ -1,15 +1,24 @@
 /**
- * `deno task trend [--history FILE] [--out FILE] [--last N]`: draws
- * `perf/results/history.jsonl` as an SVG chart (latency p50/p95, throughput,
- * success rate per run; regressions marked), by default
- * `perf/results/trend.svg`. Exit 0 written, 2 no usable history.
+ * `deno task trend [--history FILE] [--out FILE] [--last N]
+ * [--api native|openai]`: draws `perf/results/history.jsonl` as an SVG chart
+ * (latency p50/p95, throughput, success rate per run; regressions marked),
+ * by default `perf/results/trend.svg`. Only the runs of one protocol are
+ * drawn (`--api`, default native). Exit 0 written, 2 no usable history.
  */
 import { join } from "node:path";
 import { parseFlags, runCli } from "../cli/mod.ts";
 import { ConfigError, ExitCode } from "../errors/mod.ts";
-import { HISTORY_FILE, loadHistory } from "../perf/history/mod.ts";
+import {
+  entriesOfApi,
+  HISTORY_FILE,
+  loadHistory,
+} from "../perf/history/mod.ts";
+import { type Api, APIS } from "../perf/scenarios.ts";
 import { resultsDir } from "../perf/run_options.ts";
 import { renderTrend } from "../perf/history/mod.ts";
+
+const USAGE =
+  "usage: deno task trend [--history FILE] [--out FILE] [--last N] [--api native|openai]";
 
 if (import.meta.main) {
   await runCli("trend", async () => {
@@ -19,8 +28,15 @@ if (import.meta.main) {
         history: { type: "string" },
         out: { type: "string" },
         last: { type: "string" },
+        api: { type: "string" },
       },
-    }, "usage: deno task trend [--history FILE] [--out FILE] [--last N]");
+    }, USAGE);
+    const api = parsed.values.api ?? "native";
+    if (!APIS.includes(api as Api)) {
+      throw new ConfigError(
+        `--api must be one of ${APIS.join(", ")}, got "${api}"; ${USAGE}`,
+      );
+    }
     const path = parsed.values.history ?? join(resultsDir(), HISTORY_FILE);
     const outPath = parsed.values.out ?? join(resultsDir(), "trend.svg");
     const { entries, skipped } = await loadHistory(path);
@@ -31,7 +47,7 @@ if (import.meta.main) {
         }`,
       );
     }
-    let shown = entries;
+    let shown = entriesOfApi(entries, api as Api);
     if (parsed.values.last !== undefined) {
       const last = Number(parsed.values.last);
       if (!Number.isInteger(last) || last < 1) {
@@ -44,7 +60,7 @@ if (import.meta.main) {
     await Deno.writeTextFile(outPath, renderTrend(shown));
     const regressions = shown.filter((e) => e.verdict === "regression").length;
     console.log(
-      `trend: wrote ${outPath} (${shown.length} runs, ${regressions} regression(s))`,
+      `trend: wrote ${outPath} (${shown.length} ${api} runs, ${regressions} regression(s))`,
     );
     return ExitCode.ok;
   });

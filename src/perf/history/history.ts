@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ConfigError } from "../../errors/mod.ts";
 import type { RunMetadata } from "../run_metadata.ts";
 import type { RunSummary } from "../summary.ts";
-import { apiOfRun, SCENARIOS } from "../scenarios.ts";
+import { type Api, apiOfRun, SCENARIOS } from "../scenarios.ts";
 
 /** The history file name inside the results folder. */
 export const HISTORY_FILE = "history.jsonl";
@@ -107,6 +107,17 @@ export function historyEntry(input: {
     verdict: input.verdict,
     ...(input.reason ? { reason: input.reason } : {}),
   };
+}
+
+/**
+ * The entries of runs that drove `api` (lines written before `--api`
+ * existed are native): one protocol's latencies per chart.
+ */
+export function entriesOfApi(
+  entries: readonly HistoryEntry[],
+  api: Api,
+): HistoryEntry[] {
+  return entries.filter((e) => (e.environment.api ?? "native") === api);
 }
 
 /** Appends one line to `<dir>/history.jsonl`. */
