@@ -92,6 +92,58 @@ Deno.test("perfOptionsFrom reads --repeat and the fault flags, all off by defaul
   });
 });
 
+Deno.test("perfOptionsFrom --api: native by default, openai on request, anything else refused naming the flag", async (t) => {
+  await t.step("default", () => {
+    assertEquals(perfOptionsFrom({}, noEnv).api, "native");
+  });
+  await t.step("each protocol", () => {
+    assertEquals(perfOptionsFrom({ api: "native" }, noEnv).api, "native");
+    const o = perfOptionsFrom({
+      api: "openai",
+      rate: "5",
+      duration: "30s",
+      repeat: "3",
+      workers: "2",
+      model: "tiny.en",
+    }, noEnv);
+    assertEquals([o.api, o.rate, o.duration, o.repeat, o.workers, o.model], [
+      "openai",
+      5,
+      "30s",
+      3,
+      2,
+      "tiny.en",
+    ]);
+  });
+  await t.step("a bad value", () => {
+    for (const bad of ["OpenAI", "grpc", ""]) {
+      const e = assertThrows(() => perfOptionsFrom({ api: bad }, noEnv));
+      assertEquals(e instanceof ConfigError, true);
+      assertMatch(
+        (e as Error).message,
+        new RegExp(`--api: must be one of native, openai \\(got "${bad}"\\)`),
+      );
+    }
+  });
+  await t.step("the polling flags don't apply to openai", () => {
+    for (
+      const [flag, value] of [
+        ["long-poll", true],
+        ["poll-interval", "2"],
+        ["max-polls", "5"],
+      ] as const
+    ) {
+      const e = assertThrows(() =>
+        perfOptionsFrom({ api: "openai", [flag]: value }, noEnv)
+      );
+      assertEquals(e instanceof ConfigError, true);
+      assertMatch((e as Error).message, new RegExp(`^--${flag} applies to`));
+      // ...and still do to native.
+      assertEquals(perfOptionsFrom({ [flag]: value }, noEnv).api, "native");
+    }
+  });
+});
+
 Deno.test("faultEnv sets the switch only when a delay is asked for", () => {
   assertEquals(
     faultEnv({ faultProcessingDelayMs: 120, faultApiDelayMs: 0 }),

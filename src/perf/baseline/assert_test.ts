@@ -423,3 +423,156 @@ Deno.test("deno task assert exits 0 pass, 1 regression, 2 unusable input", async
     });
   }
 });
+
+Deno.test("evaluateRun judges a run only on its own scenario's keys and says which it skipped", async (t) => {
+  const TWO = "baseline_two_scenarios.json";
+  const OPENAI_KEYS = [
+    "openai_request_duration_ms_p95",
+    "openai_server_processing_ms_p95",
+    "openai_overhead_ms_p95",
+    "openai_success_rate",
+    "openai_accuracy",
+  ];
+  const NATIVE_KEYS = [
+    "http_req_duration_ms_avg",
+    "http_req_duration_ms_p95",
+    "transcription_latency_seconds_avg",
+    "transcription_latency_seconds_p95",
+    "transcription_success_rate",
+  ];
+  await t.step(
+    "a native run: the native keys, exactly as without openai keys",
+    async () => {
+      const input = await load({ name: "", run: "legacy_pass", baseline: TWO });
+      const result = evaluateRun(input);
+      assertEquals(result.scenario.api, "native");
+      assertEquals(result.keys.map((k) => k.key), NATIVE_KEYS);
+      assertEquals(
+        result.skipped,
+        OPENAI_KEYS.map((key) => ({ key, scenario: "openai" })),
+      );
+      const alone = evaluateRun(
+        await load({
+          name: "",
+          run: "legacy_pass",
+          baseline: "baseline_python.json",
+        }),
+      );
+      assertEquals(result.verdict, alone.verdict);
+      assertEquals(result.keys, alone.keys);
+      assertEquals(alone.skipped, []);
+      assertEquals(result.warnings, alone.warnings);
+    },
+  );
+  await t.step(
+    "an openai run: the openai keys, with sensible values",
+    async () => {
+      const result = evaluateRun(
+        await load({ name: "", run: "openai_pass", baseline: TWO }),
+      );
+      assertEquals(result.scenario, {
+        api: "openai",
+        from: "metadata.json (api)",
+      });
+      assertEquals(result.verdict, "pass");
+      assertEquals(result.keys.map((k) => k.key), OPENAI_KEYS);
+      assertEquals(result.skipped.map((s) => s.key), NATIVE_KEYS);
+      const actual = Object.fromEntries(
+        result.keys.map((k) => [k.key, k.actual]),
+      );
+      const request = actual.openai_request_duration_ms_p95!;
+      const processing = actual.openai_server_processing_ms_p95!;
+      const overhead = actual.openai_overhead_ms_p95!;
+      // The tiny model on 2 cores: a 1 s clip in tens of milliseconds, and the
+      // request lasts at least as long as its processing.
+      assert(processing > 20 && processing < 1000, `processing ${processing}`);
+      assert(request >= processing, `request ${request} ms < ${processing} ms`);
+      assert(overhead > 0 && overhead < 30, `overhead ${overhead}`);
+      assertEquals(actual.openai_success_rate, 1);
+      assertEquals(actual.openai_accuracy, 1);
+      // Compared with the openai recording's environment, not the native one.
+      assertEquals(result.warnings.length, 1);
+      assert(
+        result.warnings[0]!.includes("duration_seconds: baseline 120, run 20"),
+        result.warnings[0],
+      );
+      assert(!result.warnings[0]!.includes("model"), result.warnings[0]);
+      const table = renderTable(result);
+      assert(
+        table.includes(
+          "skipped 5 key(s) of the native scenario (this run is openai, from " +
+            "metadata.json (api)): http_req_duration_ms_avg, " +
+            "http_req_duration_ms_p95, transcription_latency_seconds_avg, " +
+            "transcription_latency_seconds_p95, transcription_success_rate",
+        ),
+        table,
+      );
+      assert(table.endsWith("verdict: PASS"), table);
+    },
+  );
+  await t.step(
+    "an openai run without metadata is recognised by its metrics",
+    async () => {
+      const result = evaluateRun(
+        await load({
+          name: "",
+          run: "openai_pass",
+          baseline: TWO,
+          metadata: null,
+        }),
+      );
+      assertEquals(result.scenario, {
+        api: "openai",
+        from: "the summary's metrics",
+      });
+      assertEquals(result.keys.map((k) => k.key), OPENAI_KEYS);
+    },
+  );
+  await t.step("an openai regression fails on the openai keys", async () => {
+    const input = await load({ name: "", run: "openai_pass", baseline: TWO });
+    input.baseline.metrics.openai_request_duration_ms_p95 = 40;
+    input.baseline.tolerances.openai_overhead_ms_p95 = 1;
+    const result = evaluateRun(input);
+    assertEquals(result.verdict, "regression");
+    assertEquals(
+      result.keys.filter((k) => !k.pass).map((k) => k.key),
+      ["openai_request_duration_ms_p95", "openai_overhead_ms_p95"],
+    );
+  });
+  await t.step(
+    "a baseline without the run's scenario's keys is unusable",
+    async () => {
+      let error: unknown;
+      try {
+        evaluateRun(
+          await load({
+            name: "",
+            run: "openai_pass",
+            baseline: "baseline_python.json",
+          }),
+        );
+      } catch (e) {
+        error = e;
+      }
+      assert(error instanceof ConfigError, `got ${error}`);
+      assert(
+        error.message.startsWith(
+          "baseline_python.json: has no keys for the openai scenario (the run's, from metadata.json (api))",
+        ),
+        error.message,
+      );
+    },
+  );
+  await t.step("deno task assert names the scenario", async () => {
+    const out: string[] = [];
+    const { code } = await runAssert({
+      summaryPath: runPath("openai_pass"),
+      baselinePath: path(TWO),
+      env: () => undefined,
+      out: (l) => out.push(l),
+      err: () => {},
+    });
+    assertEquals(code, 0, out.join("\n"));
+    assert(out.includes("scenario: openai (from metadata.json (api))"), out[1]);
+  });
+});

@@ -5,6 +5,9 @@ import {
   entriesOf,
   loadBaseline,
   parseBaseline,
+  scenarioOf,
+  scenarioRecord,
+  selectEntries,
   thresholdExpression,
 } from "./baseline.ts";
 import { rejectsWith, TESTDATA } from "../_testing.ts";
@@ -42,6 +45,69 @@ Deno.test("the repository's baseline.json is valid", async () => {
   }
   const entries = entriesOf(b, "baseline.json");
   assertEquals(entries.map((e) => e.key).sort(), Object.keys(b.metrics).sort());
+});
+
+Deno.test("each key belongs to one scenario: native unless its definition says otherwise", async (t) => {
+  const repo = await loadBaseline(
+    new URL("../../../baseline.json", import.meta.url).pathname,
+  );
+  const entries = entriesOf(repo, "baseline.json");
+  await t.step("the repository's baseline.json", () => {
+    const native = selectEntries(entries, "native");
+    const openai = selectEntries(entries, "openai");
+    assertEquals(openai.selected.map((e) => e.key), [
+      "openai_request_duration_ms_p95",
+      "openai_server_processing_ms_p95",
+      "openai_overhead_ms_p95",
+      "openai_success_rate",
+      "openai_accuracy",
+    ]);
+    // The native keys are exactly as before the openai scenario existed.
+    assertEquals(native.selected.map((e) => e.key), [
+      "http_req_duration_ms_avg",
+      "http_req_duration_ms_p95",
+      "transcription_latency_seconds_avg",
+      "transcription_latency_seconds_p95",
+      "transcription_success_rate",
+      "server_processing_ms_p95",
+      "transcription_accuracy",
+    ]);
+    assertEquals(native.skipped, openai.selected);
+    assertEquals(openai.skipped, native.selected);
+    // The target: our own overhead at most 30 ms.
+    const overhead = openai.selected.find((e) =>
+      e.key === "openai_overhead_ms_p95"
+    )!;
+    assertEquals([overhead.definition.kind, overhead.allowed], ["ceiling", 30]);
+  });
+  await t.step("built-in keys are native", () => {
+    for (const d of Object.values(BUILTIN_DEFINITIONS)) {
+      assertEquals(scenarioOf(d), "native");
+    }
+  });
+  await t.step("a scenario's recording", async () => {
+    const b = await loadBaseline(
+      new URL("baseline_two_scenarios.json", TESTDATA).pathname,
+    );
+    assertEquals(scenarioRecord(b, "native").environment?.model, "tiny");
+    assertEquals(scenarioRecord(b, "native").captured_at, "unknown");
+    const openai = scenarioRecord(b, "openai");
+    assertEquals(openai.environment?.model, "tiny.en-q8_0");
+    assertEquals(openai.captured_at, "2026-12-06T12:00:00Z");
+    // Without its own record, another scenario falls back to the top-level
+    // environment but never to the top-level (native) distributions.
+    const bare = scenarioRecord(repo, "openai");
+    assert(repo.distributions !== undefined);
+    assertEquals(bare.distributions, repo.scenarios?.openai?.distributions);
+    assertEquals(
+      bare.environment,
+      repo.scenarios?.openai?.environment ?? repo.environment,
+    );
+    const { scenarios: _, ...noRecord } = b;
+    assertEquals(scenarioRecord(noRecord, "openai"), {
+      environment: b.environment,
+    });
+  });
 });
 
 Deno.test("definitions describe new keys without code changes", async () => {
@@ -141,6 +207,29 @@ Deno.test("parseBaseline names the file, key and expectation", async (t) => {
         };
       },
       "baseline.json: definitions.x.direction must be higher_is_better for kind floor",
+    ],
+    [
+      "unknown scenario",
+      (b) => {
+        b.metrics.x = 1;
+        b.tolerances.x = 1.5;
+        b.definitions = {
+          x: {
+            metric: "x",
+            stat: "p(95)",
+            unit: "ms",
+            direction: "lower_is_better",
+            kind: "ratio",
+            scenario: "grpc",
+          },
+        };
+      },
+      "baseline.json: definitions.x.scenario must be one of native, openai",
+    ],
+    [
+      "a native record under scenarios",
+      (b) => b.scenarios = { native: { captured_at: "now" } },
+      "baseline.json: scenarios may only have the key openai (native is the top level)",
     ],
   ];
   for (const [name, mutate, message] of cases) {

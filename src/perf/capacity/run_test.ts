@@ -68,6 +68,7 @@ Deno.test("capacityOptionsFrom validates the search flags, naming the flag", asy
     [{ duration: "1m" }, /--duration can't be combined/],
     [{ "base-url": "http://x" }, /--base-url can't be combined/],
     [{ repeat: "2" }, /--repeat can't be combined/],
+    [{ api: "openai" }, /--api can't be combined .*native protocol/],
     [{ workers: "0" }, /--workers \/ WORKERS/],
   ];
   for (const [flags, message] of bad) {

@@ -2,11 +2,13 @@ import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
 import { join } from "node:path";
 import {
   appendHistory,
+  entriesOfApi,
   type HistoryEntry,
   historyEntry,
   loadHistory,
 } from "./history.ts";
-import { parseSummary } from "../summary.ts";
+import { loadSummary, parseSummary } from "../summary.ts";
+import { loadRunMetadata } from "../run_metadata.ts";
 import { renderTrend } from "./trend.ts";
 import { legacySummaryFor, syntheticRun } from "../../verdict/_testing.ts";
 
@@ -53,6 +55,42 @@ Deno.test("historyEntry takes key figures from the summary and metadata", () => 
   assertEquals(e.group, "g");
   assertEquals(e.environment.model, "tiny.en");
   assertEquals(e.time, "2026-11-29T10:00:00Z");
+});
+
+Deno.test("historyEntry of an openai run takes its request's duration as the latency", async () => {
+  const file =
+    new URL("../testdata/runs/openai_pass/summary.json", import.meta.url)
+      .pathname;
+  const summary = await loadSummary(file);
+  const metadata = (await loadRunMetadata(file))!.metadata;
+  const e = historyEntry({ run: "r", summary, metadata, verdict: "pass" });
+  const ms = summary.metrics.get("openai_request_duration_ms")!.values;
+  assertEquals(e.environment.api, "openai");
+  assertEquals(
+    e.figures.latency_p50_s,
+    Number((ms.med! / 1000).toPrecision(6)),
+  );
+  assertEquals(
+    e.figures.latency_p95_s,
+    Number((ms["p(95)"]! / 1000).toPrecision(6)),
+  );
+  assert(e.figures.latency_p95_s! > 0.02 && e.figures.latency_p95_s! < 1);
+  const iterations = summary.metrics.get("iterations")!.values.count!;
+  assertEquals(e.figures.iterations, iterations);
+  assertEquals(e.figures.success_rate, 1);
+  assertEquals(
+    e.figures.throughput_per_s,
+    Number((iterations / metadata.duration_seconds!).toPrecision(4)),
+  );
+});
+
+Deno.test("entriesOfApi keeps one protocol's runs; lines without api are native", () => {
+  const old = entry(1, "pass");
+  const native = { ...entry(2, "pass"), environment: { api: "native" } };
+  const openai = { ...entry(3, "pass"), environment: { api: "openai" } };
+  const all = [old, openai, native];
+  assertEquals(entriesOfApi(all, "native"), [old, native]);
+  assertEquals(entriesOfApi(all, "openai"), [openai]);
 });
 
 Deno.test("history.jsonl appends lines and survives a bad one", async () => {
