@@ -69,6 +69,121 @@ Deno.test("perf runs k6 against the embedded stack, archives the run and passes 
   await Deno.remove(run.resultsDir, { recursive: true });
 });
 
+Deno.test("perf --api openai drives /v1/audio/transcriptions, archives the run and passes its own baseline keys", async () => {
+  const run = startPerf([
+    "--api",
+    "openai",
+    "--duration",
+    "20s",
+    "--rate",
+    "2",
+  ]);
+  const code = await finish(run);
+  const err = run.stderr();
+  assertEquals(code, 0, err.slice(-3000));
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  const runs = [...Deno.readDirSync(run.resultsDir)].filter((e) =>
+    e.isDirectory
+  );
+  assertEquals(runs.length, 1);
+  const dir = join(run.resultsDir, runs[0]!.name);
+  const meta = JSON.parse(await Deno.readTextFile(join(dir, "metadata.json")));
+  assertEquals(meta.api, "openai");
+  assertEquals([meta.arrival_rate_per_second, meta.duration_seconds], [2, 20]);
+  assertEquals(meta.k6_exit_code, 0);
+  assertEquals("long_poll" in meta, false);
+
+  const summary = JSON.parse(
+    await Deno.readTextFile(join(run.resultsDir, "latest.json")),
+  );
+  const m = summary.metrics;
+  const iterations = m.iterations.count;
+  assert(iterations >= 36 && iterations <= 42, `iterations ${iterations}`);
+  // One request per iteration, every one a success with the sample's words.
+  assertEquals(m.http_reqs.count, iterations);
+  assertEquals(m.openai_success_rate.value, 1);
+  assertEquals(m.openai_success_rate.passes, iterations);
+  assertEquals(m.openai_accuracy.value, 1);
+  // The native scenario's metrics are not there at all.
+  assertEquals(m.transcription_latency_seconds, undefined);
+  const request = m.openai_request_duration_ms;
+  const processing = m.openai_server_processing_ms;
+  const queueWait = m.openai_server_queue_wait_ms;
+  const overhead = m.openai_overhead_ms;
+  // A 1 s clip through tiny.en on 2 cores: tens of ms, far under a second;
+  // the request lasts at least its processing plus queue wait.
+  assert(
+    processing.med > 20 && processing["p(95)"] < 1000,
+    JSON.stringify(processing),
+  );
+  assert(request.min >= processing.min, JSON.stringify(request));
+  assert(request.med >= processing.med, JSON.stringify(request));
+  assert(queueWait.min >= 0 && queueWait.med < 200, JSON.stringify(queueWait));
+  // The service's own overhead: positive, and within the issue's 30 ms.
+  assert(
+    overhead.min > 0 && overhead["p(95)"] < 30,
+    JSON.stringify(overhead),
+  );
+  assert(
+    Math.abs(request.avg - processing.avg - queueWait.avg - overhead.avg) <
+      0.5,
+    "overhead = request − processing − queue wait",
+  );
+  // The k6 thresholds are the openai keys' only.
+  for (const name of Object.keys(m)) {
+    if (m[name].thresholds) {
+      assert(!/^(transcription_|server_|http_req_duration)/.test(name), name);
+    }
+  }
+  assert(m.openai_request_duration_ms.thresholds, "openai thresholds set");
+
+  assertMatch(err, /perf: k6 2 jobs\/s for 20s against .* \(--api openai\)/);
+  assertMatch(err, /perf: key figures \(openai_transcribe, --api openai\)/);
+  assertMatch(err, /overhead p95 +\d+\.\d+ ms/);
+  // The assert's report is on stdout.
+  const report = run.stdout();
+  assertMatch(report, /scenario: openai \(from metadata\.json \(api\)\)/);
+  assertMatch(report, /openai_request_duration_ms_p95 .* PASS/);
+  assertMatch(
+    report,
+    /skipped 7 key\(s\) of the native scenario \(this run is openai/,
+  );
+  assertMatch(report, /verdict: PASS/);
+  assertMatch(err, /perf: PASS: pass/);
+
+  // The assert again, by itself: passes on the openai keys; a baseline
+  // without them can't judge the run.
+  const asserted = await tool("../src/tasks/assert.ts", [
+    join(run.resultsDir, "latest.json"),
+  ]);
+  assertEquals(asserted.code, 0, asserted.out);
+  assertMatch(asserted.out, /openai_overhead_ms_p95 .* PASS/);
+  const noKeys = await tool("../src/tasks/assert.ts", [
+    join(run.resultsDir, "latest.json"),
+    "--baseline",
+    new URL("../src/perf/testdata/baseline_python.json", import.meta.url)
+      .pathname,
+  ]);
+  assertEquals(noKeys.code, 2, noKeys.out);
+  assertMatch(noKeys.out, /has no keys for the openai scenario/);
+
+  const history = JSON.parse(
+    (await Deno.readTextFile(join(run.resultsDir, "history.jsonl"))).trim(),
+  );
+  assertEquals(history.environment.api, "openai");
+  assertEquals(history.verdict, "pass");
+  assert(history.figures.latency_p95_s < 1, `${history.figures.latency_p95_s}`);
+  // The trend of openai runs has this one; of native runs, none.
+  for (const [api, runs] of [["openai", 1], ["native", 0]] as const) {
+    const trend = await tool("../src/tasks/trend.ts", ["--api", api], {
+      PERF_RESULTS_DIR: run.resultsDir,
+    });
+    assertEquals(trend.code, 0, trend.out);
+    assertMatch(trend.out, new RegExp(`wrote .* \\(${runs} ${api} runs`));
+  }
+  await Deno.remove(run.resultsDir, { recursive: true });
+});
+
 Deno.test("perf interrupted with Ctrl-C stops everything and fails", async () => {
   const run = startPerf(["--duration", "60s", "--rate", "2"]);
   await run.waitFor(/perf: k6 2 jobs\/s/);
@@ -102,6 +217,16 @@ Deno.test("perf rejects bad options and a stack that cannot start with exit 2", 
     const run = startPerf(["--rate", "abc"]);
     assertEquals(await finish(run), 2);
     assertMatch(run.stderr(), /--rate \/ ARRIVAL_RATE/);
+    await Deno.remove(run.resultsDir, { recursive: true });
+  });
+  await t.step("a bad --api names the flag and the protocols", async () => {
+    const run = startPerf(["--api", "soap"]);
+    assertEquals(await finish(run), 2);
+    assertMatch(
+      run.stderr(),
+      /--api: must be one of native, openai \(got "soap"\)/,
+    );
+    assertEquals(tagged(run.tag), []);
     await Deno.remove(run.resultsDir, { recursive: true });
   });
   await t.step(
