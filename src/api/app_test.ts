@@ -647,10 +647,10 @@ Deno.test("app: /v1 answers when the job completes, in the format asked, with th
     assertEquals(body.language, "english");
     assertEquals(body.duration, 1);
     assertEquals(body.text, "Open the door.");
-    assertEquals(body.words.map((w: { word: string }) => w.word), [
-      "Open",
-      "the",
-      "door.",
+    assertEquals(body.words, [
+      { word: "Open", start: 0.1, end: 0.3 },
+      { word: "the", start: 0.3, end: 0.5 },
+      { word: "door", start: 0.5, end: 0.9 },
     ]);
     assertEquals(body.segments, undefined);
     assertEquals(body.usage, { type: "duration", seconds: 1 });
