@@ -44,15 +44,17 @@ function checkFaults(
     & { FAULT_INJECTION: string; DEPLOYMENT_ENV: string }
     & Record<string, unknown>,
   ctx: z.RefinementCtx,
-  delayKey: string,
+  ...faultKeys: string[]
 ): void {
-  const delay = Number(c[delayKey] ?? 0);
-  if (delay > 0 && c.FAULT_INJECTION !== "test-only") {
-    ctx.addIssue({
-      code: "custom",
-      path: [delayKey],
-      message: "fault injection needs FAULT_INJECTION=test-only as well",
-    });
+  for (const key of faultKeys) {
+    // A delay in ms, or a switch: on when it is a positive number or true.
+    if (Number(c[key] ?? 0) > 0 && c.FAULT_INJECTION !== "test-only") {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: "fault injection needs FAULT_INJECTION=test-only as well",
+      });
+    }
   }
   if (c.FAULT_INJECTION === "test-only" && c.DEPLOYMENT_ENV === "production") {
     ctx.addIssue({
@@ -145,6 +147,14 @@ export const WorkerConfigSchema = z.object({
   /** Longest piece of a split recording, seconds (whisper's window is 30). */
   PIECE_MAX_S: z.coerce.number().min(2).max(30).default(20),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
+  /**
+   * A transcription (a whole job, or one piece of a long recording) is
+   * stopped after JOB_TIME_LIMIT_FLOOR_S + JOB_TIME_LIMIT_FACTOR × its audio
+   * seconds and fails with `time_limit_exceeded`, not retried. Normal runs
+   * take 0.02–0.1 × the audio here.
+   */
+  JOB_TIME_LIMIT_FACTOR: z.coerce.number().min(0.01).max(100).default(2),
+  JOB_TIME_LIMIT_FLOOR_S: z.coerce.number().min(1).max(86400).default(30),
   HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
   LOCK_MS: intFrom(1000).default(10_000),
   STALLED_INTERVAL_MS: intFrom(500).default(5000),
@@ -152,7 +162,14 @@ export const WorkerConfigSchema = z.object({
   JOB_TTL_S: intFrom(60).default(86400),
   /** Extra time added to each job's processing (fault injection, test-only). */
   FAULT_PROCESSING_DELAY_MS: intFrom(0, 600_000).default(0),
-}).superRefine((c, ctx) => checkFaults(c, ctx, "FAULT_PROCESSING_DELAY_MS"));
+  /**
+   * The worker's first N transcriptions hang until their time limit stops
+   * them (fault injection, test-only): proves the limit frees the worker.
+   */
+  FAULT_PROCESSING_HANG: intFrom(0, 1000).default(0),
+}).superRefine((c, ctx) =>
+  checkFaults(c, ctx, "FAULT_PROCESSING_DELAY_MS", "FAULT_PROCESSING_HANG")
+);
 /** Validated worker configuration. */
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 

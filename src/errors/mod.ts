@@ -130,6 +130,17 @@ export class UnknownModelError extends AppError {
   }
 }
 
+/**
+ * A transcription that ran past its time limit and was stopped. Permanent
+ * for the job: retrying the same audio would run as long again.
+ */
+export class TimeLimitError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super(500, "time_limit_exceeded", message, options);
+    this.name = "TimeLimitError";
+  }
+}
+
 /** A model file that is missing, truncated, corrupt or has a wrong checksum. */
 export class ModelIntegrityError extends AppError {
   constructor(message: string, options?: AppErrorOptions) {
