@@ -10,6 +10,7 @@ import {
   GoneError,
   NotFoundError,
   OverloadedError,
+  QuotaError,
   TooLargeError,
   UnknownModelError,
   ValidationError,
@@ -211,7 +212,7 @@ export class JobService {
         );
       }
     }
-    const created = await store.createJob(
+    const result = await store.createJob(
       {
         job_id: j.jobId,
         owner: j.owner,
@@ -225,7 +226,30 @@ export class JobService {
       },
       j.bytes,
       config.JOB_TTL_S,
+      { jobs: config.QUOTA_JOBS, audioS: config.QUOTA_AUDIO_S },
     );
+    if (result.kind === "over_jobs") {
+      throw new QuotaError(
+        "QUOTA_JOBS",
+        `${j.owner} has ${result.jobs} jobs not yet finished; its quota is ${config.QUOTA_JOBS} (QUOTA_JOBS)`,
+        5,
+      );
+    }
+    if (result.kind === "over_audio") {
+      const thisS = audio.durationS ?? 0;
+      throw new QuotaError(
+        "QUOTA_AUDIO_S",
+        thisS > config.QUOTA_AUDIO_S
+          ? `this recording is ${thisS.toFixed(0)} s long, more than ${j.owner}'s quota of ${config.QUOTA_AUDIO_S} s of audio in flight (QUOTA_AUDIO_S)`
+          : `${j.owner} has ${
+            result.audioS.toFixed(0)
+          } s of audio not yet transcribed; with this ${
+            thisS.toFixed(0)
+          } s it would pass its quota of ${config.QUOTA_AUDIO_S} s (QUOTA_AUDIO_S)`,
+        10,
+      );
+    }
+    const created = result.kind === "created";
     const long = (audio.durationS ?? 0) > config.PIECE_THRESHOLD_S;
     if (created && long) {
       await this.#pieces.trackLong(j.jobId, audio.durationS!);

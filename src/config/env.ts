@@ -76,6 +76,14 @@ export const ApiConfigSchema = z.object({
   SESSION_TTL_S: intFrom(1).default(3600),
   JOB_TTL_S: intFrom(60).default(86400),
   MAX_SESSIONS_PER_USER: intFrom(1).default(100),
+  /**
+   * Per identity: bytes its open (unfinalized) upload sessions may hold,
+   * jobs it may have not yet final, and audio seconds in those jobs (by
+   * duration, so compressed uploads can't amplify). 0: no quota.
+   */
+  QUOTA_SESSION_BYTES: intFrom(0).default(256 * 1024 * 1024),
+  QUOTA_JOBS: intFrom(0).default(200),
+  QUOTA_AUDIO_S: intFrom(0).default(7200),
   AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),
   /** `name=sha256hex,...`: identities and the SHA-256 of their keys. */
   API_KEYS: z.string().default(""),

@@ -131,6 +131,26 @@ export class UnknownModelError extends AppError {
 }
 
 /**
+ * An identity over one of its quotas (bytes in open upload sessions, jobs
+ * or audio seconds in flight). HTTP 429 with Retry-After; `extra.quota`
+ * names the setting.
+ */
+export class QuotaError extends AppError {
+  constructor(
+    quota: string,
+    message: string,
+    retryAfterS: number,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(429, "quota_exceeded", message, {
+      retryAfterS,
+      extra: { quota, ...extra },
+    });
+    this.name = "QuotaError";
+  }
+}
+
+/**
  * A transcription that ran past its time limit and was stopped. Permanent
  * for the job: retrying the same audio would run as long again.
  */

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import {
   BadRequestError,
   ConflictError,
+  QuotaError,
   OverloadedError,
   TooLargeError,
   ValidationError,
@@ -114,7 +115,25 @@ export function uploadRoutes(
         );
       }
       const ttlMs = Date.parse(session.expires_at) - Date.now();
-      const r = await store.putChunk(session.session_id, n, data, ttlMs);
+      const r = await store.putChunk(
+        session.session_id,
+        session.owner,
+        n,
+        data,
+        ttlMs,
+        config.QUOTA_SESSION_BYTES,
+      );
+      if (r.kind === "over_quota") {
+        throw new QuotaError(
+          "QUOTA_SESSION_BYTES",
+          `${session.owner}'s open upload sessions hold ${r.held} bytes; with this chunk they would pass the quota of ${config.QUOTA_SESSION_BYTES} bytes (QUOTA_SESSION_BYTES): finalize or delete a session, or wait for one to expire`,
+          await store.secondsUntilASessionExpires(
+            session.owner,
+            config.SESSION_TTL_S,
+          ),
+          { held_bytes: r.held },
+        );
+      }
       if (r.kind === "missing") {
         throw await jobs.sessionGone(session.session_id);
       }
