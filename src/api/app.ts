@@ -42,6 +42,10 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     "http_request_duration_seconds",
     "HTTP request latency by route and status",
   );
+  const refusals = new Counter(
+    "whisper_refusals_total",
+    "Requests answered with an error, by its code (quota_exceeded, storage_full, overloaded, …)",
+  );
   const log = deps.log ?? (() => undefined);
 
   app.use("*", async (c, next) => {
@@ -71,6 +75,8 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     };
     requests.inc(labels);
     latency.observe((performance.now() - start) / 1000, labels);
+    const code = c.get("errorCode");
+    if (code) refusals.inc({ code });
   });
 
   app.onError((error, c) => errorResponse(c, error, log));
@@ -90,7 +96,7 @@ export function createApp(deps: ApiDeps): Hono<Env> {
   app.route("/", openAiRoutes(config, events, jobs, deps.installedModels));
   app.route(
     "/",
-    healthRoutes({ ...deps, jobs, requests, latency }),
+    healthRoutes({ ...deps, jobs, requests, latency, refusals }),
   );
   return app;
 }

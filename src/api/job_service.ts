@@ -23,6 +23,7 @@ import {
   type JobRecord,
   PieceStore,
   type SessionRecord,
+  type StorageBudget,
   type Store,
   type TranscribeQueue,
 } from "../queue/mod.ts";
@@ -48,6 +49,8 @@ export interface JobServiceDeps {
   installedModels: () => Promise<string[]>;
   /** Admission control; without it only a fixed MAX_BACKLOG applies. */
   admission?: Admission;
+  /** The storage budget; without it no byte limit applies beyond Redis's. */
+  storage?: StorageBudget;
 }
 
 /** A new job's fields, as a route has them. */
@@ -86,6 +89,14 @@ export class JobService {
   /** Refuses a new job when the backlog is full (before reading a body). */
   async admit(): Promise<void> {
     await this.#d.admission?.check();
+  }
+
+  /**
+   * Refuses `bytes` more in Redis (507 `storage_full`) when the storage
+   * budget can't hold them; `what` names them in the message.
+   */
+  async admitBytes(bytes: number, what: string): Promise<void> {
+    await this.#d.storage?.admit(bytes, what);
   }
 
   /** The model a request gets: the one named, if installed, or the default. */
@@ -240,7 +251,9 @@ export class JobService {
       throw new QuotaError(
         "QUOTA_AUDIO_S",
         thisS > config.QUOTA_AUDIO_S
-          ? `this recording is ${thisS.toFixed(0)} s long, more than ${j.owner}'s quota of ${config.QUOTA_AUDIO_S} s of audio in flight (QUOTA_AUDIO_S)`
+          ? `this recording is ${
+            thisS.toFixed(0)
+          } s long, more than ${j.owner}'s quota of ${config.QUOTA_AUDIO_S} s of audio in flight (QUOTA_AUDIO_S)`
           : `${j.owner} has ${
             result.audioS.toFixed(0)
           } s of audio not yet transcribed; with this ${

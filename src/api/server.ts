@@ -2,13 +2,14 @@
  * Runs the API: connects to Redis, serves the app, and shuts down cleanly on
  * SIGINT/SIGTERM.
  */
-import type { ApiConfig } from "../config/mod.ts";
+import { type ApiConfig, memTotal } from "../config/mod.ts";
 import {
   Admission,
   connectRedis,
   JobEvents,
   liveWorkers,
   PieceStore,
+  StorageBudget,
   Store,
   TranscribeQueue,
   waitConnected,
@@ -79,6 +80,10 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
       pieceThresholdS: config.PIECE_THRESHOLD_S,
       longBudgetS: config.LONG_BUDGET_S,
       pieces: new PieceStore(redis, config.REDIS_PREFIX),
+    }),
+    storage: new StorageBudget(redis, {
+      budgetBytes: config.STORAGE_BUDGET_BYTES,
+      memTotalBytes: memTotal(),
     }),
     checkAudio: (bytes) =>
       checkUpload(bytes, { limitS: config.MAX_AUDIO_DURATION_S }),

@@ -82,6 +82,12 @@ export const ApiConfigSchema = z.object({
    * duration, so compressed uploads can't amplify). 0: no quota.
    */
   QUOTA_SESSION_BYTES: intFrom(0).default(256 * 1024 * 1024),
+  /**
+   * Bytes the service lets Redis hold before new sessions, chunks and jobs
+   * get 507 `storage_full`; 0 derives it: 90 % of Redis's maxmemory, or a
+   * quarter of this machine's memory when Redis has none.
+   */
+  STORAGE_BUDGET_BYTES: intFrom(0).default(0),
   QUOTA_JOBS: intFrom(0).default(200),
   QUOTA_AUDIO_S: intFrom(0).default(7200),
   AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),

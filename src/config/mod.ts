@@ -6,4 +6,5 @@
  */
 export * from "./env.ts";
 export * from "./paths.ts";
+export * from "./machine.ts";
 export * from "./pip.ts";

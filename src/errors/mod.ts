@@ -131,6 +131,18 @@ export class UnknownModelError extends AppError {
 }
 
 /**
+ * The service's storage budget (bytes held in Redis) is spent, or Redis
+ * itself refused a write at its `maxmemory`. HTTP 507 with Retry-After;
+ * nothing already stored is lost.
+ */
+export class StorageFullError extends AppError {
+  constructor(message: string, retryAfterS = 5, options: AppErrorOptions = {}) {
+    super(507, "storage_full", message, { ...options, retryAfterS });
+    this.name = "StorageFullError";
+  }
+}
+
+/**
  * An identity over one of its quotas (bytes in open upload sessions, jobs
  * or audio seconds in flight). HTTP 429 with Retry-After; `extra.quota`
  * names the setting.

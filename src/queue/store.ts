@@ -561,6 +561,16 @@ export class Store {
     await this.redis.publish(this.keys.jobEvents, id);
   }
 
+  /** Failed jobs since the keyspace was created, by error code. */
+  async failedByCode(): Promise<Record<string, number>> {
+    const all = await this.redis.hgetall(this.keys.stats);
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(all)) {
+      if (k.startsWith("failed:")) out[k.slice(7)] = Number(v);
+    }
+    return out;
+  }
+
   /** Jobs finished since the keyspace was created, by final status. */
   async finishedCounts(): Promise<{ completed: number; failed: number }> {
     const [c, f] = await this.redis.hmget(

@@ -10,6 +10,7 @@ import {
   type JobEvents,
   liveWorkers,
   PROCESSING_BUCKETS,
+  type StorageBudget,
   type Store,
   type TranscribeQueue,
 } from "../../queue/mod.ts";
@@ -38,9 +39,12 @@ export interface HealthDeps {
   jobs: JobService;
   installedModels: () => Promise<string[]>;
   admission?: Admission;
+  storage?: StorageBudget;
   /** The API's own request counter and latency histogram. */
   requests: Counter;
   latency: Histogram;
+  /** Error answers by code. */
+  refusals: Counter;
 }
 
 /** The health and metrics routes. */
@@ -95,7 +99,11 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
   });
 
   app.get("/metrics", async (c) => {
-    const parts = [d.requests.render(), d.latency.render()];
+    const parts = [
+      d.requests.render(),
+      d.latency.render(),
+      d.refusals.render(),
+    ];
     const depth = await queue.depth();
     const finished = await store.finishedCounts();
     parts.push(
@@ -113,6 +121,14 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
         ],
       ),
       renderGauge(
+        "whisper_jobs_failed_by_code",
+        "Failed jobs (totals) by error code, e.g. time_limit_exceeded",
+        Object.entries(await store.failedByCode()).map(([code, value]) => ({
+          labels: { code },
+          value,
+        })),
+      ),
+      renderGauge(
         "whisper_pieces_queued",
         "Pieces of long recordings waiting for a worker",
         [{ value: depth.pieces }],
@@ -126,6 +142,20 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
         value: depth.waiting + depth.delayed,
       }]),
     );
+    if (d.storage) {
+      const u = await d.storage.usage();
+      parts.push(
+        renderGauge(
+          "whisper_storage_bytes",
+          "Bytes Redis holds (used), the service's storage budget, Redis's maxmemory (0: none)",
+          [
+            { labels: { kind: "used" }, value: u.usedBytes },
+            { labels: { kind: "budget" }, value: u.budgetBytes },
+            { labels: { kind: "maxmemory" }, value: u.maxmemoryBytes },
+          ],
+        ),
+      );
+    }
     if (d.admission) {
       const a = await d.admission.limit();
       parts.push(

@@ -15,6 +15,7 @@ import {
 import type { ApiConfig } from "../../config/mod.ts";
 import type { JobEvents, Store } from "../../queue/mod.ts";
 import {
+  declaredLength,
   type Env,
   MULTIPART_OVERHEAD,
   readForm,
@@ -57,6 +58,7 @@ export function jobRoutes(
     }),
     async (c) => {
       await jobs.admit(); // before reading the body: refusals stay cheap
+      await jobs.admitBytes(declaredLength(c), "the upload");
       const form = await readForm(c);
       const fields = JobFormFields.safeParse({
         model_name: stringField(form, "model_name"),

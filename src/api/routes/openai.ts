@@ -19,7 +19,12 @@ import {
 import { type ApiConfig, modelsDir } from "../../config/mod.ts";
 import type { DecodeOptions, JobEvents, JobRecord } from "../../queue/mod.ts";
 import { findCatalogEntry } from "../../models/mod.ts";
-import { type Env, MULTIPART_OVERHEAD, readForm } from "../http.ts";
+import {
+  declaredLength,
+  type Env,
+  MULTIPART_OVERHEAD,
+  readForm,
+} from "../http.ts";
 import { isFinal, type JobService } from "../job_service.ts";
 import {
   OPENAI_DEFAULT_MODEL,
@@ -61,6 +66,7 @@ export function openAiRoutes(
     }),
     async (c) => {
       await jobs.admit(); // before reading the body: refusals stay cheap
+      await jobs.admitBytes(declaredLength(c), "the upload");
       const form = await readForm(c);
       const fields = parseTranscriptionFields(form);
       const requested = fields.model ?? OPENAI_DEFAULT_MODEL;

@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import {
   BadRequestError,
   ConflictError,
-  QuotaError,
   OverloadedError,
+  QuotaError,
   TooLargeError,
   ValidationError,
 } from "../../errors/mod.ts";
@@ -39,6 +39,7 @@ export function uploadRoutes(
       throw new ValidationError("invalid_body", describeIssues(body.error));
     }
     const b = body.data;
+    await jobs.admitBytes(0, "a new upload session");
     if (b.file_size > config.MAX_UPLOAD_BYTES) {
       throw new TooLargeError(
         "file_too_large",
@@ -114,6 +115,7 @@ export function uploadRoutes(
           `chunk ${n} must be ${expected} bytes, got ${data.byteLength}`,
         );
       }
+      await jobs.admitBytes(data.byteLength, `chunk ${n}`);
       const ttlMs = Date.parse(session.expires_at) - Date.now();
       const r = await store.putChunk(
         session.session_id,
@@ -193,6 +195,8 @@ export function uploadRoutes(
         { extra: { missing_chunks: missing } },
       );
     }
+    // The job's audio is a second copy until the chunks are dropped.
+    await jobs.admitBytes(session.file_size, "finalizing the upload");
     const bytes = await store.assemble(
       session.session_id,
       session.total_chunks,
