@@ -16,6 +16,7 @@ import { checkHeaderSize, type Env, errorResponse } from "./http.ts";
 import { JobService, type JobServiceDeps } from "./job_service.ts";
 import { healthRoutes, UNAUTHENTICATED_PATHS } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { LongPollLimiter } from "./long_polls.ts";
 import { openAiRoutes } from "./routes/openai.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 
@@ -92,11 +93,15 @@ export function createApp(deps: ApiDeps): Hono<Env> {
   );
 
   app.route("/", uploadRoutes(config, store, jobs));
-  app.route("/", jobRoutes(config, store, events, jobs));
+  const longPolls = new LongPollLimiter(
+    config.LONG_POLL_MAX,
+    config.LONG_POLL_MAX_PER_IDENTITY,
+  );
+  app.route("/", jobRoutes(config, store, events, jobs, longPolls));
   app.route("/", openAiRoutes(config, events, jobs, deps.installedModels));
   app.route(
     "/",
-    healthRoutes({ ...deps, jobs, requests, latency, refusals }),
+    healthRoutes({ ...deps, jobs, requests, latency, refusals, longPolls }),
   );
   return app;
 }

@@ -801,3 +801,37 @@ Deno.test("app: outside api_key mode a bearer token names the identity", async (
     assertEquals(none.status, 401);
   });
 });
+
+Deno.test("app: a long poll past the per-identity cap is answered at once with the job as it is", async () => {
+  await withApp({ LONG_POLL_MAX_PER_IDENTITY: "1" }, async (app, store) => {
+    const form = new FormData();
+    form.append("file", new Blob([WAV as BlobPart]), "a.wav");
+    const created = await app.request("/jobs", {
+      method: "POST",
+      headers: { "x-user-id": "polly" },
+      body: form,
+    });
+    const id = (await created.json()).job_id;
+    const headers = { "x-user-id": "polly" };
+    const first = app.request(`/jobs/${id}?wait=10`, { headers });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const second = await app.request(`/jobs/${id}?wait=10`, { headers });
+    assert(performance.now() - t0 < 1000, "the capped poll did not wait");
+    assertEquals(second.status, 200);
+    assertEquals(second.headers.get("x-long-poll"), "capped");
+    assertEquals(second.headers.get("retry-after"), "1");
+    assertEquals((await second.json()).status, "queued");
+    // Another identity still gets its own slot.
+    const other = app.request(`/jobs/${id}?wait=1`, {
+      headers: { "x-user-id": "someone-else" },
+    });
+    await store.startJob(id, "w1");
+    await store.completeJob(id, RESULT);
+    const done = await first;
+    assertEquals((await done.json()).status, "completed");
+    assertEquals((await other).status, 404, "not its job");
+    const metrics = await (await app.request("/metrics")).text();
+    assertMatch(metrics, /whisper_long_polls_capped 1/);
+  });
+});

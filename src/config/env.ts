@@ -107,6 +107,13 @@ export const ApiConfigSchema = z.object({
   LONG_BUDGET_S: intFrom(1, 86400).default(1800),
   REQUEST_TIMEOUT_MS: intFrom(100).default(35_000),
   /**
+   * Long polls (`?wait=`) waiting at once in one API process, in total and
+   * per identity; a poll past either is answered at once with the job as
+   * it is.
+   */
+  LONG_POLL_MAX: intFrom(1, 1_000_000).default(1000),
+  LONG_POLL_MAX_PER_IDENTITY: intFrom(1, 1_000_000).default(100),
+  /**
    * Seconds `POST /v1/audio/transcriptions` waits for its job before
    * answering 504 `transcription_timeout` (the job carries on; its id is in
    * the answer). The OpenAI SDKs' own default timeout is 600 s.

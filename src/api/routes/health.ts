@@ -22,6 +22,7 @@ import {
 } from "../../metrics/mod.ts";
 import type { Env } from "../http.ts";
 import type { JobService } from "../job_service.ts";
+import type { LongPollLimiter } from "../long_polls.ts";
 
 /** Paths served without resolving an identity. */
 export const UNAUTHENTICATED_PATHS = new Set([
@@ -45,6 +46,7 @@ export interface HealthDeps {
   latency: Histogram;
   /** Error answers by code. */
   refusals: Counter;
+  longPolls: LongPollLimiter;
 }
 
 /** The health and metrics routes. */
@@ -187,6 +189,11 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
       renderGauge("whisper_long_polls", "Requests waiting in long polls", [{
         value: events.waiting,
       }]),
+      renderGauge(
+        "whisper_long_polls_capped",
+        "Long polls answered at once because a cap was reached (total)",
+        [{ value: d.longPolls.capped }],
+      ),
     );
     return c.body(parts.join("\n") + "\n", 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",

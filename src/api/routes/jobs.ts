@@ -22,6 +22,7 @@ import {
   stringField,
 } from "../http.ts";
 import { isFinal, type JobService } from "../job_service.ts";
+import type { LongPollLimiter } from "../long_polls.ts";
 import {
   CONTENT_TYPES,
   JOB_FORMATS,
@@ -42,6 +43,7 @@ export function jobRoutes(
   store: Store,
   events: JobEvents,
   jobs: JobService,
+  longPolls: LongPollLimiter,
 ): Hono<Env> {
   const app = new Hono<Env>();
 
@@ -140,7 +142,15 @@ export function jobRoutes(
       );
     }
     let job = await jobs.readableJob(c, id);
-    if (waitS > 0 && !isFinal(job)) {
+    const slot = waitS > 0 && !isFinal(job)
+      ? longPolls.acquire(jobs.ownerOf(c))
+      : null;
+    if (waitS > 0 && !isFinal(job) && slot === null) {
+      // Over a long-poll cap: the job as it is, at once, and a hint to
+      // poll again after a second rather than straight away.
+      c.header("x-long-poll", "capped");
+      c.header("retry-after", "1");
+    } else if (slot !== null) {
       const stop = new AbortController();
       const onClientGone = () => stop.abort();
       c.req.raw.signal.addEventListener("abort", onClientGone);
@@ -154,6 +164,7 @@ export function jobRoutes(
       } finally {
         stop.abort();
         c.req.raw.signal.removeEventListener("abort", onClientGone);
+        slot();
       }
     }
     if (format === "json") return c.json(await jobs.view(job));
