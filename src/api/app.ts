@@ -16,6 +16,7 @@ import { checkHeaderSize, type Env, errorResponse } from "./http.ts";
 import { JobService, type JobServiceDeps } from "./job_service.ts";
 import { healthRoutes, UNAUTHENTICATED_PATHS } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import type { GuardStats } from "./guard/mod.ts";
 import { LongPollLimiter } from "./long_polls.ts";
 import { openAiRoutes } from "./routes/openai.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
@@ -25,6 +26,8 @@ export type { AudioCheck } from "./job_service.ts";
 /** Everything the API needs, injected: the job logic's needs, plus events and a log. */
 export interface ApiDeps extends JobServiceDeps {
   events: JobEvents;
+  /** The connection guard's counts, when one is in front (metrics). */
+  connections?: () => GuardStats | null;
   /** Writes one structured log line. */
   log?: Logger;
 }

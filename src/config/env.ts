@@ -105,7 +105,17 @@ export const ApiConfigSchema = z.object({
    * refused once the queued long audio would take the workers longer.
    */
   LONG_BUDGET_S: intFrom(1, 86400).default(1800),
-  REQUEST_TIMEOUT_MS: intFrom(100).default(35_000),
+  /**
+   * Connection limits (the API's connection guard): a request head must
+   * arrive within REQUEST_HEAD_TIMEOUT_MS of the connection's start (or of
+   * the request's first byte on a kept-alive connection), its body within
+   * REQUEST_BODY_TIMEOUT_MS of the head's end; a connection idle between
+   * requests for KEEPALIVE_IDLE_TIMEOUT_MS is closed. Past a limit: 408
+   * (where no response has begun) and the connection is closed.
+   */
+  REQUEST_HEAD_TIMEOUT_MS: intFrom(100, 3_600_000).default(10_000),
+  REQUEST_BODY_TIMEOUT_MS: intFrom(100, 3_600_000).default(60_000),
+  KEEPALIVE_IDLE_TIMEOUT_MS: intFrom(100, 3_600_000).default(30_000),
   /**
    * Long polls (`?wait=`) waiting at once in one API process, in total and
    * per identity; a poll past either is answered at once with the job as

@@ -23,6 +23,7 @@ import {
 import type { Env } from "../http.ts";
 import type { JobService } from "../job_service.ts";
 import type { LongPollLimiter } from "../long_polls.ts";
+import type { GuardStats } from "../guard/mod.ts";
 
 /** Paths served without resolving an identity. */
 export const UNAUTHENTICATED_PATHS = new Set([
@@ -47,6 +48,7 @@ export interface HealthDeps {
   /** Error answers by code. */
   refusals: Counter;
   longPolls: LongPollLimiter;
+  connections?: () => GuardStats | null;
 }
 
 /** The health and metrics routes. */
@@ -144,6 +146,22 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
         value: depth.waiting + depth.delayed,
       }]),
     );
+    const conns = d.connections?.();
+    if (conns) {
+      parts.push(
+        renderGauge("whisper_connections_open", "Client connections open", [{
+          value: conns.open,
+        }]),
+        renderGauge(
+          "whisper_connections_cut",
+          "Client connections closed by a limit (totals): head, body or idle time, bad framing",
+          Object.entries(conns.cut).map(([reason, value]) => ({
+            labels: { reason },
+            value,
+          })),
+        ),
+      );
+    }
     if (d.storage) {
       const u = await d.storage.usage();
       parts.push(
