@@ -24,6 +24,7 @@ import {
   PieceStore,
   type SessionRecord,
   type StorageBudget,
+  type StorageUse,
   type Store,
   type TranscribeQueue,
 } from "../queue/mod.ts";
@@ -92,11 +93,16 @@ export class JobService {
   }
 
   /**
-   * Refuses `bytes` more in Redis (507 `storage_full`) when the storage
-   * budget can't hold them; `what` names them in the message.
+   * Refuses `bytes` more in Redis (429 `storage_full`) when the storage
+   * budget can't hold them (for `staging`, an unfinalized upload, its
+   * staging share); `what` names them in the message.
    */
-  async admitBytes(bytes: number, what: string): Promise<void> {
-    await this.#d.storage?.admit(bytes, what);
+  async admitBytes(
+    bytes: number,
+    what: string,
+    use: StorageUse = "job",
+  ): Promise<void> {
+    await this.#d.storage?.admit(bytes, what, use);
   }
 
   /** The model a request gets: the one named, if installed, or the default. */

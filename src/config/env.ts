@@ -84,7 +84,7 @@ export const ApiConfigSchema = z.object({
   QUOTA_SESSION_BYTES: intFrom(0).default(256 * 1024 * 1024),
   /**
    * Bytes the service lets Redis hold before new sessions, chunks and jobs
-   * get 507 `storage_full`; 0 derives it: 90 % of Redis's maxmemory, or a
+   * get 429 `storage_full`; 0 derives it: 90 % of Redis's maxmemory, or a
    * quarter of this machine's memory when Redis has none.
    */
   STORAGE_BUDGET_BYTES: intFrom(0).default(0),

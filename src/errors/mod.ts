@@ -132,12 +132,13 @@ export class UnknownModelError extends AppError {
 
 /**
  * The service's storage budget (bytes held in Redis) is spent, or Redis
- * itself refused a write at its `maxmemory`. HTTP 507 with Retry-After;
- * nothing already stored is lost.
+ * itself refused a write at its `maxmemory`. HTTP 429 with Retry-After
+ * (a 4xx: the service is well, the client should come back — the OpenAI
+ * SDKs retry a 429 by themselves); nothing already stored is lost.
  */
 export class StorageFullError extends AppError {
   constructor(message: string, retryAfterS = 5, options: AppErrorOptions = {}) {
-    super(507, "storage_full", message, { ...options, retryAfterS });
+    super(429, "storage_full", message, { ...options, retryAfterS });
     this.name = "StorageFullError";
   }
 }

@@ -1,8 +1,13 @@
 /**
  * The storage budget: how many bytes the service lets Redis hold before it
- * refuses new sessions, chunks and jobs (507 `storage_full`, with
+ * refuses new sessions, chunks and jobs (429 `storage_full`, with
  * Retry-After) — below Redis's own `maxmemory`, so a refusal comes from us
  * with a clear message, never as a failed write, and what is stored stays.
+ *
+ * Unfinalized uploads ("staging": new sessions, chunks) may fill only
+ * `stagingFraction` of the budget, so clients that upload and never
+ * finalize can't keep anyone from submitting a job: the rest is for job
+ * audio (one-request uploads, finalized sessions).
  *
  * Redis's `used_memory` (INFO memory) is read at most every `refreshMs`;
  * bytes admitted since the last reading are added to it, so a burst of
@@ -21,7 +26,12 @@ export interface StorageBudgetOptions {
   refreshMs?: number;
   /** This machine's memory, bytes, for Redis without maxmemory. */
   memTotalBytes?: number;
+  /** Share of the budget unfinalized uploads may fill. @default 0.75 */
+  stagingFraction?: number;
 }
+
+/** What bytes are admitted for: an unfinalized upload, or a job's audio. */
+export type StorageUse = "staging" | "job";
 
 /** What the budget knows now. */
 export interface StorageUsage {
@@ -76,6 +86,7 @@ export class StorageBudget {
       retryAfterS: 5,
       refreshMs: 250,
       memTotalBytes: 4 * 1024 ** 3,
+      stagingFraction: 0.75,
       ...options,
     };
   }
@@ -99,17 +110,22 @@ export class StorageBudget {
 
   /**
    * Admits `bytes` more (a chunk, an upload, an assembled file), or throws
-   * {@linkcode StorageFullError} naming `what` when the budget can't hold
-   * them.
+   * {@linkcode StorageFullError} naming `what` when the budget — for
+   * `staging`, its staging share — can't hold them.
    */
-  async admit(bytes: number, what: string): Promise<void> {
+  async admit(bytes: number, what: string, use: StorageUse): Promise<void> {
     const u = await this.usage();
-    if (u.usedBytes + bytes > u.budgetBytes) {
+    const limit = use === "staging"
+      ? Math.floor(u.budgetBytes * this.#o.stagingFraction)
+      : u.budgetBytes;
+    if (u.usedBytes + bytes > limit) {
       this.refusals++;
       throw new StorageFullError(
-        `${what} refused: the service holds ${mib(u.usedBytes)} MiB of its ${
-          mib(u.budgetBytes)
-        } MiB storage budget; retry shortly`,
+        `${what} refused: the service holds ${mib(u.usedBytes)} MiB; ${
+          use === "staging"
+            ? `unfinalized uploads may fill ${mib(limit)} MiB of its`
+            : "its"
+        } ${mib(u.budgetBytes)} MiB storage budget; retry shortly`,
         this.#o.retryAfterS,
       );
     }

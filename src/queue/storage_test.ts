@@ -33,17 +33,23 @@ Deno.test("StorageBudget refuses past the budget, counting bytes admitted betwee
       refreshMs: 60_000, // one reading: only the admitted bytes move
       retryAfterS: 7,
     });
-    await budget.admit(1_000_000, "chunk 0");
-    await budget.admit(1_000_000, "chunk 1");
+    await budget.admit(1_000_000, "chunk 0", "job");
+    await budget.admit(1_000_000, "chunk 1", "job");
     const refused = await rejectsWith(
-      () => budget.admit(1_500_000, "chunk 2"),
+      () => budget.admit(1_500_000, "chunk 2", "job"),
       StorageFullError,
     );
-    assertEquals(refused.status, 507);
+    assertEquals(refused.status, 429);
     assertEquals(refused.code, "storage_full");
     assertEquals(refused.retryAfterS, 7);
     assert(/chunk 2 refused/.test(refused.message), refused.message);
     assertEquals(budget.refusals, 1);
+    // Unfinalized uploads may fill only 75 % of it: 2 MB admitted of 3 MB.
+    await rejectsWith(
+      () => budget.admit(300_000, "chunk 3", "staging"),
+      StorageFullError,
+    );
+    await budget.admit(300_000, "a small job", "job");
 
     // Real bytes in Redis count at the next reading; deleting them frees.
     const fresh = new StorageBudget(redis, {
@@ -51,13 +57,16 @@ Deno.test("StorageBudget refuses past the budget, counting bytes admitted betwee
       refreshMs: 0,
     });
     await redis.set("big", Buffer.alloc(2_500_000, 1));
-    await rejectsWith(() => fresh.admit(1_000_000, "chunk"), StorageFullError);
+    await rejectsWith(
+      () => fresh.admit(1_000_000, "chunk", "job"),
+      StorageFullError,
+    );
     await redis.del("big");
     // Redis also counts the client's input buffer, which it shrinks once
     // the client is idle: recovery comes within seconds, by itself.
     let admitted = false;
     for (let i = 0; i < 100 && !admitted; i++) {
-      admitted = await fresh.admit(1_000_000, "chunk").then(
+      admitted = await fresh.admit(1_000_000, "chunk", "job").then(
         () => true,
         () => false,
       );

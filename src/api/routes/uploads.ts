@@ -39,7 +39,7 @@ export function uploadRoutes(
       throw new ValidationError("invalid_body", describeIssues(body.error));
     }
     const b = body.data;
-    await jobs.admitBytes(0, "a new upload session");
+    await jobs.admitBytes(0, "a new upload session", "staging");
     if (b.file_size > config.MAX_UPLOAD_BYTES) {
       throw new TooLargeError(
         "file_too_large",
@@ -115,7 +115,7 @@ export function uploadRoutes(
           `chunk ${n} must be ${expected} bytes, got ${data.byteLength}`,
         );
       }
-      await jobs.admitBytes(data.byteLength, `chunk ${n}`);
+      await jobs.admitBytes(data.byteLength, `chunk ${n}`, "staging");
       const ttlMs = Date.parse(session.expires_at) - Date.now();
       const r = await store.putChunk(
         session.session_id,
