@@ -77,6 +77,15 @@ Deno.test("time limit: a hung transcription fails once at its limit and the work
       attempts: job.attempts,
       next_job_completed_after_s: Math.round(nextS * 100) / 100,
       worker_restarts: stack.restarts(),
+      summary:
+        `a hung transcription (FAULT_PROCESSING_HANG) with a limit of ${
+          limitS.toFixed(1)
+        } s ` +
+        `(JOB_TIME_LIMIT_FLOOR_S ${FLOOR_S} + ${FACTOR} × audio): failed time_limit_exceeded after ${
+          failedAfterS.toFixed(1)
+        } s, attempts ${job.attempts}; the same worker (0 restarts) completed the next job in ${
+          nextS.toFixed(1)
+        } s`,
     });
   } catch (e) {
     failure = e;
