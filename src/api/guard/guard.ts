@@ -85,7 +85,31 @@ export function startGuard(o: GuardOptions): Guard {
   };
 }
 
-const READ_SIZE = 64 * 1024;
+/**
+ * Read buffers start small (an idle or waiting connection holds two) and
+ * grow while reads fill them (uploads, large responses), back when they
+ * don't.
+ */
+const SMALL_READ = 2 * 1024;
+const LARGE_READ = 64 * 1024;
+
+/** A read buffer that grows under load and shrinks when idle. */
+class ReadBuffer {
+  #buf = new Uint8Array(SMALL_READ);
+
+  /** Reads once from `conn`: a copy of the bytes, or null at the end. */
+  async read(conn: Deno.Conn): Promise<Uint8Array | null> {
+    const n = await conn.read(this.#buf);
+    if (n === null) return null;
+    const out = this.#buf.slice(0, n);
+    if (n === this.#buf.length && n < LARGE_READ) {
+      this.#buf = new Uint8Array(LARGE_READ);
+    } else if (n < SMALL_READ && this.#buf.length > SMALL_READ) {
+      this.#buf = new Uint8Array(SMALL_READ);
+    }
+    return out;
+  }
+}
 
 /** Guards one client connection; returns a function that closes it. */
 function guardConnection(
@@ -209,19 +233,18 @@ function guardConnection(
   }, 1024 * 1024);
 
   const pump = async () => {
-    const buf = new Uint8Array(READ_SIZE);
+    const buf = new ReadBuffer();
     let pending: Uint8Array[] = [];
     // A connection that never sends a byte is held to the head limit too.
     headLimit();
     while (!closed) {
-      let n: number | null;
+      let chunk: Uint8Array | null;
       try {
-        n = await client.read(buf);
+        chunk = await buf.read(client);
       } catch {
         break;
       }
-      if (n === null) break;
-      const chunk = buf.slice(0, n);
+      if (chunk === null) break;
       try {
         request.push(chunk);
       } catch (error) {
@@ -266,16 +289,15 @@ function guardConnection(
 
   const pullResponses = (up: Deno.TcpConn) => {
     (async () => {
-      const buf = new Uint8Array(READ_SIZE);
+      const buf = new ReadBuffer();
       while (!closed) {
-        let n: number | null;
+        let chunk: Uint8Array | null;
         try {
-          n = await up.read(buf);
+          chunk = await buf.read(up);
         } catch {
           break;
         }
-        if (n === null) break;
-        const chunk = buf.slice(0, n);
+        if (chunk === null) break;
         try {
           response.push(chunk);
         } catch { /* the server's framing is its own affair */ }
