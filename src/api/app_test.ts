@@ -835,3 +835,97 @@ Deno.test("app: a long poll past the per-identity cap is answered at once with t
     assertMatch(metrics, /whisper_long_polls_capped 1/);
   });
 });
+
+Deno.test("app: MODEL_ALIASES map old names to installed models, and the job says both", async () => {
+  await withApp(
+    {
+      MODEL_ALIASES: "tiny=tiny.en-q8_0, small=small.en",
+      DEFAULT_MODEL: "tiny.en",
+    },
+    async (app, store) => {
+      const form = (model: string) => {
+        const f = new FormData();
+        f.append("file", new Blob([WAV as BlobPart]), "a.wav");
+        f.append("model_name", model);
+        return f;
+      };
+      const headers = { "x-user-id": "old-client" };
+      const ok = await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("tiny"),
+      });
+      assertEquals(ok.status, 202);
+      const view = await ok.json();
+      assertEquals(view.model_name, "tiny.en-q8_0");
+      assertEquals(view.requested_model, "tiny");
+      assertEquals((await store.getJob(view.job_id))?.requested_model, "tiny");
+      // The model asked for by its own name: nothing to record.
+      const direct = await (await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("tiny.en"),
+      })).json();
+      assertEquals(direct.requested_model, null);
+      // An alias of a model that is not installed, and an unknown name: 422.
+      const missing = await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("small"),
+      });
+      assertEquals(missing.status, 422);
+      assertMatch(
+        (await missing.json()).error.message,
+        /"small.en" \(what the alias "small" names\) is not installed/,
+      );
+      const unknown = await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("base"),
+      });
+      assertEquals(unknown.status, 422);
+      assertEquals((await unknown.json()).error.code, "model_not_installed");
+      // The chunked protocol records it too.
+      const init = await app.request(
+        "/uploads/initialize",
+        json(
+          { filename: "a.wav", file_size: WAV.length, model_name: "tiny" },
+          "old-client",
+        ),
+      );
+      const sid = (await init.json()).session_id;
+      for (let n = 0; n * 4096 < WAV.length; n++) {
+        await app.request(
+          `/uploads/${sid}/chunks/${n}`,
+          chunk(WAV.slice(n * 4096, (n + 1) * 4096), "old-client"),
+        );
+      }
+      const fin = await (await app.request(`/uploads/${sid}/finalize`, {
+        method: "POST",
+        headers,
+      })).json();
+      const job = await store.getJob(fin.job_id);
+      assertEquals([job?.model_name, job?.requested_model], [
+        "tiny.en-q8_0",
+        "tiny",
+      ]);
+    },
+  );
+});
+
+Deno.test("config: a malformed MODEL_ALIASES entry stops the API, naming it", () => {
+  for (const bad of ["tiny", "tiny=", "=tiny.en", "a=a", "a b=c"]) {
+    let message = "";
+    try {
+      parseEnv(ApiConfigSchema, { MODEL_ALIASES: bad });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assertMatch(message, /MODEL_ALIASES/);
+  }
+  assertEquals(
+    parseEnv(ApiConfigSchema, { MODEL_ALIASES: "tiny=tiny.en-q8_0" })
+      .MODEL_ALIASES,
+    { tiny: "tiny.en-q8_0" },
+  );
+});

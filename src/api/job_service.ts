@@ -65,6 +65,8 @@ export interface Submission {
   hash: string;
   /** Decoding options (prompt, temperature, detail); none by default. */
   options?: DecodeOptions;
+  /** The model name asked for, when it differs from `model`. */
+  requestedModel?: string | null;
 }
 
 /** True for a job that will not change any more. */
@@ -107,10 +109,29 @@ export class JobService {
 
   /** The model a request gets: the one named, if installed, or the default. */
   async resolveModel(requested?: string): Promise<string> {
+    return (await this.resolveModelRequest(requested)).model;
+  }
+
+  /**
+   * The model a request gets — the one named (or its alias's model,
+   * `MODEL_ALIASES`), if installed, or the default — and the name asked
+   * for when it differs from the model used, for the job record.
+   */
+  async resolveModelRequest(
+    requested?: string,
+    aliases: Record<string, string> = this.#d.config.MODEL_ALIASES,
+  ): Promise<{ model: string; requested: string | null }> {
     const name = requested ?? this.#d.config.DEFAULT_MODEL;
+    const model = Object.hasOwn(aliases, name) ? aliases[name]! : name;
     const installed = await this.#d.installedModels();
-    if (!installed.includes(name)) throw new UnknownModelError(name, installed);
-    return name;
+    if (!installed.includes(model)) {
+      throw new UnknownModelError(
+        model,
+        installed,
+        model === name ? undefined : name,
+      );
+    }
+    return { model, requested: model === name ? null : name };
   }
 
   /** The language for `model`: "en" for English-only models, else as asked. */
@@ -240,6 +261,7 @@ export class JobService {
         file_size: j.bytes.byteLength,
         audio_duration_s: audio.durationS ?? 0,
         options: j.options,
+        requested_model: j.requestedModel ?? null,
       },
       j.bytes,
       config.JOB_TTL_S,

@@ -91,6 +91,28 @@ export const ApiConfigSchema = z.object({
   QUOTA_JOBS: intFrom(0).default(200),
   QUOTA_AUDIO_S: intFrom(0).default(7200),
   AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),
+  /**
+   * Other names for installed models, `alias=model,...` (e.g.
+   * `tiny=tiny.en-q8_0` for clients of the original toolkit): a job that
+   * names an alias runs on its model, and its record says both.
+   */
+  MODEL_ALIASES: z.string().default("").transform((spec, ctx) => {
+    const map: Record<string, string> = {};
+    for (const entry of spec.split(",").map((x) => x.trim()).filter(Boolean)) {
+      const m = /^([A-Za-z0-9._-]{1,64})=([A-Za-z0-9._-]{1,64})$/.exec(entry);
+      if (!m || m[1] === m[2]) {
+        ctx.addIssue({
+          code: "custom",
+          message: `entry "${
+            entry.slice(0, 40)
+          }" must be alias=model (two different names)`,
+        });
+        return z.NEVER;
+      }
+      map[m[1]!] = m[2]!;
+    }
+    return map;
+  }),
   /** `name=sha256hex,...`: identities and the SHA-256 of their keys. */
   API_KEYS: z.string().default(""),
   /**

@@ -117,11 +117,14 @@ export class InvalidAudioError extends AppError {
 
 /** A model that is not installed (or not in the catalog). HTTP 422. */
 export class UnknownModelError extends AppError {
-  constructor(name: string, installed: readonly string[]) {
+  /** @param alias The name asked for, when `name` is its alias's model. */
+  constructor(name: string, installed: readonly string[], alias?: string) {
     super(
       422,
       "model_not_installed",
-      `model "${name}" is not installed; installed models: ${
+      `model "${name}"${
+        alias ? ` (what the alias "${alias}" names)` : ""
+      } is not installed; installed models: ${
         installed.length ? installed.join(", ") : "(none)"
       }`,
       { extra: { installed_models: [...installed] } },

@@ -151,6 +151,8 @@ export interface NewJob {
   audio_duration_s: number;
   /** Decoding options; omitted or empty for the defaults. */
   options?: DecodeOptions;
+  /** The name the client asked for, when it differs from model_name. */
+  requested_model?: string | null;
 }
 
 /** A finished transcription as the worker stores it. */
@@ -187,6 +189,7 @@ export class Store {
         chunk_size: String(s.chunk_size),
         total_chunks: String(s.total_chunks),
         model_name: s.model_name,
+        requested_model: s.requested_model ?? "",
         language: s.language,
         created_at: s.created_at,
         expires_at: s.expires_at,
@@ -373,6 +376,7 @@ export class Store {
     if (job.options && Object.keys(job.options).length > 0) {
       fields.options = JSON.stringify(DecodeOptions.parse(job.options));
     }
+    if (job.requested_model) fields.requested_model = job.requested_model;
     const [code, held] = await this.redis.eval(
       CREATE_JOB,
       3,

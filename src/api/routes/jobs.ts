@@ -69,7 +69,9 @@ export function jobRoutes(
       if (!fields.success) {
         throw new ValidationError("invalid_body", describeIssues(fields.error));
       }
-      const model = await jobs.resolveModel(fields.data.model_name);
+      const { model, requested } = await jobs.resolveModelRequest(
+        fields.data.model_name,
+      );
       const language = jobs.resolveLanguage(model, fields.data.language);
       const file = form.get("file");
       if (!(file instanceof File)) {
@@ -91,6 +93,7 @@ export function jobRoutes(
         jobId,
         owner: jobs.ownerOf(c),
         model,
+        requestedModel: requested,
         language,
         filename: (file.name || "upload").slice(0, 255),
         bytes,

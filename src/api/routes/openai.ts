@@ -69,9 +69,14 @@ export function openAiRoutes(
       await jobs.admitBytes(declaredLength(c), "the upload");
       const form = await readForm(c);
       const fields = parseTranscriptionFields(form);
-      const requested = fields.model ?? OPENAI_DEFAULT_MODEL;
-      const model = await jobs.resolveModel(
-        requested === OPENAI_DEFAULT_MODEL ? undefined : requested,
+      // whisper-1, what clients send by default, is an alias of the
+      // default model here (unless MODEL_ALIASES names it otherwise).
+      const { model, requested } = await jobs.resolveModelRequest(
+        fields.model ?? OPENAI_DEFAULT_MODEL,
+        {
+          [OPENAI_DEFAULT_MODEL]: config.DEFAULT_MODEL,
+          ...config.MODEL_ALIASES,
+        },
       );
       const language = withParam(
         "language",
@@ -104,6 +109,7 @@ export function openAiRoutes(
           bytes,
           hash: createHash("sha256").update(bytes).digest("hex"),
           options: decodeOptions(fields),
+          requestedModel: requested,
         }));
       c.header("x-job-id", jobId);
       c.header("x-model", model);

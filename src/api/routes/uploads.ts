@@ -46,7 +46,7 @@ export function uploadRoutes(
         `file_size ${b.file_size} exceeds the maximum of ${config.MAX_UPLOAD_BYTES} bytes`,
       );
     }
-    const model = await jobs.resolveModel(b.model_name);
+    const { model, requested } = await jobs.resolveModelRequest(b.model_name);
     const language = jobs.resolveLanguage(model, b.language);
     const owner = jobs.ownerOf(c);
     if (
@@ -67,6 +67,7 @@ export function uploadRoutes(
       chunk_size: config.CHUNK_SIZE,
       total_chunks: Math.ceil(b.file_size / config.CHUNK_SIZE),
       model_name: model,
+      requested_model: requested,
       language,
       created_at: isoNow(now),
       expires_at: isoNow(now + config.SESSION_TTL_S * 1000),
@@ -214,6 +215,7 @@ export function uploadRoutes(
       jobId: session.job_id,
       owner: session.owner,
       model: session.model_name,
+      requestedModel: session.requested_model,
       language: session.language,
       filename: session.filename,
       bytes,
