@@ -7,6 +7,7 @@ import { assert, assertEquals } from "../src/testing/assert.ts";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../src/config/mod.ts";
 import { startStack } from "../src/stack/mod.ts";
+import { openAiPythonDir, openAiPythonVersion } from "../src/setup/mod.ts";
 import { parseSrt } from "../src/subtitles/mod.ts";
 import { words } from "./_client.ts";
 import { removeLogs } from "./chaos_helpers.ts";
@@ -72,6 +73,27 @@ Deno.test("README client snippets run as written", async (t) => {
         local(snippet("ts", "transcriptions.create")),
       );
       const r = await run(Deno.execPath(), ["run", "-A", file], env, dir);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(words(r.stdout), expected);
+    });
+
+    await t.step("Python: the OpenAI SDK (installed by setup)", async () => {
+      const installed = await openAiPythonVersion();
+      if (installed === null && Deno.env.get("CI") !== "true") {
+        console.warn(
+          "readme_examples_test: no OpenAI Python SDK; step skipped",
+        );
+        return;
+      }
+      const file = join(dir, "example.py");
+      await Deno.writeTextFile(
+        file,
+        local(snippet("python", "transcriptions.create")),
+      );
+      const r = await run("python3", [file], {
+        ...env,
+        PYTHONPATH: openAiPythonDir(),
+      }, dir);
       assertEquals(r.code, 0, r.stderr);
       assertEquals(words(r.stdout), expected);
     });

@@ -16,6 +16,8 @@ import { checkHeaderSize, type Env, errorResponse } from "./http.ts";
 import { JobService, type JobServiceDeps } from "./job_service.ts";
 import { healthRoutes, UNAUTHENTICATED_PATHS } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import type { GuardStats } from "./guard/mod.ts";
+import { LongPollLimiter } from "./long_polls.ts";
 import { openAiRoutes } from "./routes/openai.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 
@@ -24,6 +26,8 @@ export type { AudioCheck } from "./job_service.ts";
 /** Everything the API needs, injected: the job logic's needs, plus events and a log. */
 export interface ApiDeps extends JobServiceDeps {
   events: JobEvents;
+  /** The connection guard's counts, when one is in front (metrics). */
+  connections?: () => GuardStats | null;
   /** Writes one structured log line. */
   log?: Logger;
 }
@@ -41,6 +45,10 @@ export function createApp(deps: ApiDeps): Hono<Env> {
   const latency = new Histogram(
     "http_request_duration_seconds",
     "HTTP request latency by route and status",
+  );
+  const refusals = new Counter(
+    "whisper_refusals_total",
+    "Requests answered with an error, by its code (quota_exceeded, storage_full, overloaded, …)",
   );
   const log = deps.log ?? (() => undefined);
 
@@ -71,6 +79,8 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     };
     requests.inc(labels);
     latency.observe((performance.now() - start) / 1000, labels);
+    const code = c.get("errorCode");
+    if (code) refusals.inc({ code });
   });
 
   app.onError((error, c) => errorResponse(c, error, log));
@@ -86,11 +96,15 @@ export function createApp(deps: ApiDeps): Hono<Env> {
   );
 
   app.route("/", uploadRoutes(config, store, jobs));
-  app.route("/", jobRoutes(config, store, events, jobs));
+  const longPolls = new LongPollLimiter(
+    config.LONG_POLL_MAX,
+    config.LONG_POLL_MAX_PER_IDENTITY,
+  );
+  app.route("/", jobRoutes(config, store, events, jobs, longPolls));
   app.route("/", openAiRoutes(config, events, jobs, deps.installedModels));
   app.route(
     "/",
-    healthRoutes({ ...deps, jobs, requests, latency }),
+    healthRoutes({ ...deps, jobs, requests, latency, refusals, longPolls }),
   );
   return app;
 }

@@ -647,10 +647,10 @@ Deno.test("app: /v1 answers when the job completes, in the format asked, with th
     assertEquals(body.language, "english");
     assertEquals(body.duration, 1);
     assertEquals(body.text, "Open the door.");
-    assertEquals(body.words.map((w: { word: string }) => w.word), [
-      "Open",
-      "the",
-      "door.",
+    assertEquals(body.words, [
+      { word: "Open", start: 0.1, end: 0.3 },
+      { word: "the", start: 0.3, end: 0.5 },
+      { word: "door", start: 0.5, end: 0.9 },
     ]);
     assertEquals(body.segments, undefined);
     assertEquals(body.usage, { type: "duration", seconds: 1 });
@@ -800,4 +800,132 @@ Deno.test("app: outside api_key mode a bearer token names the identity", async (
     const none = await app.request("/jobs");
     assertEquals(none.status, 401);
   });
+});
+
+Deno.test("app: a long poll past the per-identity cap is answered at once with the job as it is", async () => {
+  await withApp({ LONG_POLL_MAX_PER_IDENTITY: "1" }, async (app, store) => {
+    const form = new FormData();
+    form.append("file", new Blob([WAV as BlobPart]), "a.wav");
+    const created = await app.request("/jobs", {
+      method: "POST",
+      headers: { "x-user-id": "polly" },
+      body: form,
+    });
+    const id = (await created.json()).job_id;
+    const headers = { "x-user-id": "polly" };
+    const first = app.request(`/jobs/${id}?wait=10`, { headers });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const second = await app.request(`/jobs/${id}?wait=10`, { headers });
+    assert(performance.now() - t0 < 1000, "the capped poll did not wait");
+    assertEquals(second.status, 200);
+    assertEquals(second.headers.get("x-long-poll"), "capped");
+    assertEquals(second.headers.get("retry-after"), "1");
+    assertEquals((await second.json()).status, "queued");
+    // Another identity still gets its own slot.
+    const other = app.request(`/jobs/${id}?wait=1`, {
+      headers: { "x-user-id": "someone-else" },
+    });
+    await store.startJob(id, "w1");
+    await store.completeJob(id, RESULT);
+    const done = await first;
+    assertEquals((await done.json()).status, "completed");
+    assertEquals((await other).status, 404, "not its job");
+    const metrics = await (await app.request("/metrics")).text();
+    assertMatch(metrics, /whisper_long_polls_capped 1/);
+  });
+});
+
+Deno.test("app: MODEL_ALIASES map old names to installed models, and the job says both", async () => {
+  await withApp(
+    {
+      MODEL_ALIASES: "tiny=tiny.en-q8_0, small=small.en",
+      DEFAULT_MODEL: "tiny.en",
+    },
+    async (app, store) => {
+      const form = (model: string) => {
+        const f = new FormData();
+        f.append("file", new Blob([WAV as BlobPart]), "a.wav");
+        f.append("model_name", model);
+        return f;
+      };
+      const headers = { "x-user-id": "old-client" };
+      const ok = await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("tiny"),
+      });
+      assertEquals(ok.status, 202);
+      const view = await ok.json();
+      assertEquals(view.model_name, "tiny.en-q8_0");
+      assertEquals(view.requested_model, "tiny");
+      assertEquals((await store.getJob(view.job_id))?.requested_model, "tiny");
+      // The model asked for by its own name: nothing to record.
+      const direct = await (await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("tiny.en"),
+      })).json();
+      assertEquals(direct.requested_model, null);
+      // An alias of a model that is not installed, and an unknown name: 422.
+      const missing = await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("small"),
+      });
+      assertEquals(missing.status, 422);
+      assertMatch(
+        (await missing.json()).error.message,
+        /"small.en" \(what the alias "small" names\) is not installed/,
+      );
+      const unknown = await app.request("/jobs", {
+        method: "POST",
+        headers,
+        body: form("base"),
+      });
+      assertEquals(unknown.status, 422);
+      assertEquals((await unknown.json()).error.code, "model_not_installed");
+      // The chunked protocol records it too.
+      const init = await app.request(
+        "/uploads/initialize",
+        json(
+          { filename: "a.wav", file_size: WAV.length, model_name: "tiny" },
+          "old-client",
+        ),
+      );
+      const sid = (await init.json()).session_id;
+      for (let n = 0; n * 4096 < WAV.length; n++) {
+        await app.request(
+          `/uploads/${sid}/chunks/${n}`,
+          chunk(WAV.slice(n * 4096, (n + 1) * 4096), "old-client"),
+        );
+      }
+      const fin = await (await app.request(`/uploads/${sid}/finalize`, {
+        method: "POST",
+        headers,
+      })).json();
+      const job = await store.getJob(fin.job_id);
+      assertEquals([job?.model_name, job?.requested_model], [
+        "tiny.en-q8_0",
+        "tiny",
+      ]);
+    },
+  );
+});
+
+Deno.test("config: a malformed MODEL_ALIASES entry stops the API, naming it", () => {
+  for (const bad of ["tiny", "tiny=", "=tiny.en", "a=a", "a b=c"]) {
+    let message = "";
+    try {
+      parseEnv(ApiConfigSchema, { MODEL_ALIASES: bad });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assertMatch(message, /MODEL_ALIASES/);
+  }
+  assertEquals(
+    parseEnv(ApiConfigSchema, { MODEL_ALIASES: "tiny=tiny.en-q8_0" })
+      .MODEL_ALIASES,
+    { tiny: "tiny.en-q8_0" },
+  );
 });

@@ -11,17 +11,21 @@ import {
   BadRequestError,
   errorBody,
   openAiError,
+  StorageFullError,
   TooLargeError,
   UnavailableError,
   ValidationError,
 } from "../errors/mod.ts";
-import { isRedisDown } from "../queue/mod.ts";
+import { isRedisDown, isRedisOom } from "../queue/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Caller } from "./identity.ts";
 import { describeIssues } from "./schemas.ts";
 
-/** Hono environment of the API: the caller resolved by the middleware. */
-export type Env = { Variables: { caller: Caller } };
+/**
+ * Hono environment of the API: the caller resolved by the middleware, and
+ * the code of the error a request was answered with (for the metrics).
+ */
+export type Env = { Variables: { caller: Caller; errorCode?: string } };
 
 /** Multipart framing allowed on top of the data, bytes. */
 export const MULTIPART_OVERHEAD = 64 * 1024;
@@ -67,6 +71,12 @@ export function checkHeaderSize(headers: Headers): void {
       `request headers total ${size} bytes; the maximum is ${MAX_HEADER_BYTES}`,
     );
   }
+}
+
+/** The request's declared body length (Content-Length), 0 when absent. */
+export function declaredLength(c: Context<Env>): number {
+  const n = Number(c.req.header("content-length") ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 /** The body as JSON; 400 for another content type or invalid JSON. */
@@ -143,6 +153,12 @@ export function errorResponse(
   if (error instanceof AppError) e = error;
   else if (error instanceof z.ZodError) {
     e = new ValidationError("invalid_body", describeIssues(error));
+  } else if (isRedisOom(error)) {
+    e = new StorageFullError(
+      "the job store is full (Redis is at its maxmemory); retry shortly",
+      5,
+      { cause: error },
+    );
   } else if (isRedisDown(error)) {
     e = new UnavailableError("the job store is unavailable; retry shortly", {
       cause: error,
@@ -162,6 +178,7 @@ export function errorResponse(
       error: String((error as Error)?.stack ?? error),
     });
   }
+  c.set("errorCode", e.code);
   const headers: Record<string, string> = {};
   if (e.retryAfterS !== undefined) {
     headers["retry-after"] = String(Math.ceil(e.retryAfterS));

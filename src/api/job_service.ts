@@ -10,6 +10,7 @@ import {
   GoneError,
   NotFoundError,
   OverloadedError,
+  QuotaError,
   TooLargeError,
   UnknownModelError,
   ValidationError,
@@ -22,6 +23,8 @@ import {
   type JobRecord,
   PieceStore,
   type SessionRecord,
+  type StorageBudget,
+  type StorageUse,
   type Store,
   type TranscribeQueue,
 } from "../queue/mod.ts";
@@ -47,6 +50,8 @@ export interface JobServiceDeps {
   installedModels: () => Promise<string[]>;
   /** Admission control; without it only a fixed MAX_BACKLOG applies. */
   admission?: Admission;
+  /** The storage budget; without it no byte limit applies beyond Redis's. */
+  storage?: StorageBudget;
 }
 
 /** A new job's fields, as a route has them. */
@@ -60,6 +65,8 @@ export interface Submission {
   hash: string;
   /** Decoding options (prompt, temperature, detail); none by default. */
   options?: DecodeOptions;
+  /** The model name asked for, when it differs from `model`. */
+  requestedModel?: string | null;
 }
 
 /** True for a job that will not change any more. */
@@ -87,12 +94,44 @@ export class JobService {
     await this.#d.admission?.check();
   }
 
+  /**
+   * Refuses `bytes` more in Redis (429 `storage_full`) when the storage
+   * budget can't hold them (for `staging`, an unfinalized upload, its
+   * staging share); `what` names them in the message.
+   */
+  async admitBytes(
+    bytes: number,
+    what: string,
+    use: StorageUse = "job",
+  ): Promise<void> {
+    await this.#d.storage?.admit(bytes, what, use);
+  }
+
   /** The model a request gets: the one named, if installed, or the default. */
   async resolveModel(requested?: string): Promise<string> {
+    return (await this.resolveModelRequest(requested)).model;
+  }
+
+  /**
+   * The model a request gets — the one named (or its alias's model,
+   * `MODEL_ALIASES`), if installed, or the default — and the name asked
+   * for when it differs from the model used, for the job record.
+   */
+  async resolveModelRequest(
+    requested?: string,
+    aliases: Record<string, string> = this.#d.config.MODEL_ALIASES,
+  ): Promise<{ model: string; requested: string | null }> {
     const name = requested ?? this.#d.config.DEFAULT_MODEL;
+    const model = Object.hasOwn(aliases, name) ? aliases[name]! : name;
     const installed = await this.#d.installedModels();
-    if (!installed.includes(name)) throw new UnknownModelError(name, installed);
-    return name;
+    if (!installed.includes(model)) {
+      throw new UnknownModelError(
+        model,
+        installed,
+        model === name ? undefined : name,
+      );
+    }
+    return { model, requested: model === name ? null : name };
   }
 
   /** The language for `model`: "en" for English-only models, else as asked. */
@@ -211,7 +250,7 @@ export class JobService {
         );
       }
     }
-    const created = await store.createJob(
+    const result = await store.createJob(
       {
         job_id: j.jobId,
         owner: j.owner,
@@ -222,10 +261,36 @@ export class JobService {
         file_size: j.bytes.byteLength,
         audio_duration_s: audio.durationS ?? 0,
         options: j.options,
+        requested_model: j.requestedModel ?? null,
       },
       j.bytes,
       config.JOB_TTL_S,
+      { jobs: config.QUOTA_JOBS, audioS: config.QUOTA_AUDIO_S },
     );
+    if (result.kind === "over_jobs") {
+      throw new QuotaError(
+        "QUOTA_JOBS",
+        `${j.owner} has ${result.jobs} jobs not yet finished; its quota is ${config.QUOTA_JOBS} (QUOTA_JOBS)`,
+        5,
+      );
+    }
+    if (result.kind === "over_audio") {
+      const thisS = audio.durationS ?? 0;
+      throw new QuotaError(
+        "QUOTA_AUDIO_S",
+        thisS > config.QUOTA_AUDIO_S
+          ? `this recording is ${
+            thisS.toFixed(0)
+          } s long, more than ${j.owner}'s quota of ${config.QUOTA_AUDIO_S} s of audio in flight (QUOTA_AUDIO_S)`
+          : `${j.owner} has ${
+            result.audioS.toFixed(0)
+          } s of audio not yet transcribed; with this ${
+            thisS.toFixed(0)
+          } s it would pass its quota of ${config.QUOTA_AUDIO_S} s (QUOTA_AUDIO_S)`,
+        10,
+      );
+    }
+    const created = result.kind === "created";
     const long = (audio.durationS ?? 0) > config.PIECE_THRESHOLD_S;
     if (created && long) {
       await this.#pieces.trackLong(j.jobId, audio.durationS!);

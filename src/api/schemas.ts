@@ -51,6 +51,7 @@ export function jobView(j: JobRecord, pieces: PieceResult[] | null = null) {
     job_id: j.job_id,
     status: j.status,
     model_name: j.model_name,
+    requested_model: j.requested_model,
     language: j.language,
     filename: j.filename,
     file_hash: j.file_hash,

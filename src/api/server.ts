@@ -2,13 +2,14 @@
  * Runs the API: connects to Redis, serves the app, and shuts down cleanly on
  * SIGINT/SIGTERM.
  */
-import type { ApiConfig } from "../config/mod.ts";
+import { type ApiConfig, memTotal } from "../config/mod.ts";
 import {
   Admission,
   connectRedis,
   JobEvents,
   liveWorkers,
   PieceStore,
+  StorageBudget,
   Store,
   TranscribeQueue,
   waitConnected,
@@ -18,6 +19,7 @@ import { createLogger } from "../log/mod.ts";
 import { errorBody } from "../errors/mod.ts";
 import { createApp } from "./app.ts";
 import { checkUpload } from "./audio_check.ts";
+import { type Guard, type GuardStats, startGuard } from "./guard/mod.ts";
 
 /** A running API server. */
 export interface ApiServer {
@@ -67,7 +69,9 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     return cached.models;
   };
 
+  const guardStats: { current: GuardStats | null } = { current: null };
   const app = createApp({
+    connections: () => guardStats.current,
     config,
     store,
     queue,
@@ -80,16 +84,22 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
       longBudgetS: config.LONG_BUDGET_S,
       pieces: new PieceStore(redis, config.REDIS_PREFIX),
     }),
+    storage: new StorageBudget(redis, {
+      budgetBytes: config.STORAGE_BUDGET_BYTES,
+      memTotalBytes: memTotal(),
+    }),
     checkAudio: (bytes) =>
       checkUpload(bytes, { limitS: config.MAX_AUDIO_DURATION_S }),
     log,
   });
 
-  const listening = Promise.withResolvers<Deno.NetAddr>();
+  // The HTTP server listens on a private loopback port behind the
+  // connection guard, which holds the public address and the time limits.
+  const inner = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
-    hostname: config.HOST,
-    port: config.PORT,
-    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: (addr) => inner.resolve(addr as Deno.NetAddr),
     onError: (error) => {
       log({ level: "error", msg: "unhandled", error: String(error) });
       return Response.json(
@@ -98,7 +108,24 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
       );
     },
   }, app.fetch);
-  const addr = await listening.promise;
+  const upstream = await inner.promise;
+  let guard: Guard;
+  try {
+    guard = startGuard({
+      hostname: config.HOST,
+      port: config.PORT,
+      upstream: { hostname: upstream.hostname, port: upstream.port },
+      headTimeoutMs: config.REQUEST_HEAD_TIMEOUT_MS,
+      bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
+      idleTimeoutMs: config.KEEPALIVE_IDLE_TIMEOUT_MS,
+      log,
+    });
+  } catch (error) {
+    await server.shutdown();
+    throw error;
+  }
+  guardStats.current = guard.stats;
+  const addr = guard.addr;
   const url = `http://${addr.hostname}:${addr.port}`;
   log({ msg: "listening", url });
   let closing: Promise<void> | null = null;
@@ -106,6 +133,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     url,
     close: () =>
       closing ??= (async () => {
+        guard.close();
         await server.shutdown();
         await events.close();
         await queue.close();

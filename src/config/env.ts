@@ -44,15 +44,17 @@ function checkFaults(
     & { FAULT_INJECTION: string; DEPLOYMENT_ENV: string }
     & Record<string, unknown>,
   ctx: z.RefinementCtx,
-  delayKey: string,
+  ...faultKeys: string[]
 ): void {
-  const delay = Number(c[delayKey] ?? 0);
-  if (delay > 0 && c.FAULT_INJECTION !== "test-only") {
-    ctx.addIssue({
-      code: "custom",
-      path: [delayKey],
-      message: "fault injection needs FAULT_INJECTION=test-only as well",
-    });
+  for (const key of faultKeys) {
+    // A delay in ms, or a switch: on when it is a positive number or true.
+    if (Number(c[key] ?? 0) > 0 && c.FAULT_INJECTION !== "test-only") {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: "fault injection needs FAULT_INJECTION=test-only as well",
+      });
+    }
   }
   if (c.FAULT_INJECTION === "test-only" && c.DEPLOYMENT_ENV === "production") {
     ctx.addIssue({
@@ -74,7 +76,43 @@ export const ApiConfigSchema = z.object({
   SESSION_TTL_S: intFrom(1).default(3600),
   JOB_TTL_S: intFrom(60).default(86400),
   MAX_SESSIONS_PER_USER: intFrom(1).default(100),
+  /**
+   * Per identity: bytes its open (unfinalized) upload sessions may hold,
+   * jobs it may have not yet final, and audio seconds in those jobs (by
+   * duration, so compressed uploads can't amplify). 0: no quota.
+   */
+  QUOTA_SESSION_BYTES: intFrom(0).default(256 * 1024 * 1024),
+  /**
+   * Bytes the service lets Redis hold before new sessions, chunks and jobs
+   * get 429 `storage_full`; 0 derives it: 90 % of Redis's maxmemory, or a
+   * quarter of this machine's memory when Redis has none.
+   */
+  STORAGE_BUDGET_BYTES: intFrom(0).default(0),
+  QUOTA_JOBS: intFrom(0).default(200),
+  QUOTA_AUDIO_S: intFrom(0).default(7200),
   AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),
+  /**
+   * Other names for installed models, `alias=model,...` (e.g.
+   * `tiny=tiny.en-q8_0` for clients of the original toolkit): a job that
+   * names an alias runs on its model, and its record says both.
+   */
+  MODEL_ALIASES: z.string().default("").transform((spec, ctx) => {
+    const map: Record<string, string> = {};
+    for (const entry of spec.split(",").map((x) => x.trim()).filter(Boolean)) {
+      const m = /^([A-Za-z0-9._-]{1,64})=([A-Za-z0-9._-]{1,64})$/.exec(entry);
+      if (!m || m[1] === m[2]) {
+        ctx.addIssue({
+          code: "custom",
+          message: `entry "${
+            entry.slice(0, 40)
+          }" must be alias=model (two different names)`,
+        });
+        return z.NEVER;
+      }
+      map[m[1]!] = m[2]!;
+    }
+    return map;
+  }),
   /** `name=sha256hex,...`: identities and the SHA-256 of their keys. */
   API_KEYS: z.string().default(""),
   /**
@@ -89,7 +127,24 @@ export const ApiConfigSchema = z.object({
    * refused once the queued long audio would take the workers longer.
    */
   LONG_BUDGET_S: intFrom(1, 86400).default(1800),
-  REQUEST_TIMEOUT_MS: intFrom(100).default(35_000),
+  /**
+   * Connection limits (the API's connection guard): a request head must
+   * arrive within REQUEST_HEAD_TIMEOUT_MS of the connection's start (or of
+   * the request's first byte on a kept-alive connection), its body within
+   * REQUEST_BODY_TIMEOUT_MS of the head's end; a connection idle between
+   * requests for KEEPALIVE_IDLE_TIMEOUT_MS is closed. Past a limit: 408
+   * (where no response has begun) and the connection is closed.
+   */
+  REQUEST_HEAD_TIMEOUT_MS: intFrom(100, 3_600_000).default(10_000),
+  REQUEST_BODY_TIMEOUT_MS: intFrom(100, 3_600_000).default(60_000),
+  KEEPALIVE_IDLE_TIMEOUT_MS: intFrom(100, 3_600_000).default(30_000),
+  /**
+   * Long polls (`?wait=`) waiting at once in one API process, in total and
+   * per identity; a poll past either is answered at once with the job as
+   * it is.
+   */
+  LONG_POLL_MAX: intFrom(1, 1_000_000).default(1000),
+  LONG_POLL_MAX_PER_IDENTITY: intFrom(1, 1_000_000).default(100),
   /**
    * Seconds `POST /v1/audio/transcriptions` waits for its job before
    * answering 504 `transcription_timeout` (the job carries on; its id is in
@@ -145,6 +200,14 @@ export const WorkerConfigSchema = z.object({
   /** Longest piece of a split recording, seconds (whisper's window is 30). */
   PIECE_MAX_S: z.coerce.number().min(2).max(30).default(20),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
+  /**
+   * A transcription (a whole job, or one piece of a long recording) is
+   * stopped after JOB_TIME_LIMIT_FLOOR_S + JOB_TIME_LIMIT_FACTOR × its audio
+   * seconds and fails with `time_limit_exceeded`, not retried. Normal runs
+   * take 0.02–0.1 × the audio here.
+   */
+  JOB_TIME_LIMIT_FACTOR: z.coerce.number().min(0.01).max(100).default(2),
+  JOB_TIME_LIMIT_FLOOR_S: z.coerce.number().min(1).max(86400).default(30),
   HEARTBEAT_MS: intFrom(100, 60_000).default(1000),
   LOCK_MS: intFrom(1000).default(10_000),
   STALLED_INTERVAL_MS: intFrom(500).default(5000),
@@ -152,7 +215,14 @@ export const WorkerConfigSchema = z.object({
   JOB_TTL_S: intFrom(60).default(86400),
   /** Extra time added to each job's processing (fault injection, test-only). */
   FAULT_PROCESSING_DELAY_MS: intFrom(0, 600_000).default(0),
-}).superRefine((c, ctx) => checkFaults(c, ctx, "FAULT_PROCESSING_DELAY_MS"));
+  /**
+   * The worker's first N transcriptions hang until their time limit stops
+   * them (fault injection, test-only): proves the limit frees the worker.
+   */
+  FAULT_PROCESSING_HANG: intFrom(0, 1000).default(0),
+}).superRefine((c, ctx) =>
+  checkFaults(c, ctx, "FAULT_PROCESSING_DELAY_MS", "FAULT_PROCESSING_HANG")
+);
 /** Validated worker configuration. */
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 

@@ -93,6 +93,8 @@ export interface NativeParams {
    * pays at the full context (less memory, faster) and costs at short ones.
    */
   flash_attn?: boolean;
+  /** Stop the call after this many ms (our patch; none when absent). */
+  time_limit_ms?: number;
 }
 
 /** The addon's exports, with our patch's additions. */

@@ -6,7 +6,11 @@
  *
  * @module
  */
-import { EngineError, ModelIntegrityError } from "../errors/mod.ts";
+import {
+  EngineError,
+  ModelIntegrityError,
+  TimeLimitError,
+} from "../errors/mod.ts";
 import {
   type Binding,
   loadBinding,
@@ -65,6 +69,12 @@ export interface TranscribeOptions {
    * @default 0
    */
   temperature?: number;
+  /**
+   * Stop the call once this many ms have passed since it started (both
+   * passes, when the clip is redone at full context, share it); it then
+   * throws {@linkcode TimeLimitError}. @default none
+   */
+  timeLimitMs?: number;
   /**
    * Per segment: its token ids and their mean log-probability
    * (`tokens`, `avg_logprob`). @default false
@@ -347,8 +357,23 @@ export async function transcribe(
     flash_attn: flashAttnFor(options.flashAttn, audioCtx),
   };
   const input = pcm.length >= MIN_SAMPLES ? pcm : padded(pcm, MIN_SAMPLES);
+  const limit = options.timeLimitMs;
+  if (limit !== undefined && !(limit > 0)) {
+    throw new RangeError(`transcribe: timeLimitMs must be > 0, got ${limit}`);
+  }
+  /** The time left of the call's limit, as the binding takes it. */
+  const deadline = (): Pick<NativeParams, "time_limit_ms"> => {
+    if (limit === undefined) return {};
+    const left = limit - (performance.now() - t0);
+    if (left <= 0) {
+      throw new TimeLimitError(
+        `transcription stopped at its time limit of ${Math.round(limit)} ms`,
+      );
+    }
+    return { time_limit_ms: left };
+  };
 
-  let out = await runNative(handle, input, params);
+  let out = await runNative(handle, input, { ...params, ...deadline() }, limit);
   native = out.timings;
   if (reduced) {
     if (gate) {
@@ -375,7 +400,8 @@ export async function transcribe(
       audio_ctx: 0,
       format: detail ? "detail" : "simple",
       flash_attn: flashAttnFor(options.flashAttn, 0),
-    });
+      ...deadline(),
+    }, limit);
     native = out.timings;
   }
   const raw = out.segments;
@@ -416,6 +442,7 @@ async function runNative(
   handle: ModelHandle,
   input: Float32Array,
   params: NativeParams,
+  limitMs?: number,
 ): Promise<{ segments: NativeSegment[]; timings?: NativeTimings }> {
   if (handle.closed) {
     throw new EngineError(`${handle.path}: model was freed`);
@@ -432,7 +459,19 @@ async function runNative(
         (result, timings) => {
           // `native` is referenced here so the model can't be collected (and
           // its context freed) while the worker thread uses it.
-          if (result instanceof Error || native.freed) {
+          if (
+            result instanceof Error && limitMs !== undefined &&
+            /time limit exceeded/.test(result.message)
+          ) {
+            reject(
+              new TimeLimitError(
+                `transcription stopped at its time limit of ${
+                  Math.round(limitMs)
+                } ms`,
+                { cause: result },
+              ),
+            );
+          } else if (result instanceof Error || native.freed) {
             reject(
               new EngineError(
                 `${handle.path}: transcription failed: ${messageOf(result)}`,

@@ -1,7 +1,11 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { modelsDir } from "../config/mod.ts";
-import { EngineError, ModelIntegrityError } from "../errors/mod.ts";
+import {
+  EngineError,
+  ModelIntegrityError,
+  TimeLimitError,
+} from "../errors/mod.ts";
 import { loadBinding } from "./_binding.ts";
 import { loadAssetClip } from "../testing/clips.ts";
 import { normalizeWords as words } from "../accuracy/mod.ts";
@@ -302,6 +306,49 @@ Deno.test({
       const expected = words(texts.join(" ")).length;
       const got = words(r.text).length;
       ok(Math.abs(got - expected) <= expected * 0.15, `${got} vs ${expected}`);
+    } finally {
+      await free(model);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a call past its time limit stops with TimeLimitError and the model keeps working (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async () => {
+    const { pcm, text } = await loadAssetClip("sample");
+    // 50 s of the sample repeated: two full-context windows.
+    const long = new Float32Array(pcm.length * 45);
+    for (let i = 0; i < 45; i++) long.set(pcm, i * pcm.length);
+    const model = await openModel(MODEL);
+    try {
+      let t0 = performance.now();
+      await transcribe(model, long, { audioCtx: 0 });
+      const whole = performance.now() - t0;
+      t0 = performance.now();
+      const error = await transcribe(model, long, {
+        audioCtx: 0,
+        timeLimitMs: 150,
+      }).then(() => null, (e) => e);
+      const took = performance.now() - t0;
+      ok(error instanceof TimeLimitError, `got ${error}`);
+      strictEqual(error.code, "time_limit_exceeded");
+      // whisper looks at the clock between encoder passes and decoder
+      // steps: it stops within the first window, well before the whole.
+      ok(
+        took < whole * 0.6,
+        `stopped after ${took.toFixed(0)} ms; the whole call takes ${
+          whole.toFixed(0)
+        } ms`,
+      );
+      // The same model transcribes the next call in full.
+      const next = await transcribe(model, pcm, { timeLimitMs: 30_000 });
+      deepStrictEqual(words(next.text), words(text));
+      await rejects(
+        transcribe(model, pcm, { timeLimitMs: 0 }),
+        RangeError,
+      );
     } finally {
       await free(model);
     }

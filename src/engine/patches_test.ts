@@ -70,7 +70,7 @@ Deno.test("the engine patches apply to pristine smart-whisper sources once", asy
     await applyPatches(root);
     strictEqual(
       PATCHES.map((p) => p.name).join(","),
-      "01-binding.patch,02-loader.patch,03-speed.patch,04-flash-attn.patch",
+      "01-binding.patch,02-loader.patch,03-speed.patch,04-flash-attn.patch,05-time-limit.patch",
     );
     const binding = await Deno.readTextFile(
       join(root, "src/binding/binding.cc"),
@@ -83,6 +83,10 @@ Deno.test("the engine patches apply to pristine smart-whisper sources once", asy
     );
     ok(whisper.includes("whisper_service_state_timings"));
     ok(whisper.includes("wstate.flash_attn"));
+    const transcribe = await Deno.readTextFile(
+      join(root, "src/binding/transcribe.cc"),
+    );
+    ok(transcribe.includes("params.abort_callback = "));
     // Patched sources no longer match: a second run fails loudly.
     await rejects(applyPatches(root), EngineError);
     strictEqual(PATCH_HASH.length, 16);

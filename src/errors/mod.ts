@@ -117,16 +117,63 @@ export class InvalidAudioError extends AppError {
 
 /** A model that is not installed (or not in the catalog). HTTP 422. */
 export class UnknownModelError extends AppError {
-  constructor(name: string, installed: readonly string[]) {
+  /** @param alias The name asked for, when `name` is its alias's model. */
+  constructor(name: string, installed: readonly string[], alias?: string) {
     super(
       422,
       "model_not_installed",
-      `model "${name}" is not installed; installed models: ${
+      `model "${name}"${
+        alias ? ` (what the alias "${alias}" names)` : ""
+      } is not installed; installed models: ${
         installed.length ? installed.join(", ") : "(none)"
       }`,
       { extra: { installed_models: [...installed] } },
     );
     this.name = "UnknownModelError";
+  }
+}
+
+/**
+ * The service's storage budget (bytes held in Redis) is spent, or Redis
+ * itself refused a write at its `maxmemory`. HTTP 429 with Retry-After
+ * (a 4xx: the service is well, the client should come back — the OpenAI
+ * SDKs retry a 429 by themselves); nothing already stored is lost.
+ */
+export class StorageFullError extends AppError {
+  constructor(message: string, retryAfterS = 5, options: AppErrorOptions = {}) {
+    super(429, "storage_full", message, { ...options, retryAfterS });
+    this.name = "StorageFullError";
+  }
+}
+
+/**
+ * An identity over one of its quotas (bytes in open upload sessions, jobs
+ * or audio seconds in flight). HTTP 429 with Retry-After; `extra.quota`
+ * names the setting.
+ */
+export class QuotaError extends AppError {
+  constructor(
+    quota: string,
+    message: string,
+    retryAfterS: number,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(429, "quota_exceeded", message, {
+      retryAfterS,
+      extra: { quota, ...extra },
+    });
+    this.name = "QuotaError";
+  }
+}
+
+/**
+ * A transcription that ran past its time limit and was stopped. Permanent
+ * for the job: retrying the same audio would run as long again.
+ */
+export class TimeLimitError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super(500, "time_limit_exceeded", message, options);
+    this.name = "TimeLimitError";
   }
 }
 

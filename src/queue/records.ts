@@ -104,6 +104,12 @@ export interface JobRecord {
   pieces_done: number;
   /** Decoding options the job was submitted with ({} for none). */
   options: DecodeOptions;
+  /**
+   * The model name the client asked for when it differs from `model_name`
+   * (an alias such as `tiny`, or `whisper-1`); null when it asked for the
+   * model used, or for none.
+   */
+  requested_model: string | null;
 }
 
 const num = (v: string | undefined): number | null =>
@@ -140,6 +146,7 @@ export function jobFromHash(
     pieces_total: num(h.pieces_total),
     pieces_done: Number(h.pieces_done ?? 0),
     options: h.options ? DecodeOptions.parse(JSON.parse(h.options)) : {},
+    requested_model: str(h.requested_model),
   };
 }
 
@@ -152,6 +159,8 @@ export interface SessionRecord {
   chunk_size: number;
   total_chunks: number;
   model_name: string;
+  /** The name the client asked for when it differs (see JobRecord). */
+  requested_model?: string | null;
   language: string;
   created_at: string;
   expires_at: string;
@@ -177,6 +186,7 @@ export function sessionFromHash(
     chunk_size: Number(h.chunk_size),
     total_chunks: Number(h.total_chunks),
     model_name: h.model_name ?? "",
+    requested_model: h.requested_model || null,
     language: h.language ?? "en",
     created_at: h.created_at ?? "",
     expires_at: h.expires_at ?? "",

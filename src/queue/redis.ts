@@ -62,6 +62,14 @@ export function waitConnected(redis: Redis, timeoutMs = 5000): Promise<void> {
   });
 }
 
+/**
+ * True when Redis refused a write at its `maxmemory` (`OOM command not
+ * allowed when used memory > 'maxmemory'`).
+ */
+export function isRedisOom(error: unknown): boolean {
+  return error instanceof Error && /^OOM /.test(error.message);
+}
+
 /** True when `error` comes from a lost or refused Redis connection. */
 export function isRedisDown(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -26,9 +26,28 @@ import {
 export type PutChunkResult =
   | { kind: "stored" | "identical"; uploaded: number }
   | { kind: "conflict" }
-  | { kind: "missing" };
+  | { kind: "missing" }
+  | { kind: "over_quota"; held: number };
 
-// KEYS: chunks hash, session hash. ARGV: index, bytes, ttl ms.
+/** An identity's quotas on jobs (0: none). */
+export interface JobQuotas {
+  /** Most jobs not yet final. */
+  jobs: number;
+  /** Most audio seconds in jobs not yet final. */
+  audioS: number;
+}
+
+/** Result of {@linkcode Store.createJob}. */
+export type CreateJobResult =
+  | { kind: "created" | "exists" }
+  | { kind: "over_jobs"; jobs: number }
+  | { kind: "over_audio"; audioS: number };
+
+// KEYS: chunks hash, session hash, the owner's open sessions zset.
+// ARGV: index, bytes, ttl ms, the owner's quota of bytes in open sessions
+// (0: none), the session key prefix. A new chunk is refused ({-3, held})
+// when the owner's open sessions would hold more than the quota; sessions
+// that expired hold nothing (their hash is gone), so their bytes count back.
 const PUT_CHUNK = `
 if redis.call('EXISTS', KEYS[2]) == 0 then return {-2, 0} end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -36,21 +55,54 @@ if cur then
   if cur == ARGV[2] then return {1, redis.call('HLEN', KEYS[1])} end
   return {-1, 0}
 end
+local quota = tonumber(ARGV[4])
+if quota > 0 then
+  local held = 0
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+    local r = redis.call('HGET', ARGV[5] .. id, 'received')
+    if r then held = held + tonumber(r) end
+  end
+  if held + #ARGV[2] > quota then return {-3, held} end
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'received', #ARGV[2])
 return {0, redis.call('HLEN', KEYS[1])}
 `;
 
-// KEYS: job hash, user jobs zset. ARGV: score, id, ttl s, then field/value pairs.
+// KEYS: job hash, user jobs zset, the user's active jobs zset.
+// ARGV: score, id, ttl s, audio ms, most jobs in flight (0: any), most
+// audio ms in flight (0: any), job key prefix, then field/value pairs.
+// Returns {1} created, {0} already there, {-1, jobs} or {-2, audio ms} over
+// the owner's quota. Active entries whose job is gone (expired) are dropped.
 const CREATE_JOB = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+local maxJobs, maxAudio = tonumber(ARGV[5]), tonumber(ARGV[6])
+if maxJobs > 0 or maxAudio > 0 then
+  local jobs, audio = 0, 0
+  local active = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+  for i = 1, #active, 2 do
+    if redis.call('EXISTS', ARGV[7] .. active[i]) == 1 then
+      jobs = jobs + 1
+      audio = audio + tonumber(active[i + 1])
+    else
+      redis.call('ZREM', KEYS[3], active[i])
+    end
+  end
+  if maxJobs > 0 and jobs + 1 > maxJobs then return {-1, jobs} end
+  if maxAudio > 0 and audio + tonumber(ARGV[4]) > maxAudio then
+    return {-2, audio}
+  end
+end
 local fields = {}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-return 1
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return {1}
 `;
 
 // KEYS: job hash. ARGV: worker id, now iso, now ms.
@@ -68,17 +120,22 @@ return s
 `;
 
 // KEYS: job hash, stats hash, long-jobs zset. ARGV: job id, final status,
-// then field/value pairs. Stores a final result once: a job already final is
-// left untouched. A final job no longer counts as queued long audio.
+// user key prefix, error code ('' when none), then field/value pairs.
+// Stores a final result once: a job already final is left untouched. A
+// final job no longer counts as queued long audio nor against its owner's
+// quotas; failures are also counted by code.
 const FINISH_JOB = `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return -1 end
 if s == 'completed' or s == 'failed' then return 0 end
 local fields = {'status', ARGV[2]}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[2], 'failed:' .. ARGV[4], 1) end
 redis.call('ZREM', KEYS[3], ARGV[1])
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner then redis.call('ZREM', ARGV[3] .. owner .. ':active', ARGV[1]) end
 return 1
 `;
 
@@ -94,6 +151,8 @@ export interface NewJob {
   audio_duration_s: number;
   /** Decoding options; omitted or empty for the defaults. */
   options?: DecodeOptions;
+  /** The name the client asked for, when it differs from model_name. */
+  requested_model?: string | null;
 }
 
 /** A finished transcription as the worker stores it. */
@@ -130,6 +189,7 @@ export class Store {
         chunk_size: String(s.chunk_size),
         total_chunks: String(s.total_chunks),
         model_name: s.model_name,
+        requested_model: s.requested_model ?? "",
         language: s.language,
         created_at: s.created_at,
         expires_at: s.expires_at,
@@ -167,25 +227,82 @@ export class Store {
     return await this.redis.get(this.keys.sessionTombstone(id));
   }
 
-  /** Stores chunk `n` unless it's already there with other bytes. */
+  /**
+   * Stores chunk `n` of `owner`'s session unless it's already there with
+   * other bytes, or the owner's open sessions would then hold more than
+   * `quotaBytes` (0: no quota; `over_quota` with the bytes they hold).
+   */
   async putChunk(
     sessionId: string,
+    owner: string,
     n: number,
     bytes: Uint8Array,
     ttlMs: number,
+    quotaBytes = 0,
   ): Promise<PutChunkResult> {
     const [code, count] = await this.redis.eval(
       PUT_CHUNK,
-      2,
+      3,
       this.keys.chunks(sessionId),
       this.keys.session(sessionId),
+      this.keys.userSessions(owner),
       String(n),
       Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       String(Math.max(1, ttlMs)),
+      String(quotaBytes),
+      this.keys.sessionPrefix,
     ) as [number, number];
+    if (code === -3) return { kind: "over_quota", held: count };
     if (code === -2) return { kind: "missing" };
     if (code === -1) return { kind: "conflict" };
     return { kind: code === 1 ? "identical" : "stored", uploaded: count };
+  }
+
+  /** Seconds until `owner`'s oldest open session expires (at least 1). */
+  async secondsUntilASessionExpires(
+    owner: string,
+    ttlS: number,
+  ): Promise<number> {
+    const [, created] = await this.redis.zrange(
+      this.keys.userSessions(owner),
+      0,
+      0,
+      "WITHSCORES",
+    );
+    if (created === undefined) return 1;
+    return Math.max(
+      1,
+      Math.ceil((Number(created) + ttlS * 1000 - Date.now()) / 1000),
+    );
+  }
+
+  /** Bytes `owner`'s open (unfinalized, unexpired) sessions hold. */
+  async sessionBytes(owner: string): Promise<number> {
+    const ids = await this.redis.zrange(this.keys.userSessions(owner), 0, -1);
+    if (ids.length === 0) return 0;
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.keys.session(id), "received");
+    const got = await pipe.exec();
+    return (got ?? []).reduce((sum, [, v]) => sum + Number(v ?? 0), 0);
+  }
+
+  /** `owner`'s jobs not yet final: how many, and their audio seconds. */
+  async activeUsage(owner: string): Promise<{ jobs: number; audioS: number }> {
+    const flat = await this.redis.zrange(
+      this.keys.userActive(owner),
+      0,
+      -1,
+      "WITHSCORES",
+    );
+    let jobs = 0;
+    let audioMs = 0;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (await this.redis.exists(this.keys.job(flat[i]!))) {
+        jobs++;
+        audioMs += Number(flat[i + 1]);
+      }
+    }
+    return { jobs, audioS: audioMs / 1000 };
   }
 
   /** Indexes of the chunks stored for a session, ascending. */
@@ -231,21 +348,18 @@ export class Store {
   }
 
   /**
-   * Stores the audio and creates the job record, once: returns false when a
-   * record with this id already exists (a repeated or concurrent finalize).
+   * Creates the job record and stores its audio, once: `exists` when a
+   * record with this id is already there (a repeated or concurrent
+   * finalize). Refused (nothing stored) when the owner's jobs not yet final
+   * would exceed `quotas`.
    */
   async createJob(
     job: NewJob,
     audio: Uint8Array,
     ttlS: number,
-  ): Promise<boolean> {
+    quotas: JobQuotas = { jobs: 0, audioS: 0 },
+  ): Promise<CreateJobResult> {
     const now = Date.now();
-    await this.redis.set(
-      this.keys.audio(job.job_id),
-      Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength),
-      "EX",
-      ttlS,
-    );
     const fields: Record<string, string> = {
       owner: job.owner,
       status: "queued",
@@ -262,17 +376,43 @@ export class Store {
     if (job.options && Object.keys(job.options).length > 0) {
       fields.options = JSON.stringify(DecodeOptions.parse(job.options));
     }
-    const created = await this.redis.eval(
+    if (job.requested_model) fields.requested_model = job.requested_model;
+    const [code, held] = await this.redis.eval(
       CREATE_JOB,
-      2,
+      3,
       this.keys.job(job.job_id),
       this.keys.userJobs(job.owner),
+      this.keys.userActive(job.owner),
       String(now),
       job.job_id,
       String(ttlS),
+      String(Math.round(job.audio_duration_s * 1000)),
+      String(quotas.jobs),
+      String(Math.round(quotas.audioS * 1000)),
+      this.keys.jobPrefix,
       ...Object.entries(fields).flat(),
-    );
-    return created === 1;
+    ) as [number, number?];
+    if (code === -1) return { kind: "over_jobs", jobs: held ?? 0 };
+    if (code === -2) return { kind: "over_audio", audioS: (held ?? 0) / 1000 };
+    if (code === 0) return { kind: "exists" };
+    try {
+      await this.redis.set(
+        this.keys.audio(job.job_id),
+        Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength),
+        "EX",
+        ttlS,
+      );
+    } catch (error) {
+      // No job without its audio (e.g. Redis refused it at maxmemory).
+      await this.redis.multi()
+        .del(this.keys.job(job.job_id))
+        .zrem(this.keys.userJobs(job.owner), job.job_id)
+        .zrem(this.keys.userActive(job.owner), job.job_id)
+        .exec()
+        .catch(() => undefined);
+      throw error;
+    }
+    return { kind: "created" };
   }
 
   /** Reads a job record; null when unknown, deleted or expired. */
@@ -333,6 +473,7 @@ export class Store {
       .del(this.keys.pieces(job.job_id))
       .del(this.keys.pieceAttempts(job.job_id))
       .zrem(this.keys.userJobs(job.owner), job.job_id)
+      .zrem(this.keys.userActive(job.owner), job.job_id)
       .zrem(this.keys.longQueued, job.job_id)
       .exec();
   }
@@ -391,13 +532,14 @@ export class Store {
         : "",
       completed_at: isoNow(),
     };
-    return await this.finish(id, "failed", fields);
+    return await this.finish(id, "failed", fields, error.code);
   }
 
   private async finish(
     id: string,
     status: "completed" | "failed",
     fields: Record<string, string>,
+    errorCode = "",
   ): Promise<boolean> {
     const stored = await this.redis.eval(
       FINISH_JOB,
@@ -407,6 +549,8 @@ export class Store {
       this.keys.longQueued,
       id,
       status,
+      this.keys.userPrefix,
+      errorCode,
       ...Object.entries(fields).flat(),
     );
     if (stored === 1) {
@@ -419,6 +563,16 @@ export class Store {
   /** Wakes the long polls of job `id` (it progressed or finished). */
   async notify(id: string): Promise<void> {
     await this.redis.publish(this.keys.jobEvents, id);
+  }
+
+  /** Failed jobs since the keyspace was created, by error code. */
+  async failedByCode(): Promise<Record<string, number>> {
+    const all = await this.redis.hgetall(this.keys.stats);
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(all)) {
+      if (k.startsWith("failed:")) out[k.slice(7)] = Number(v);
+    }
+    return out;
   }
 
   /** Jobs finished since the keyspace was created, by final status. */

@@ -5,3 +5,4 @@
  */
 export * from "./setup.ts";
 export * from "./k6_install.ts";
+export * from "./openai_python.ts";

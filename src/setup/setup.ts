@@ -1,13 +1,19 @@
 /**
  * Idempotent provisioning of everything external: redis-server, the native
- * whisper.cpp engine, the Whisper model (and, for perf runs, k6). Each step
- * reports what it found or installed; a second run finds everything at once.
+ * whisper.cpp engine, the Whisper model (and, for perf runs, k6; for
+ * `deno task setup`, the OpenAI Python SDK). Each step reports what it found
+ * or installed; a second run finds everything at once.
  */
 import { ConfigError } from "../errors/mod.ts";
+import { PipInstallError } from "../config/mod.ts";
 import { ensureEngine } from "../engine/mod.ts";
 import { DEFAULT_MODEL, ensureModel } from "../models/mod.ts";
 import { findRedisServer } from "../stack/redis_server.ts";
 import { ensureK6 } from "./k6_install.ts";
+import {
+  ensureOpenAiPython,
+  OPENAI_PYTHON_REQUIREMENT,
+} from "./openai_python.ts";
 import { mib, ProgressBar } from "../cli/mod.ts";
 
 /** What to provision. */
@@ -18,6 +24,12 @@ export interface SetupOptions {
   allowApt?: boolean;
   /** Provision k6 too. @default true */
   k6?: boolean;
+  /**
+   * Provision the OpenAI Python SDK (optional: needs python3 with pip) for
+   * `examples/openai_python.py` and its test. `deno task setup` (and so
+   * `deno task test`) turns it on. @default false
+   */
+  openAiPython?: boolean;
   /** Extra steps. */
   extraSteps?: SetupStep[];
   /** Where messages go. @default stderr */
@@ -65,6 +77,9 @@ export async function setup(options: SetupOptions = {}): Promise<void> {
       run: () => provisionModel(m),
     })),
     ...(options.k6 === false ? [] : [{ name: "k6", run: provisionK6 }]),
+    ...(options.openAiPython
+      ? [{ name: "OpenAI Python SDK (optional)", run: provisionOpenAiPython }]
+      : []),
     ...(options.extraSteps ?? []),
   ];
   for (const step of steps) {
@@ -182,6 +197,31 @@ export async function provisionK6(
   });
   if (acted) bar.finish("ready");
   return `${acted ? "installed" : "found"} ${path}`;
+}
+
+/**
+ * The pip package `openai` (pinned) in `<cache>/pip-openai`. Optional: when
+ * python3 or pip is missing, or pip fails, setup goes on and says what
+ * can't run.
+ */
+async function provisionOpenAiPython(
+  say: (line: string) => void,
+): Promise<string> {
+  try {
+    const sdk = await ensureOpenAiPython({
+      log: (m) => say(`setup: OpenAI Python SDK: ${m}`),
+    });
+    return `${
+      sdk.installedNow ? "installed" : "found"
+    } openai ${sdk.version} in ${sdk.target}`;
+  } catch (error) {
+    if (!(error instanceof PipInstallError)) throw error;
+    const why = error.pipMissing
+      ? "python3 not found (install Python 3 with pip)"
+      : error.message;
+    return `not installed: ${OPENAI_PYTHON_REQUIREMENT}: ${why}; ` +
+      "examples/openai_python.py and tests/openai_python_test.ts can't run";
+  }
 }
 
 async function aptInstall(

@@ -4,6 +4,7 @@
  */
 import { connectRedis, waitConnected } from "../queue/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
+import { memTotal } from "../config/mod.ts";
 import {
   freePort,
   type ManagedProcess,
@@ -21,6 +22,22 @@ export interface RedisServerOptions {
   port?: number;
   /** `redis-server` executable. @default "redis-server" */
   bin?: string;
+  /**
+   * Redis's `maxmemory`, bytes, with `noeviction` (writes past it are
+   * refused, nothing stored is evicted); 0: no limit.
+   * @default defaultRedisMaxmemory()
+   */
+  maxmemory?: number;
+}
+
+/**
+ * The embedded Redis's memory limit: a quarter of this machine's memory,
+ * at most 1 GiB (at least 64 MiB) — room for hundreds of queued
+ * recordings, never enough to bring the host down.
+ */
+export function defaultRedisMaxmemory(memTotalBytes = memTotal()): number {
+  const quarter = Math.floor(memTotalBytes / 4);
+  return Math.max(64 * 1024 * 1024, Math.min(1024 * 1024 * 1024, quarter));
 }
 
 /** A running private Redis. */
@@ -77,6 +94,10 @@ export async function startRedisServer(
       "yes",
       "--loglevel",
       "notice",
+      "--maxmemory",
+      String(options.maxmemory ?? defaultRedisMaxmemory()),
+      "--maxmemory-policy",
+      "noeviction",
     ];
     if (options.durable) {
       args.push("--appendonly", "yes", "--appendfsync", "everysec");

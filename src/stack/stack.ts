@@ -29,6 +29,11 @@ export interface StackOptions {
   redisUrl?: string;
   /** Redis append-only file with fsync every second. @default false */
   durable?: boolean;
+  /**
+   * The stack's own Redis's `maxmemory` (bytes, `noeviction`); 0: none.
+   * @default defaultRedisMaxmemory() (a quarter of RAM, at most 1 GiB)
+   */
+  redisMaxmemory?: number;
   /** Folder for every component's log. @default a new temporary folder */
   logDir?: string;
   /** Extra environment for every component. */
@@ -201,7 +206,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let redisUrl = options.redisUrl;
     if (!redisUrl) {
       say("starting redis-server");
-      redis = await startRedisServer({ dir: logDir, durable: options.durable });
+      redis = await startRedisServer({
+        dir: logDir,
+        durable: options.durable,
+        maxmemory: options.redisMaxmemory,
+      });
       redisUrl = redis.url;
       say(`redis ready at ${redisUrl}`);
       watchRedis(redis);
@@ -343,6 +352,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const r = await startRedisServer({
           dir: logDir,
           durable: options.durable,
+          maxmemory: options.redisMaxmemory,
           port: old.port,
         });
         redis = r;

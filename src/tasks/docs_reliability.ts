@@ -74,6 +74,12 @@ export async function reliabilitySection(): Promise<string> {
         "Scale-out over hosts (network namespaces)",
         "tests/scaleout_netns_test.ts",
       ],
+      ["storage", "Storage hog", "tests/storage_test.ts"],
+      ["storage_redis_full", "Redis at maxmemory", "tests/storage_test.ts"],
+      ["quotas", "Amplification (audio quota)", "tests/storage_test.ts"],
+      ["slow_clients", "Slow clients", "tests/slow_clients_test.ts"],
+      ["long_poll_flood", "Long-poll flood", "tests/slow_clients_test.ts"],
+      ["time_limit", "Job time limit", "tests/time_limit_test.ts"],
     ] as const
   ) {
     const r = await report(name);

@@ -1,7 +1,8 @@
 /**
  * `deno task setup [--model NAME ...]`: installs or finds redis-server, builds
- * the whisper.cpp engine and installs the models (default tiny.en). Safe to run
- * again: what is there is only checked.
+ * the whisper.cpp engine, installs the models (default tiny.en), k6 and the
+ * OpenAI Python SDK (optional). Safe to run again: what is there is only
+ * checked.
  */
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
@@ -13,7 +14,10 @@ if (import.meta.main) {
       args: Deno.args,
       options: { model: { type: "string", multiple: true } },
     });
-    await setup({ models: values.model?.length ? values.model : undefined });
+    await setup({
+      models: values.model?.length ? values.model : undefined,
+      openAiPython: true,
+    });
     console.error("setup: everything is in place");
     return 0;
   });

@@ -1,6 +1,8 @@
 /**
  * `deno task stack [--port N] [--workers N] [--model NAME] [--redis-url URL]
- * [--durable]`: runs Redis (unless --redis-url), the API and N workers; prints
+ * [--durable] [--redis-maxmemory MIB]`: runs Redis (unless --redis-url; with
+ * `maxmemory`, default a quarter of RAM up to 1 GiB, and `noeviction`), the
+ * API and N workers; prints
  * exactly one line `ready: <base-url>` on stdout when everything is ready.
  * SIGINT/SIGTERM stop every process and exit 0; a component that dies is named
  * with the tail of its log (exit 1).
@@ -38,6 +40,7 @@ if (import.meta.main) {
         model: { type: "string" },
         "redis-url": { type: "string" },
         durable: { type: "boolean" },
+        "redis-maxmemory": { type: "string" },
         "log-dir": { type: "string" },
       },
     });
@@ -50,6 +53,10 @@ if (import.meta.main) {
       model,
       redisUrl: values["redis-url"],
       durable: values.durable,
+      redisMaxmemory: values["redis-maxmemory"] === undefined
+        ? undefined
+        : intFlag("redis-maxmemory", values["redis-maxmemory"], 0, 1 << 20)! *
+          1024 * 1024,
       logDir: values["log-dir"],
       onEvent: (m) => console.error(`stack: ${m}`),
     });

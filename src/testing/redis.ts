@@ -4,10 +4,15 @@
  */
 import { type RedisServer, startRedisServer } from "../stack/redis_server.ts";
 
-/** Starts a private Redis in a fresh temporary folder; `stop()` removes it. */
-export async function testRedis(): Promise<RedisServer & { dir: string }> {
+/**
+ * Starts a private Redis in a fresh temporary folder (with `maxmemory`
+ * bytes when given); `stop()` removes it.
+ */
+export async function testRedis(
+  options: { maxmemory?: number } = {},
+): Promise<RedisServer & { dir: string }> {
   const dir = await Deno.makeTempDir({ prefix: "wt-redis-" });
-  const server = await startRedisServer({ dir });
+  const server = await startRedisServer({ dir, maxmemory: options.maxmemory });
   return {
     ...server,
     dir,

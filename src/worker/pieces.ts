@@ -8,7 +8,7 @@
 import { type Job, UnrecoverableError } from "bullmq";
 import { encodeWav, splitAtPauses } from "../audio/mod.ts";
 import type { DecodedAudio } from "../audio/mod.ts";
-import { AppError, InvalidAudioError } from "../errors/mod.ts";
+import { AppError, InvalidAudioError, TimeLimitError } from "../errors/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Segment as EngineSegment } from "../engine/mod.ts";
 import { recordSegments } from "./segments.ts";
@@ -180,6 +180,7 @@ export async function processPiece(
   } catch (error) {
     const last = error instanceof UnrecoverableError ||
       error instanceof InvalidAudioError ||
+      error instanceof TimeLimitError ||
       job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (last) {
       await failSplitJob(ctx, record, {

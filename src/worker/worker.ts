@@ -6,7 +6,7 @@
  */
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { WorkerConfig } from "../config/mod.ts";
-import { AppError, InvalidAudioError } from "../errors/mod.ts";
+import { AppError, InvalidAudioError, TimeLimitError } from "../errors/mod.ts";
 import {
   clearHeartbeat,
   connectRedis,
@@ -166,11 +166,48 @@ export async function startWorker(
       log({ level: "warn", msg: "heartbeat failed", error: String(e) })
     );
 
+  /** The time limit of transcribing `durationS` of audio, ms. */
+  const timeLimitMs = (durationS: number) =>
+    (config.JOB_TIME_LIMIT_FLOOR_S + config.JOB_TIME_LIMIT_FACTOR * durationS) *
+    1000;
+  let hangsLeft = config.FAULT_PROCESSING_HANG;
+  /**
+   * Transcribes within the clip's time limit: whisper stops itself at the
+   * deadline (TimeLimitError); the race is the backstop for a hang outside
+   * it (and the FAULT_PROCESSING_HANG fault, test-only).
+   */
+  const transcribeLimited = (
+    handle: ModelHandle,
+    samples: Float32Array,
+    options: TranscribeOptions,
+  ) => {
+    const limit = options.timeLimitMs!;
+    const work = hangsLeft > 0
+      ? (hangsLeft--, new Promise<never>(() => {}))
+      : transcribe(handle, samples, options);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const backstop = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TimeLimitError(
+              `transcription stopped at its time limit of ${
+                Math.round(limit)
+              } ms`,
+            ),
+          ),
+        limit + 1000,
+      );
+    });
+    return Promise.race([work, backstop]).finally(() => clearTimeout(timer));
+  };
+
   /** The engine options for a clip of `durationS` of job `job`. */
   const clipOptions = (
     durationS: number,
     job: ClipJob,
   ): TranscribeOptions => ({
+    timeLimitMs: timeLimitMs(durationS),
     threads: config.WHISPER_THREADS,
     language: job.language === "auto" ? "auto" : job.language,
     prompt: job.options.prompt,
@@ -202,7 +239,7 @@ export async function startWorker(
           `model "${model}" is not loaded by this worker`,
         );
       }
-      const r = await transcribe(
+      const r = await transcribeLimited(
         handle,
         samples,
         clipOptions(samples.length / 16_000, job),
@@ -255,7 +292,7 @@ export async function startWorker(
       if (record && audio.durationS > config.PIECE_THRESHOLD_S) {
         return await splitJob(pieceCtx, record, modelName, audio);
       }
-      const result = await transcribe(
+      const result = await transcribeLimited(
         handle,
         audio.samples,
         clipOptions(audio.durationS, record ?? DEFAULT_CLIP_JOB),
@@ -288,7 +325,10 @@ export async function startWorker(
       return stored ? "completed" : "already-final";
     } catch (error) {
       if (error instanceof UnrecoverableError) throw error;
-      if (error instanceof InvalidAudioError) {
+      // Bad audio, or audio that ran past its time limit: the same again.
+      if (
+        error instanceof InvalidAudioError || error instanceof TimeLimitError
+      ) {
         await store.failJob(jobId, {
           code: error.code,
           message: error.message,

@@ -58,6 +58,14 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
+/**
+ * A word as OpenAI's `words` list it: without the punctuation around it
+ * ("door." → "door"; inner apostrophes and hyphens stay).
+ */
+export function bareWord(word: string): string {
+  return word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+}
+
 /** The body and content type answering `job` in `format`. */
 export function renderTranscription(
   job: JobRecord,
@@ -94,7 +102,10 @@ export function renderTranscription(
     );
   }
   if (want.includes("word")) {
-    verbose.words = job.segments.flatMap((s) => s.words ?? []);
+    verbose.words = job.segments.flatMap((s) => s.words ?? []).flatMap((w) => {
+      const word = bareWord(w.word);
+      return word === "" ? [] : [{ word, start: w.start, end: w.end }];
+    });
   }
   verbose.usage = usage;
   return { body: JSON.stringify(verbose), contentType: "application/json" };

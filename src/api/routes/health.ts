@@ -10,6 +10,7 @@ import {
   type JobEvents,
   liveWorkers,
   PROCESSING_BUCKETS,
+  type StorageBudget,
   type Store,
   type TranscribeQueue,
 } from "../../queue/mod.ts";
@@ -21,6 +22,8 @@ import {
 } from "../../metrics/mod.ts";
 import type { Env } from "../http.ts";
 import type { JobService } from "../job_service.ts";
+import type { LongPollLimiter } from "../long_polls.ts";
+import type { GuardStats } from "../guard/mod.ts";
 
 /** Paths served without resolving an identity. */
 export const UNAUTHENTICATED_PATHS = new Set([
@@ -38,9 +41,14 @@ export interface HealthDeps {
   jobs: JobService;
   installedModels: () => Promise<string[]>;
   admission?: Admission;
+  storage?: StorageBudget;
   /** The API's own request counter and latency histogram. */
   requests: Counter;
   latency: Histogram;
+  /** Error answers by code. */
+  refusals: Counter;
+  longPolls: LongPollLimiter;
+  connections?: () => GuardStats | null;
 }
 
 /** The health and metrics routes. */
@@ -95,7 +103,11 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
   });
 
   app.get("/metrics", async (c) => {
-    const parts = [d.requests.render(), d.latency.render()];
+    const parts = [
+      d.requests.render(),
+      d.latency.render(),
+      d.refusals.render(),
+    ];
     const depth = await queue.depth();
     const finished = await store.finishedCounts();
     parts.push(
@@ -113,6 +125,14 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
         ],
       ),
       renderGauge(
+        "whisper_jobs_failed_by_code",
+        "Failed jobs (totals) by error code, e.g. time_limit_exceeded",
+        Object.entries(await store.failedByCode()).map(([code, value]) => ({
+          labels: { code },
+          value,
+        })),
+      ),
+      renderGauge(
         "whisper_pieces_queued",
         "Pieces of long recordings waiting for a worker",
         [{ value: depth.pieces }],
@@ -126,6 +146,36 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
         value: depth.waiting + depth.delayed,
       }]),
     );
+    const conns = d.connections?.();
+    if (conns) {
+      parts.push(
+        renderGauge("whisper_connections_open", "Client connections open", [{
+          value: conns.open,
+        }]),
+        renderGauge(
+          "whisper_connections_cut",
+          "Client connections closed by a limit (totals): head, body or idle time, bad framing",
+          Object.entries(conns.cut).map(([reason, value]) => ({
+            labels: { reason },
+            value,
+          })),
+        ),
+      );
+    }
+    if (d.storage) {
+      const u = await d.storage.usage();
+      parts.push(
+        renderGauge(
+          "whisper_storage_bytes",
+          "Bytes Redis holds (used), the service's storage budget, Redis's maxmemory (0: none)",
+          [
+            { labels: { kind: "used" }, value: u.usedBytes },
+            { labels: { kind: "budget" }, value: u.budgetBytes },
+            { labels: { kind: "maxmemory" }, value: u.maxmemoryBytes },
+          ],
+        ),
+      );
+    }
     if (d.admission) {
       const a = await d.admission.limit();
       parts.push(
@@ -157,6 +207,11 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
       renderGauge("whisper_long_polls", "Requests waiting in long polls", [{
         value: events.waiting,
       }]),
+      renderGauge(
+        "whisper_long_polls_capped",
+        "Long polls answered at once because a cap was reached (total)",
+        [{ value: d.longPolls.capped }],
+      ),
     );
     return c.body(parts.join("\n") + "\n", 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",

@@ -15,12 +15,14 @@ import {
 import type { ApiConfig } from "../../config/mod.ts";
 import type { JobEvents, Store } from "../../queue/mod.ts";
 import {
+  declaredLength,
   type Env,
   MULTIPART_OVERHEAD,
   readForm,
   stringField,
 } from "../http.ts";
 import { isFinal, type JobService } from "../job_service.ts";
+import type { LongPollLimiter } from "../long_polls.ts";
 import {
   CONTENT_TYPES,
   JOB_FORMATS,
@@ -41,6 +43,7 @@ export function jobRoutes(
   store: Store,
   events: JobEvents,
   jobs: JobService,
+  longPolls: LongPollLimiter,
 ): Hono<Env> {
   const app = new Hono<Env>();
 
@@ -57,6 +60,7 @@ export function jobRoutes(
     }),
     async (c) => {
       await jobs.admit(); // before reading the body: refusals stay cheap
+      await jobs.admitBytes(declaredLength(c), "the upload");
       const form = await readForm(c);
       const fields = JobFormFields.safeParse({
         model_name: stringField(form, "model_name"),
@@ -65,7 +69,9 @@ export function jobRoutes(
       if (!fields.success) {
         throw new ValidationError("invalid_body", describeIssues(fields.error));
       }
-      const model = await jobs.resolveModel(fields.data.model_name);
+      const { model, requested } = await jobs.resolveModelRequest(
+        fields.data.model_name,
+      );
       const language = jobs.resolveLanguage(model, fields.data.language);
       const file = form.get("file");
       if (!(file instanceof File)) {
@@ -87,6 +93,7 @@ export function jobRoutes(
         jobId,
         owner: jobs.ownerOf(c),
         model,
+        requestedModel: requested,
         language,
         filename: (file.name || "upload").slice(0, 255),
         bytes,
@@ -138,7 +145,15 @@ export function jobRoutes(
       );
     }
     let job = await jobs.readableJob(c, id);
-    if (waitS > 0 && !isFinal(job)) {
+    const slot = waitS > 0 && !isFinal(job)
+      ? longPolls.acquire(jobs.ownerOf(c))
+      : null;
+    if (waitS > 0 && !isFinal(job) && slot === null) {
+      // Over a long-poll cap: the job as it is, at once, and a hint to
+      // poll again after a second rather than straight away.
+      c.header("x-long-poll", "capped");
+      c.header("retry-after", "1");
+    } else if (slot !== null) {
       const stop = new AbortController();
       const onClientGone = () => stop.abort();
       c.req.raw.signal.addEventListener("abort", onClientGone);
@@ -152,6 +167,7 @@ export function jobRoutes(
       } finally {
         stop.abort();
         c.req.raw.signal.removeEventListener("abort", onClientGone);
+        slot();
       }
     }
     if (format === "json") return c.json(await jobs.view(job));

@@ -19,7 +19,12 @@ import {
 import { type ApiConfig, modelsDir } from "../../config/mod.ts";
 import type { DecodeOptions, JobEvents, JobRecord } from "../../queue/mod.ts";
 import { findCatalogEntry } from "../../models/mod.ts";
-import { type Env, MULTIPART_OVERHEAD, readForm } from "../http.ts";
+import {
+  declaredLength,
+  type Env,
+  MULTIPART_OVERHEAD,
+  readForm,
+} from "../http.ts";
 import { isFinal, type JobService } from "../job_service.ts";
 import {
   OPENAI_DEFAULT_MODEL,
@@ -61,11 +66,17 @@ export function openAiRoutes(
     }),
     async (c) => {
       await jobs.admit(); // before reading the body: refusals stay cheap
+      await jobs.admitBytes(declaredLength(c), "the upload");
       const form = await readForm(c);
       const fields = parseTranscriptionFields(form);
-      const requested = fields.model ?? OPENAI_DEFAULT_MODEL;
-      const model = await jobs.resolveModel(
-        requested === OPENAI_DEFAULT_MODEL ? undefined : requested,
+      // whisper-1, what clients send by default, is an alias of the
+      // default model here (unless MODEL_ALIASES names it otherwise).
+      const { model, requested } = await jobs.resolveModelRequest(
+        fields.model ?? OPENAI_DEFAULT_MODEL,
+        {
+          [OPENAI_DEFAULT_MODEL]: config.DEFAULT_MODEL,
+          ...config.MODEL_ALIASES,
+        },
       );
       const language = withParam(
         "language",
@@ -98,6 +109,7 @@ export function openAiRoutes(
           bytes,
           hash: createHash("sha256").update(bytes).digest("hex"),
           options: decodeOptions(fields),
+          requestedModel: requested,
         }));
       c.header("x-job-id", jobId);
       c.header("x-model", model);

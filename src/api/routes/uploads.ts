@@ -9,6 +9,7 @@ import {
   BadRequestError,
   ConflictError,
   OverloadedError,
+  QuotaError,
   TooLargeError,
   ValidationError,
 } from "../../errors/mod.ts";
@@ -38,13 +39,14 @@ export function uploadRoutes(
       throw new ValidationError("invalid_body", describeIssues(body.error));
     }
     const b = body.data;
+    await jobs.admitBytes(0, "a new upload session", "staging");
     if (b.file_size > config.MAX_UPLOAD_BYTES) {
       throw new TooLargeError(
         "file_too_large",
         `file_size ${b.file_size} exceeds the maximum of ${config.MAX_UPLOAD_BYTES} bytes`,
       );
     }
-    const model = await jobs.resolveModel(b.model_name);
+    const { model, requested } = await jobs.resolveModelRequest(b.model_name);
     const language = jobs.resolveLanguage(model, b.language);
     const owner = jobs.ownerOf(c);
     if (
@@ -65,6 +67,7 @@ export function uploadRoutes(
       chunk_size: config.CHUNK_SIZE,
       total_chunks: Math.ceil(b.file_size / config.CHUNK_SIZE),
       model_name: model,
+      requested_model: requested,
       language,
       created_at: isoNow(now),
       expires_at: isoNow(now + config.SESSION_TTL_S * 1000),
@@ -113,8 +116,27 @@ export function uploadRoutes(
           `chunk ${n} must be ${expected} bytes, got ${data.byteLength}`,
         );
       }
+      await jobs.admitBytes(data.byteLength, `chunk ${n}`, "staging");
       const ttlMs = Date.parse(session.expires_at) - Date.now();
-      const r = await store.putChunk(session.session_id, n, data, ttlMs);
+      const r = await store.putChunk(
+        session.session_id,
+        session.owner,
+        n,
+        data,
+        ttlMs,
+        config.QUOTA_SESSION_BYTES,
+      );
+      if (r.kind === "over_quota") {
+        throw new QuotaError(
+          "QUOTA_SESSION_BYTES",
+          `${session.owner}'s open upload sessions hold ${r.held} bytes; with this chunk they would pass the quota of ${config.QUOTA_SESSION_BYTES} bytes (QUOTA_SESSION_BYTES): finalize or delete a session, or wait for one to expire`,
+          await store.secondsUntilASessionExpires(
+            session.owner,
+            config.SESSION_TTL_S,
+          ),
+          { held_bytes: r.held },
+        );
+      }
       if (r.kind === "missing") {
         throw await jobs.sessionGone(session.session_id);
       }
@@ -174,6 +196,8 @@ export function uploadRoutes(
         { extra: { missing_chunks: missing } },
       );
     }
+    // The job's audio is a second copy until the chunks are dropped.
+    await jobs.admitBytes(session.file_size, "finalizing the upload");
     const bytes = await store.assemble(
       session.session_id,
       session.total_chunks,
@@ -191,6 +215,7 @@ export function uploadRoutes(
       jobId: session.job_id,
       owner: session.owner,
       model: session.model_name,
+      requestedModel: session.requested_model,
       language: session.language,
       filename: session.filename,
       bytes,

@@ -1,0 +1,163 @@
+import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
+import { startGuard } from "./guard.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** An HTTP server behind a guard with short limits. */
+async function withGuard(
+  fn: (
+    url: string,
+    port: number,
+    guard: ReturnType<typeof startGuard>,
+  ) => Promise<void>,
+) {
+  const ac = new AbortController();
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: ac.signal,
+    onListen: (a) => listening.resolve(a as Deno.NetAddr),
+  }, async (req) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/slow") {
+      await new Promise((r) => setTimeout(r, 800));
+      return new Response("late");
+    }
+    if (req.method === "POST") {
+      const body = new Uint8Array(await req.arrayBuffer());
+      return Response.json({
+        bytes: body.length,
+        sum: body.reduce((a, b) => a + b, 0),
+      });
+    }
+    return new Response("hello");
+  });
+  const upstream = await listening.promise;
+  const guard = startGuard({
+    hostname: "127.0.0.1",
+    port: 0,
+    upstream: { hostname: upstream.hostname, port: upstream.port },
+    headTimeoutMs: 300,
+    bodyTimeoutMs: 400,
+    idleTimeoutMs: 500,
+  });
+  try {
+    await fn(`http://127.0.0.1:${guard.addr.port}`, guard.addr.port, guard);
+  } finally {
+    guard.close();
+    ac.abort();
+    await server.finished;
+  }
+}
+
+/** Reads everything until the peer closes (or `ms` pass); the text and when it closed. */
+async function readToClose(conn: Deno.Conn, ms = 3000) {
+  const t0 = performance.now();
+  const buf = new Uint8Array(65536);
+  let text = "";
+  const deadline = setTimeout(() => conn.close(), ms);
+  try {
+    while (true) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      text += dec.decode(buf.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  return { text, afterMs: performance.now() - t0 };
+}
+
+Deno.test("guard: requests pass through, kept alive, bodies of every framing", async () => {
+  await withGuard(async (url, _port, guard) => {
+    for (let i = 0; i < 5; i++) {
+      assertEquals(await (await fetch(url)).text(), "hello");
+    }
+    const big = new Uint8Array(3_000_000).map((_, i) => i % 251);
+    const sum = big.reduce((a, b) => a + b, 0);
+    const r = await (await fetch(url, { method: "POST", body: big })).json();
+    assertEquals(r, { bytes: big.length, sum });
+    // A chunked body (a stream of unknown length).
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(big.subarray(0, 1000));
+        c.enqueue(big.subarray(1000, 5000));
+        c.close();
+      },
+    });
+    const r2 = await (await fetch(url, { method: "POST", body: stream }))
+      .json();
+    assertEquals(r2.bytes, 5000);
+    // A response slower than every limit is not cut: it's the server's turn.
+    assertEquals(await (await fetch(`${url}/slow`)).text(), "late");
+    assert(guard.stats.accepted >= 1);
+    assertEquals(guard.stats.cut, {
+      head_timeout: 0,
+      body_timeout: 0,
+      idle_timeout: 0,
+      bad_request: 0,
+    });
+  });
+});
+
+Deno.test("guard: half a head, no bytes at all, or a trickling body get 408 and are closed", async () => {
+  await withGuard(async (_url, port, guard) => {
+    const half = await Deno.connect({ hostname: "127.0.0.1", port });
+    await half.write(enc.encode("GET / HTTP/1.1\r\nHost: x\r\n"));
+    const a = await readToClose(half);
+    assertMatch(a.text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assertMatch(a.text, /"code":"request_timeout"/);
+    assert(a.afterMs >= 250 && a.afterMs < 1500, `cut after ${a.afterMs} ms`);
+
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+    const b = await readToClose(silent);
+    assertMatch(b.text, /^HTTP\/1\.1 408 /);
+
+    const trickle = await Deno.connect({ hostname: "127.0.0.1", port });
+    await trickle.write(
+      enc.encode(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc",
+      ),
+    );
+    const c = await readToClose(trickle);
+    assertMatch(c.text, /^HTTP\/1\.1 408 /);
+    assertMatch(c.text, /body did not arrive within 400 ms/);
+    assert(c.afterMs >= 350 && c.afterMs < 1500, `cut after ${c.afterMs} ms`);
+    assertEquals(guard.stats.cut.head_timeout, 2);
+    assertEquals(guard.stats.cut.body_timeout, 1);
+    for (let i = 0; i < 50 && guard.stats.open > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assertEquals(guard.stats.open, 0);
+  });
+});
+
+Deno.test("guard: an idle kept-alive connection is closed without a word; bad framing is 400", async () => {
+  await withGuard(async (_url, port, guard) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(enc.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    assertMatch(
+      dec.decode(buf.subarray(0, n!)),
+      /^HTTP\/1\.1 200 OK[\s\S]*hello$/,
+    );
+    const idle = await readToClose(conn);
+    assertEquals(idle.text, "");
+    assert(
+      idle.afterMs >= 400 && idle.afterMs < 1500,
+      `closed after ${idle.afterMs} ms`,
+    );
+    assertEquals(guard.stats.cut.idle_timeout, 1);
+
+    const bad = await Deno.connect({ hostname: "127.0.0.1", port });
+    await bad.write(
+      enc.encode("POST / HTTP/1.1\r\nContent-Length: nope\r\n\r\n"),
+    );
+    const r = await readToClose(bad);
+    assertMatch(r.text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assertEquals(guard.stats.cut.bad_request, 1);
+  });
+});
