@@ -33,6 +33,41 @@ export function msValue(raw) {
 }
 
 /**
+ * Parses `MODEL_ALIASES` (`alias=model,...`, the service's variable) into
+ * alias → model.
+ * @param {string | undefined} spec
+ * @returns {Record<string, string>}
+ */
+export function parseAliases(spec) {
+  const out = {};
+  for (const entry of String(spec || "").split(",")) {
+    if (entry.trim() === "") continue;
+    const m = /^\s*([^=\s]+)\s*=\s*([^=\s]+)\s*$/.exec(entry);
+    if (!m) {
+      throw new Error(
+        `MODEL_ALIASES must be alias=model,..., got "${spec}"`,
+      );
+    }
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/**
+ * The model a request for `asked` must be answered by: its alias's model,
+ * else the name itself; undefined for `whisper-1` without an alias (the
+ * service's default, whichever that is).
+ * @param {string | undefined} asked
+ * @param {Record<string, string>} [aliases]
+ * @returns {string | undefined}
+ */
+export function expectedModel(asked, aliases = {}) {
+  if (!asked) return undefined;
+  if (Object.hasOwn(aliases, asked)) return aliases[asked];
+  return asked === "whisper-1" ? undefined : asked;
+}
+
+/**
  * @typedef {object} TranscriptionAnswer
  * @property {boolean} ok a 200 with a transcript from the model asked for
  * @property {number} status
@@ -53,8 +88,9 @@ export function msValue(raw) {
  * @param {{status: number, headers: Record<string, string | undefined>,
  *   body: string | null | undefined, durationMs: number}} res the response;
  *   `durationMs` is k6's `timings.duration` (sending + waiting + receiving)
- * @param {{model?: string}} [asked] the `model` field sent; `whisper-1`
- *   (the service's default) matches any `X-Model`
+ * @param {{model?: string, aliases?: Record<string, string>}} [asked] the
+ *   `model` field sent and the service's `MODEL_ALIASES`
+ *   ({@linkcode expectedModel}: `whisper-1` matches any `X-Model`)
  * @returns {TranscriptionAnswer}
  */
 export function readTranscription(res, asked = {}) {
@@ -73,11 +109,13 @@ export function readTranscription(res, asked = {}) {
   if (res.status === 200) {
     if (body && typeof body.text === "string") text = body.text;
     else problems.push("status 200 without a transcript (`text`) in the body");
-    if (
-      asked.model && asked.model !== "whisper-1" && model !== undefined &&
-      model !== asked.model
-    ) {
-      problems.push(`X-Model is ${model}, asked for ${asked.model}`);
+    const expected = expectedModel(asked.model, asked.aliases);
+    if (expected !== undefined && model !== undefined && model !== expected) {
+      problems.push(
+        `X-Model is ${model}, asked for ${asked.model}${
+          expected === asked.model ? "" : ` (an alias of ${expected})`
+        }`,
+      );
     }
   } else {
     const e = body && typeof body.error === "object" && body.error

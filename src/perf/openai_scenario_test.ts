@@ -12,8 +12,10 @@ import {
   thresholdExpression,
 } from "./baseline/baseline.ts";
 import {
+  expectedModel,
   header,
   msValue,
+  parseAliases,
   readTranscription,
 } from "../../perf/lib/openai_response.js";
 import { hasExpectedWords, words } from "../../perf/lib/words.js";
@@ -159,6 +161,38 @@ Deno.test("readTranscription holds the route to the model asked for", () => {
   assertEquals(readTranscription(other, { model: "whisper-1" }).ok, true);
 });
 
+Deno.test("readTranscription expects an alias's model (MODEL_ALIASES, as the service reads it)", () => {
+  const aliases = parseAliases(" tiny=tiny.en-q8_0 ,whisper-1=base.en");
+  assertEquals(aliases, { tiny: "tiny.en-q8_0", "whisper-1": "base.en" });
+  assertEquals(parseAliases(undefined), {});
+  assertEquals(parseAliases(""), {});
+  assertEquals(expectedModel("tiny", aliases), "tiny.en-q8_0");
+  assertEquals(expectedModel("whisper-1", aliases), "base.en");
+  assertEquals(expectedModel("whisper-1", {}), undefined);
+  assertEquals(expectedModel("tiny.en", aliases), "tiny.en");
+  const served = answer(); // X-Model: tiny.en-q8_0
+  assertEquals(readTranscription(served, { model: "tiny", aliases }).ok, true);
+  assertEquals(readTranscription(served, { model: "tiny" }).problems, [
+    "X-Model is tiny.en-q8_0, asked for tiny",
+  ]);
+  assertEquals(
+    readTranscription(served, { model: "whisper-1", aliases }).problems,
+    ["X-Model is tiny.en-q8_0, asked for whisper-1 (an alias of base.en)"],
+  );
+  for (const bad of ["tiny", "a=b=c", "=x"]) {
+    let error: unknown;
+    try {
+      parseAliases(bad);
+    } catch (e) {
+      error = e;
+    }
+    assert(
+      error instanceof Error && error.message.startsWith("MODEL_ALIASES must"),
+      `${bad}: ${error}`,
+    );
+  }
+});
+
 Deno.test("words and hasExpectedWords judge a transcript as the native scenario does", () => {
   assertEquals(words(" Hello, world! It's 3."), [
     "hello",
@@ -260,6 +294,7 @@ Deno.test("openai scenario rejects invalid environment in the init stage", async
     ["DURATION", "2 minutes", "DURATION must be a k6 duration"],
     ["MAX_VUS", "2", "MAX_VUS (2) must be >= PRE_ALLOCATED_VUS (4)"],
     ["REQUEST_TIMEOUT", "0", "REQUEST_TIMEOUT must be a number >= 1"],
+    ["MODEL_ALIASES", "tiny", "MODEL_ALIASES must be alias=model"],
     ["BASELINE", "/nonexistent/baseline.json", "BASELINE: cannot read"],
   ];
   for (const [name, value, message] of cases) {
