@@ -41,6 +41,7 @@ Deno.test("perfOptionsFrom reads --repeat and the fault flags, all off by defaul
         FAULT_INJECTION: "off",
         FAULT_PROCESSING_DELAY_MS: "0",
         FAULT_API_DELAY_MS: "0",
+        FAULT_PROCESSING_HANG: "0",
       });
     },
   );
@@ -151,6 +152,7 @@ Deno.test("faultEnv sets the switch only when a delay is asked for", () => {
       [FAULT_ENV.switch]: "test-only",
       [FAULT_ENV.processingDelayMs]: "120",
       [FAULT_ENV.apiDelayMs]: "0",
+      [FAULT_ENV.processingHang]: "0",
     },
   );
 });

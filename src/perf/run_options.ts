@@ -121,7 +121,8 @@ export function runDirName(now = new Date()): string {
  * The fault-injection contract with the service (benchmark use only): the
  * API and workers honour the delays only when `FAULT_INJECTION=test-only`;
  * the orchestrator always sets all three, so a value inherited from the
- * shell can't switch a fault on by accident.
+ * shell can't switch a fault on by accident (the processing hang, a test
+ * switch of the reliability suites, is always off here).
  */
 export const FAULT_ENV = {
   switch: "FAULT_INJECTION",
@@ -129,6 +130,7 @@ export const FAULT_ENV = {
   disabled: "off",
   processingDelayMs: "FAULT_PROCESSING_DELAY_MS",
   apiDelayMs: "FAULT_API_DELAY_MS",
+  processingHang: "FAULT_PROCESSING_HANG",
 } as const;
 
 /** The stack environment for the fault options (all off by default). */
@@ -140,6 +142,7 @@ export function faultEnv(
     [FAULT_ENV.switch]: on ? FAULT_ENV.enabled : FAULT_ENV.disabled,
     [FAULT_ENV.processingDelayMs]: String(o.faultProcessingDelayMs),
     [FAULT_ENV.apiDelayMs]: String(o.faultApiDelayMs),
+    [FAULT_ENV.processingHang]: "0",
   };
 }
 
