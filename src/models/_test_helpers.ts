@@ -2,7 +2,7 @@
 // and a few byte utilities. Not exported from mod.ts.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Ct2DType } from "./ct2_model.ts";
+import type { Ct2DType } from "./ct2/ct2_model.ts";
 import { encodeGgmlHeader, type GgmlHparams } from "./ggml/header.ts";
 import { GgmlType } from "./ggml/layout.ts";
 import { tensorTypeFor, whisperTensorSpecs } from "./ggml/whisper_tensors.ts";

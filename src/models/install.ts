@@ -10,7 +10,7 @@ import { ModelIntegrityError } from "../errors/mod.ts";
 import { modelsDir, pathExists } from "../config/mod.ts";
 import { downloadModel, modelUrl } from "./download.ts";
 import { ModelDownloadError } from "./errors.ts";
-import { importTinyEnFromPip } from "./import_pip.ts";
+import { importTinyEnFromPip } from "./ct2/mod.ts";
 import {
   modelFilePath,
   type ModelsDirOptions,

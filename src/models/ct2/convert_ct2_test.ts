@@ -9,12 +9,12 @@ import {
   type SynthOptions,
   variableBytes,
   writeCt2Dir,
-} from "./_test_helpers.ts";
+} from "../_test_helpers.ts";
 import { convertCt2ToGgml } from "./convert_ct2.ts";
-import { ModelConversionError } from "./errors.ts";
-import { readGgmlLayout } from "./ggml/layout.ts";
+import { ModelConversionError } from "../errors.ts";
+import { readGgmlLayout } from "../ggml/layout.ts";
 import { melFilters } from "./mel_filters.ts";
-import type { Progress } from "./progress.ts";
+import type { Progress } from "../progress.ts";
 
 const D = 8;
 

@@ -6,8 +6,8 @@
  * Opening the model reads only the index; variable data is read on demand,
  * so a large model never sits in memory whole.
  */
-import { EndOfFileError, FileCursor } from "./ggml/_file_cursor.ts";
-import { ModelConversionError } from "./errors.ts";
+import { EndOfFileError, FileCursor } from "../ggml/_file_cursor.ts";
+import { ModelConversionError } from "../errors.ts";
 
 /** The model.bin format version this reader understands. */
 export const CT2_BINARY_VERSION = 6;

