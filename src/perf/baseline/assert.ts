@@ -163,11 +163,23 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
       `${k.definition.metric}: ${thresholdExpression(k)}`
     ),
   );
+  // The summary's thresholds were derived when the run was made, from the
+  // baseline it ran with; judged against another baseline, a threshold on
+  // a metric that baseline's keys address is not this baseline's to count.
+  const own = new Set(
+    keys.map((k) => `${k.definition.metric}: ${thresholdExpression(k)}`),
+  );
+  const ownMetrics = new Set(keys.map((k) => k.definition.metric));
   const thresholdsFailed: string[] = [];
   for (const t of summary.thresholdsFailed) {
+    const metric = t.slice(0, t.indexOf(":"));
     if (byInterval.has(t)) {
       warnings.push(
         `k6 threshold ${t} failed on the point value, but the key's interval is within tolerance`,
+      );
+    } else if (ownMetrics.has(metric) && !own.has(t)) {
+      warnings.push(
+        `k6 threshold ${t} came from the baseline the run was made with, not ${baselineFile}; ignored (its keys judge ${metric})`,
       );
     } else thresholdsFailed.push(t);
   }
