@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { APIS, DEFAULT_API } from "./scenarios.ts";
+import { resolveWorkload, type WorkloadRef } from "./workload/spec.ts";
 
 /** `path` relative to the project when inside it, else absolute. */
 export function shownPath(path: string): string {
@@ -61,6 +62,14 @@ export const PerfOptionsSchema = z.object({
   faultProcessingDelayMs: z.coerce.number().int().min(0).max(600_000),
   /** Benchmark-only extra API latency, ms (0: off). */
   faultApiDelayMs: z.coerce.number().int().min(0).max(600_000),
+  /**
+   * The traffic mix (`--workload`): the sample scenario when absent, else a
+   * spec or folder, built into a manifest before k6 starts.
+   */
+  workload: z.custom<WorkloadRef>().optional(),
+  /** The built workload: its manifest (workload.json) and name. */
+  workloadBuilt: z.object({ manifest: z.string(), id: z.string() })
+    .optional(),
 });
 /** Options of {@linkcode runPerf}. */
 export type PerfOptions = z.infer<typeof PerfOptionsSchema>;
@@ -243,6 +252,16 @@ export function perfOptionsFrom(
           `--api ${parsed.data.api} makes one synchronous request per iteration`,
       );
     }
+  }
+  const workload = resolveWorkload(flags.workload as string | undefined);
+  if (workload.kind !== "sample") {
+    if (parsed.data.api !== "native") {
+      throw new ConfigError(
+        `--workload ${flags.workload} drives the native protocol; ` +
+          `it can't be combined with --api ${parsed.data.api}`,
+      );
+    }
+    parsed.data.workload = workload;
   }
   if (parsed.data.freshStacks && parsed.data.baseUrl) {
     throw new ConfigError(
