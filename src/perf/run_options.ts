@@ -91,6 +91,20 @@ export const PERF_DEFAULTS = {
   userId: ["UPLOAD_USER_ID", "perf-tester"],
 } as const;
 
+/**
+ * Defaults of a workload other than the sample (`--workload mixed|SPEC|DIR`)
+ * where flags and variables give none: a long recording holds its VU for
+ * half a minute, so more VUs are ready up front (k6 drops iterations while
+ * it initializes VUs, each of which loads every class's audio), and the
+ * rate is the one this 2-core machine sustained with every job a success
+ * (perf/README.md, "Workloads").
+ */
+export const WORKLOAD_DEFAULTS = {
+  rate: "2",
+  vus: "8",
+  maxVus: "16",
+} as const;
+
 /** k6 exit codes we act on (errext/exitcodes). */
 export const K6_EXIT = {
   thresholdsFailed: 99,
@@ -181,9 +195,12 @@ export function perfOptionsFrom(
   flags: Record<string, string | boolean | undefined>,
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): PerfOptions {
+  const workload = resolveWorkload(flags.workload as string | undefined);
   const pick = (key: keyof typeof PERF_DEFAULTS, flag: string) =>
     (flags[flag] as string | undefined) ?? env(PERF_DEFAULTS[key][0]) ??
-      PERF_DEFAULTS[key][1];
+      (workload.kind !== "sample" && key in WORKLOAD_DEFAULTS
+        ? WORKLOAD_DEFAULTS[key as keyof typeof WORKLOAD_DEFAULTS]
+        : PERF_DEFAULTS[key][1]);
   const raw = {
     api: (flags.api as string | undefined) ?? DEFAULT_API,
     rate: pick("rate", "rate"),
@@ -253,7 +270,6 @@ export function perfOptionsFrom(
       );
     }
   }
-  const workload = resolveWorkload(flags.workload as string | undefined);
   if (workload.kind !== "sample") {
     if (parsed.data.api !== "native") {
       throw new ConfigError(
