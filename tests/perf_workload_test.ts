@@ -119,9 +119,11 @@ Deno.test("perf --workload runs a mix, exports every class's metrics and judges 
       `processing 6s ${processing("6s")} ms vs 1s ${processing("1s")} ms`,
     );
     // Judged on its workload's two keys; the others are skipped, by name.
-    assertMatch(err, /short_6s_latency_seconds_p95 .*PASS/);
+    const verdict = run.stdout() + err;
+    assertMatch(verdict, /short_6s_latency_seconds_p95 .*PASS/);
+    assertMatch(verdict, /short_success_rate .*PASS/);
     assertMatch(
-      err,
+      verdict,
       /skipped 7 key\(s\) of the native scenario \(this run is native, workload spec:short/,
     );
     assertMatch(err, /perf: per class: .*\n {2}(1s|6s) /);
@@ -129,4 +131,22 @@ Deno.test("perf --workload runs a mix, exports every class's metrics and judges 
     await Deno.remove(run.resultsDir, { recursive: true });
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("perf --workload refuses a bad value and a folder without audio with exit 2", async (t) => {
+  await t.step("a bad value names --workload", async () => {
+    const run = startPerf(["--workload", "mixd"]);
+    assertEquals(await finish(run), 2);
+    assertMatch(run.stderr(), /--workload: must be sample, mixed/);
+    assertEquals(tagged(run.tag), []);
+    await Deno.remove(run.resultsDir, { recursive: true });
+  });
+  await t.step("a folder without audio is named", async () => {
+    const empty = await Deno.makeTempDir({ prefix: "wl-empty-" });
+    const run = startPerf(["--workload", empty]);
+    assertEquals(await finish(run), 2);
+    assertMatch(run.stderr(), new RegExp(`the folder ${empty} has no audio`));
+    await Deno.remove(run.resultsDir, { recursive: true });
+    await Deno.remove(empty, { recursive: true });
+  });
 });

@@ -70,6 +70,8 @@ export interface BuiltBaseline {
   api: Api;
   /** The keys recorded (the scenario's), in the file's order. */
   keys: string[];
+  /** Set for a workload other than the sample: values only, no distributions. */
+  workload?: string;
 }
 
 /**
@@ -141,7 +143,13 @@ export function buildBaseline(input: BuildBaselineInput): BuiltBaseline {
     }
     const baseline = { ...previous, metrics };
     parseBaseline(JSON.stringify(baseline), input.previousFile);
-    return { baseline, warnings, api, keys: selected.map((e) => e.key) };
+    return {
+      baseline,
+      warnings,
+      api,
+      keys: selected.map((e) => e.key),
+      workload,
+    };
   }
 
   const before = scenarioRecord(previous, api);
@@ -348,7 +356,7 @@ export function buildGroupBaseline(input: {
     // Medians only: distributions sketch the sample's traffic.
     const baseline = { ...input.previous, metrics };
     parseBaseline(JSON.stringify(baseline), input.previousFile);
-    return { baseline, warnings: [...warnings], api, keys };
+    return { baseline, warnings: [...warnings], api, keys, workload };
   }
   const env = scenarioRecord(first, api).environment!;
   const distributions: Distributions = {
@@ -448,7 +456,7 @@ export async function runBaselineUpdate(
     );
     return ExitCode.failed;
   }
-  const { baseline, warnings, api, keys } = buildBaseline({
+  const { baseline, warnings, api, keys, workload } = buildBaseline({
     previous,
     previousFile: baselinePath,
     summary,
@@ -466,7 +474,11 @@ export async function runBaselineUpdate(
     baselinePath,
     JSON.stringify(baseline, null, 2) + "\n",
   );
-  out(`wrote ${baselinePath} (the ${api} scenario's keys):`);
+  out(
+    `wrote ${baselinePath} (the ${
+      scenarioLabel(api, workload)
+    } scenario's keys):`,
+  );
   for (const key of keys) {
     out(`  ${key}: ${previous.metrics[key]} -> ${baseline.metrics[key]}`);
   }
@@ -518,7 +530,7 @@ async function updateFromFolder(
     );
     return ExitCode.failed;
   }
-  const { baseline, warnings, api, keys } = buildGroupBaseline({
+  const { baseline, warnings, api, keys, workload } = buildGroupBaseline({
     previous,
     previousFile: baselinePath,
     runs,
@@ -532,7 +544,11 @@ async function updateFromFolder(
     JSON.stringify(baseline, null, 2) + "\n",
   );
   out(
-    `wrote ${baselinePath} from ${runs.length} run(s) with distributions (the ${api} scenario's keys):`,
+    workload
+      ? `wrote ${baselinePath} from ${runs.length} run(s), medians (the ${
+        scenarioLabel(api, workload)
+      } scenario's keys; a workload's keys have no distributions):`
+      : `wrote ${baselinePath} from ${runs.length} run(s) with distributions (the ${api} scenario's keys):`,
   );
   const spread = scenarioRecord(baseline, api).distributions?.spread;
   for (const key of keys) {
