@@ -218,9 +218,12 @@ export function apiOfRun(
       ? { api: metadata.api, from: "metadata.json (api)" }
       : { api: metadata.api, workload, from: "metadata.json (api, workload)" };
   }
-  return summary.metrics.has(OPENAI_METRICS.success)
-    ? { api: "openai", from: "the summary's metrics" }
-    : { api: "native", from: "the summary's metrics" };
+  const api = summary.metrics.has(OPENAI_METRICS.success) ? "openai" : "native";
+  return workload === "sample" ? { api, from: "the summary's metrics" } : {
+    api,
+    workload,
+    from: "the summary's metrics, metadata.json (workload)",
+  };
 }
 
 /**
