@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
 import { join } from "node:path";
 import { finish, startPerf, tagged } from "./_perf_process.ts";
+import { decodeBase64 } from "../src/audio/mod.ts";
 
 const SPEC = new URL(
   "../src/perf/workload/testdata/short.json",
@@ -133,7 +134,7 @@ Deno.test("perf --workload runs a mix, exports every class's metrics and judges 
   }
 });
 
-Deno.test("perf --workload refuses a bad value and a folder without audio with exit 2", async (t) => {
+Deno.test("perf --workload refuses a bad value, a folder without audio and a workload without keys with exit 2", async (t) => {
   await t.step("a bad value names --workload", async () => {
     const run = startPerf(["--workload", "mixd"]);
     assertEquals(await finish(run), 2);
@@ -141,6 +142,26 @@ Deno.test("perf --workload refuses a bad value and a folder without audio with e
     assertEquals(tagged(run.tag), []);
     await Deno.remove(run.resultsDir, { recursive: true });
   });
+  await t.step(
+    "a workload the baseline has no keys for, before anything starts",
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "wl-calls-" });
+      const b64 = await Deno.readTextFile(
+        new URL("../assets/corpus/01.wav.b64", import.meta.url),
+      );
+      await Deno.writeFile(join(dir, "a.wav"), decodeBase64(b64));
+      const run = startPerf(["--workload", dir]);
+      assertEquals(await finish(run), 2);
+      assertMatch(
+        run.stderr(),
+        /has no keys for the dir:wl-calls-\w+ workload, so its run can't be judged; run it with --no-assert/,
+      );
+      assert(!/starting redis-server/.test(run.stderr()), "nothing started");
+      assertEquals(tagged(run.tag), []);
+      await Deno.remove(run.resultsDir, { recursive: true });
+      await Deno.remove(dir, { recursive: true });
+    },
+  );
   await t.step("a folder without audio is named", async () => {
     const empty = await Deno.makeTempDir({ prefix: "wl-empty-" });
     const run = startPerf(["--workload", empty]);

@@ -11,6 +11,9 @@
  */
 import { basename, dirname, join, relative } from "node:path";
 import { runAssert } from "./baseline/assert_command.ts";
+import { entriesOf, loadBaseline, selectEntries } from "./baseline/baseline.ts";
+import { ConfigError } from "../errors/mod.ts";
+import { workloadId } from "./workload/spec.ts";
 import { loadSummary } from "./summary.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
 import {
@@ -177,6 +180,23 @@ async function withWorkload(
   say: (line: string) => void,
 ): Promise<PerfOptions> {
   if (!o.workload || o.workload.kind === "sample") return o;
+  if (o.assert) {
+    // Say it now rather than after the run: the assert would refuse it.
+    const id = workloadId(o.workload);
+    const baseline = await loadBaseline(o.baseline);
+    const { selected } = selectEntries(
+      entriesOf(baseline, o.baseline),
+      o.api,
+      id,
+    );
+    if (selected.length === 0) {
+      throw new ConfigError(
+        `${o.baseline}: has no keys for the ${id} workload, so its run ` +
+          `can't be judged; run it with --no-assert, or add keys (definitions ` +
+          `with "workload": "${id}", perf/README.md "Workloads")`,
+      );
+    }
+  }
   const built = await buildWorkload(o.workload, join(dir, "workload"), say);
   return {
     ...o,
