@@ -390,19 +390,35 @@ async function printClassFigures(
     .map((k) => /^transcription_success_rate\{class:(.+)\}$/.exec(k)?.[1])
     .filter((c): c is string => c !== undefined);
   say(
-    "perf: per class: latency p50 / p95 s, processing p95 ms, success, WER avg",
+    "perf: per class: jobs, latency p50 / p95 s, processing p95 ms, success, WER avg",
   );
   const fmt = (v: number | undefined, digits: number) =>
     v === undefined ? "—" : v.toFixed(digits);
   for (const c of classes) {
     const m = (name: string) => summary.metrics.get(`${name}{class:${c}}`);
-    const latency = m("transcription_latency_seconds")?.values;
+    // A Trend without samples exports zeros: show those as unmeasured.
+    const count = (name: string) => {
+      const v = m(name)?.values;
+      return (v?.passes ?? 0) + (v?.fails ?? 0);
+    };
+    const done = (m("transcription_success_rate")?.values.passes ?? 0) > 0;
+    const judged = count("transcription_accuracy") > 0;
+    const latency = done
+      ? m("transcription_latency_seconds")?.values
+      : undefined;
+    const processing = done
+      ? m("server_processing_ms")?.values["p(95)"]
+      : undefined;
     say(
-      `  ${c.padEnd(12)} ${fmt(latency?.med, 3)} / ${
-        fmt(latency?.["p(95)"], 3)
-      } s, ${fmt(m("server_processing_ms")?.values["p(95)"], 0)} ms, ${
+      `  ${c.padEnd(12)} ${count("transcription_success_rate")}, ${
+        fmt(latency?.med, 3)
+      } / ${fmt(latency?.["p(95)"], 3)} s, ${fmt(processing, 0)} ms, ${
         fmt(m("transcription_success_rate")?.values.rate, 3)
-      }, ${fmt(m("transcription_word_error_rate")?.values.avg, 3)}`,
+      }, ${
+        judged
+          ? fmt(m("transcription_word_error_rate")?.values.avg, 3)
+          : "— (no transcript)"
+      }`,
     );
   }
 }
