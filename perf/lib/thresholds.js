@@ -50,9 +50,11 @@ const BUILTIN_DEFINITIONS = {
  * @param {() => string} read returns the baseline file's content
  * @param {string} path the baseline's path, for messages
  * @param {string} scenario `native` or `openai`
+ * @param {string} [workload] the run's workload (`--workload`): a key's
+ *   definition names its `workload`, `sample` when it doesn't
  * @returns {Record<string, string[]>}
  */
-export function baselineThresholds(read, path, scenario) {
+export function baselineThresholds(read, path, scenario, workload = "sample") {
   let baseline;
   try {
     baseline = JSON.parse(read());
@@ -73,6 +75,7 @@ export function baselineThresholds(read, path, scenario) {
     const tol = tolerances[key];
     if (!def) throw new Error(`${path}: metrics.${key} has no definition`);
     if ((def.scenario || "native") !== scenario) continue;
+    if ((def.workload || "sample") !== workload) continue;
     if (typeof value !== "number" || typeof tol !== "number") {
       throw new Error(
         `${path}: metrics.${key} and tolerances.${key} must be numbers`,

@@ -81,6 +81,7 @@ export async function writeMetadata(
     k6_version: await k6Version(k6).catch(() => undefined),
     deno_version: Deno.version.deno,
     api: o.api,
+    workload: o.workloadBuilt?.id ?? "sample",
     model: o.model,
     workers: o.baseUrl ? undefined : o.workers,
     worker_concurrency: o.baseUrl ? undefined : o.workers,

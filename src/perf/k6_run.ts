@@ -12,7 +12,7 @@ import {
   durationToSeconds,
   type PerfOptions,
 } from "./run_options.ts";
-import { SCENARIOS } from "./scenarios.ts";
+import { SCENARIOS, WORKLOAD_SCRIPT } from "./scenarios.ts";
 import { type PerfSession } from "./session.ts";
 
 /** One k6 run of a session. */
@@ -80,7 +80,9 @@ export async function runK6Once(
   say(
     `perf: k6 ${o.rate} jobs/s for ${o.duration} against ${session.baseUrl}${
       o.api === "native" ? "" : ` (--api ${o.api})`
-    }${ro.repeat ? ` (run ${ro.repeat.index}/${ro.repeat.of})` : ""}`,
+    }${o.workloadBuilt ? ` (workload ${o.workloadBuilt.id})` : ""}${
+      ro.repeat ? ` (run ${ro.repeat.index}/${ro.repeat.of})` : ""
+    }`,
   );
   const log = await Deno.open(join(runDir, "k6.log"), {
     create: true,
@@ -102,7 +104,7 @@ export async function runK6Once(
       // pre-aggregated summary (deno task compare).
       "--out",
       `json=${join(runDir, SAMPLES_FILE)}`,
-      SCENARIOS[o.api].script,
+      o.workloadBuilt ? WORKLOAD_SCRIPT : SCENARIOS[o.api].script,
     ],
     env: {
       ...Deno.env.toObject(),
@@ -117,6 +119,7 @@ export async function runK6Once(
       UPLOAD_USER_ID: o.userId,
       LONG_POLL: o.longPoll ? "1" : "0",
       BASELINE: o.baseline,
+      ...(o.workloadBuilt ? { WORKLOAD: o.workloadBuilt.manifest } : {}),
       ...(ro.dashboard === false ? { K6_WEB_DASHBOARD: "false" } : {
         K6_WEB_DASHBOARD: "true",
         K6_WEB_DASHBOARD_PORT: "-1",

@@ -11,6 +11,9 @@
  */
 import { basename, dirname, join, relative } from "node:path";
 import { runAssert } from "./baseline/assert_command.ts";
+import { entriesOf, loadBaseline, selectEntries } from "./baseline/baseline.ts";
+import { ConfigError } from "../errors/mod.ts";
+import { workloadId } from "./workload/spec.ts";
 import { loadSummary } from "./summary.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
 import {
@@ -22,6 +25,7 @@ import { linkLatest } from "./archive.ts";
 import { pathExists } from "../config/mod.ts";
 import { type Api, SCENARIOS } from "./scenarios.ts";
 import { runK6Once, type RunRecord } from "./k6_run.ts";
+import { buildWorkload } from "./workload/build.ts";
 import {
   K6_EXIT,
   type PerfOptions,
@@ -138,8 +142,9 @@ export async function runPerf(
   o: PerfOptions,
   say: (line: string) => void = (l) => console.error(l),
 ): Promise<PerfOutcome> {
-  if (o.repeat > 1) return await runGroup(o, say);
   const runDir = join(resultsDir(), runDirName());
+  o = await withWorkload(o, runDir, say);
+  if (o.repeat > 1) return await runGroup(o, runDir, say);
   await Deno.mkdir(join(runDir, "logs"), { recursive: true });
   say(`perf: archiving to ${shownPath(runDir)}/`);
   const session = await openSession(o, { logDir: join(runDir, "logs"), say });
@@ -165,13 +170,49 @@ export async function runPerf(
   return await judgeRun(o, rec, say, { link: true });
 }
 
+/**
+ * Builds `o.workload` (a mix or a folder) into `<dir>/workload/` before
+ * anything starts; the sample workload needs nothing.
+ */
+async function withWorkload(
+  o: PerfOptions,
+  dir: string,
+  say: (line: string) => void,
+): Promise<PerfOptions> {
+  if (!o.workload || o.workload.kind === "sample") return o;
+  if (o.assert) {
+    // Say it now rather than after the run: the assert would refuse it.
+    const id = workloadId(o.workload);
+    const baseline = await loadBaseline(o.baseline);
+    const { selected } = selectEntries(
+      entriesOf(baseline, o.baseline),
+      o.api,
+      id,
+    );
+    if (selected.length === 0) {
+      throw new ConfigError(
+        `${o.baseline}: has no keys for the ${id} workload, so its run ` +
+          `can't be judged; run it with --no-assert, or add keys (definitions ` +
+          `with "workload": "${id}", perf/README.md "Workloads")`,
+      );
+    }
+  }
+  const built = await buildWorkload(o.workload, join(dir, "workload"), say);
+  return {
+    ...o,
+    workloadBuilt: { manifest: built.path, id: built.manifest.id },
+  };
+}
+
 async function runGroup(
   o: PerfOptions,
+  groupDir: string,
   say: (line: string) => void,
 ): Promise<PerfOutcome> {
   const outcomes: PerfOutcome[] = [];
   const group = await runRepeats(o, {
     runs: o.repeat,
+    groupDir,
     say,
     afterRun: async (rec) => {
       outcomes.push(await judgeRun(o, rec, say, { link: true }));
@@ -240,7 +281,15 @@ async function judgeRun(
     }, "failed");
   }
   if (opts.link) await linkLatest(runDir);
-  await printKeyFigures(summaryPath, o.api, say);
+  await printKeyFigures(
+    summaryPath,
+    o.api,
+    say,
+    o.workloadBuilt
+      ? `workload_mix, workload ${o.workloadBuilt.id}`
+      : undefined,
+  );
+  if (o.workloadBuilt) await printClassFigures(summaryPath, say);
   if (k6Exit === K6_EXIT.invalidConfig || k6Exit === K6_EXIT.scriptException) {
     return await done({
       code: 2,
@@ -330,11 +379,56 @@ async function recordHistory(
   }
 }
 
+/** Per-class figures of a workload run, one line per class. */
+async function printClassFigures(
+  summaryPath: string,
+  say: (l: string) => void,
+): Promise<void> {
+  const summary = await loadSummary(summaryPath).catch(() => undefined);
+  if (!summary) return;
+  const classes = [...summary.metrics.keys()]
+    .map((k) => /^transcription_success_rate\{class:(.+)\}$/.exec(k)?.[1])
+    .filter((c): c is string => c !== undefined);
+  say(
+    "perf: per class: jobs, latency p50 / p95 s, processing p95 ms, success, WER avg",
+  );
+  const fmt = (v: number | undefined, digits: number) =>
+    v === undefined ? "—" : v.toFixed(digits);
+  for (const c of classes) {
+    const m = (name: string) => summary.metrics.get(`${name}{class:${c}}`);
+    // A Trend without samples exports zeros: show those as unmeasured.
+    const count = (name: string) => {
+      const v = m(name)?.values;
+      return (v?.passes ?? 0) + (v?.fails ?? 0);
+    };
+    const done = (m("transcription_success_rate")?.values.passes ?? 0) > 0;
+    const judged = count("transcription_accuracy") > 0;
+    const latency = done
+      ? m("transcription_latency_seconds")?.values
+      : undefined;
+    const processing = done
+      ? m("server_processing_ms")?.values["p(95)"]
+      : undefined;
+    say(
+      `  ${c.padEnd(12)} ${count("transcription_success_rate")}, ${
+        fmt(latency?.med, 3)
+      } / ${fmt(latency?.["p(95)"], 3)} s, ${fmt(processing, 0)} ms, ${
+        fmt(m("transcription_success_rate")?.values.rate, 3)
+      }, ${
+        judged
+          ? fmt(m("transcription_word_error_rate")?.values.avg, 3)
+          : "— (no transcript)"
+      }`,
+    );
+  }
+}
+
 /** Prints the run's key figures (those of its scenario) as a table. */
 async function printKeyFigures(
   summaryPath: string,
   api: Api,
   say: (l: string) => void,
+  scenario = SCENARIOS[api].k6Scenario,
 ): Promise<void> {
   let summary;
   try {
@@ -342,7 +436,7 @@ async function printKeyFigures(
   } catch {
     return;
   }
-  say(`perf: key figures (${SCENARIOS[api].k6Scenario}, --api ${api})`);
+  say(`perf: key figures (${scenario}, --api ${api})`);
   for (const { label, metric, stat, unit } of SCENARIOS[api].figures) {
     const v = summary.metrics.get(metric)?.values[stat] ??
       (metric === "dropped_iterations" ? 0 : undefined);

@@ -16,6 +16,11 @@ export const METADATA_FILE = "metadata.json";
 export const RunMetadataSchema = z.looseObject({
   /** The protocol the scenario drove (`--api`); absent in older archives. */
   api: z.enum(APIS).optional(),
+  /**
+   * The traffic mix (`--workload`): `sample`, `mixed`, `spec:<name>` or
+   * `dir:<name>`; absent in older archives (sample).
+   */
+  workload: z.string().optional(),
   /** Model the jobs used, e.g. `tiny.en`. */
   model: z.string().optional(),
   /** The scenario's ARRIVAL_RATE (iterations per second). */

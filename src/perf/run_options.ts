@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { APIS, DEFAULT_API } from "./scenarios.ts";
+import { resolveWorkload, type WorkloadRef } from "./workload/spec.ts";
 
 /** `path` relative to the project when inside it, else absolute. */
 export function shownPath(path: string): string {
@@ -61,6 +62,14 @@ export const PerfOptionsSchema = z.object({
   faultProcessingDelayMs: z.coerce.number().int().min(0).max(600_000),
   /** Benchmark-only extra API latency, ms (0: off). */
   faultApiDelayMs: z.coerce.number().int().min(0).max(600_000),
+  /**
+   * The traffic mix (`--workload`): the sample scenario when absent, else a
+   * spec or folder, built into a manifest before k6 starts.
+   */
+  workload: z.custom<WorkloadRef>().optional(),
+  /** The built workload: its manifest (workload.json) and name. */
+  workloadBuilt: z.object({ manifest: z.string(), id: z.string() })
+    .optional(),
 });
 /** Options of {@linkcode runPerf}. */
 export type PerfOptions = z.infer<typeof PerfOptionsSchema>;
@@ -80,6 +89,20 @@ export const PERF_DEFAULTS = {
   // workers 18.5 jobs/s, docs/performance.md "Capacity").
   workers: ["WORKERS", String(navigator.hardwareConcurrency + 1)],
   userId: ["UPLOAD_USER_ID", "perf-tester"],
+} as const;
+
+/**
+ * Defaults of a workload other than the sample (`--workload mixed|SPEC|DIR`)
+ * where flags and variables give none: a long recording holds its VU for
+ * half a minute, so more VUs are ready up front (k6 drops iterations while
+ * it initializes VUs, each of which loads every class's audio), and the
+ * rate is the one this 2-core machine sustained with every job a success
+ * (perf/README.md, "Workloads").
+ */
+export const WORKLOAD_DEFAULTS = {
+  rate: "2",
+  vus: "8",
+  maxVus: "16",
 } as const;
 
 /** k6 exit codes we act on (errext/exitcodes). */
@@ -172,9 +195,12 @@ export function perfOptionsFrom(
   flags: Record<string, string | boolean | undefined>,
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): PerfOptions {
+  const workload = resolveWorkload(flags.workload as string | undefined);
   const pick = (key: keyof typeof PERF_DEFAULTS, flag: string) =>
     (flags[flag] as string | undefined) ?? env(PERF_DEFAULTS[key][0]) ??
-      PERF_DEFAULTS[key][1];
+      (workload.kind !== "sample" && key in WORKLOAD_DEFAULTS
+        ? WORKLOAD_DEFAULTS[key as keyof typeof WORKLOAD_DEFAULTS]
+        : PERF_DEFAULTS[key][1]);
   const raw = {
     api: (flags.api as string | undefined) ?? DEFAULT_API,
     rate: pick("rate", "rate"),
@@ -243,6 +269,15 @@ export function perfOptionsFrom(
           `--api ${parsed.data.api} makes one synchronous request per iteration`,
       );
     }
+  }
+  if (workload.kind !== "sample") {
+    if (parsed.data.api !== "native") {
+      throw new ConfigError(
+        `--workload ${flags.workload} drives the native protocol; ` +
+          `it can't be combined with --api ${parsed.data.api}`,
+      );
+    }
+    parsed.data.workload = workload;
   }
   if (parsed.data.freshStacks && parsed.data.baseUrl) {
     throw new ConfigError(

@@ -18,6 +18,15 @@ export type Api = typeof APIS[number];
 /** What `deno task perf` drives without `--api`. */
 export const DEFAULT_API: Api = "native";
 
+/**
+ * The script of `--workload mixed|SPEC|DIR` runs (the native protocol, every
+ * metric tagged by class); `--workload sample` runs the native scenario.
+ */
+export const WORKLOAD_SCRIPT: string = join(
+  PROJECT_ROOT,
+  "perf/workload_scenario.js",
+);
+
 /** One row of the key figures printed after a run. */
 export interface Figure {
   label: string;
@@ -185,6 +194,11 @@ export const SCENARIOS: Readonly<Record<Api, ScenarioInfo>> = {
 /** Which scenario a run ran, and how that was decided (for messages). */
 export interface RunApi {
   api: Api;
+  /**
+   * The run's workload (`--workload`): `sample` (the default, and every
+   * older archive), `mixed`, `spec:<name>`, `dir:<name>`.
+   */
+  workload?: string;
   /** e.g. `metadata.json (api)` or `the summary's metrics`. */
   from: string;
 }
@@ -196,10 +210,26 @@ export interface RunApi {
  */
 export function apiOfRun(
   summary: Pick<RunSummary, "metrics">,
-  metadata?: Pick<RunMetadata, "api">,
+  metadata?: Pick<RunMetadata, "api" | "workload">,
 ): RunApi {
-  if (metadata?.api) return { api: metadata.api, from: "metadata.json (api)" };
-  return summary.metrics.has(OPENAI_METRICS.success)
-    ? { api: "openai", from: "the summary's metrics" }
-    : { api: "native", from: "the summary's metrics" };
+  const workload = metadata?.workload ?? "sample";
+  if (metadata?.api) {
+    return workload === "sample"
+      ? { api: metadata.api, from: "metadata.json (api)" }
+      : { api: metadata.api, workload, from: "metadata.json (api, workload)" };
+  }
+  const api = summary.metrics.has(OPENAI_METRICS.success) ? "openai" : "native";
+  return workload === "sample" ? { api, from: "the summary's metrics" } : {
+    api,
+    workload,
+    from: "the summary's metrics, metadata.json (workload)",
+  };
+}
+
+/**
+ * How messages name a run's scenario: `native`, or `native, workload
+ * mixed` for a workload other than the sample.
+ */
+export function scenarioLabel(api: Api, workload = "sample"): string {
+  return workload === "sample" ? api : `${api}, workload ${workload}`;
 }

@@ -1,5 +1,5 @@
 /**
- * `deno task perf [--api native|openai] [--rate N] [--duration D] [--vus N]
+ * `deno task perf [--api native|openai] [--workload sample|mixed|SPEC.json|DIR] [--rate N] [--duration D] [--vus N]
  * [--max-vus N] [--model NAME] [--poll-interval S] [--max-polls N]
  * [--workers N] [--long-poll] [--base-url URL] [--baseline FILE]
  * [--no-assert] [--repeat N [--fresh-stacks]] [--warmup D]
@@ -37,6 +37,7 @@ if (import.meta.main) {
       options: {
         ...RUN_FLAGS,
         api: { type: "string" },
+        workload: { type: "string" },
         "user-id": { type: "string" },
         "base-url": { type: "string" },
         baseline: { type: "string" },

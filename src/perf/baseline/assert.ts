@@ -15,8 +15,14 @@ import {
   selectEntries,
   thresholdExpression,
   withinAllowed,
+  workloadOf,
 } from "./baseline.ts";
-import { type Api, apiOfRun, type RunApi } from "../scenarios.ts";
+import {
+  type Api,
+  apiOfRun,
+  type RunApi,
+  scenarioLabel,
+} from "../scenarios.ts";
 import type { Distributions } from "../../verdict/mod.ts";
 import {
   ratioInterval,
@@ -62,6 +68,8 @@ export interface SkippedKey {
   key: string;
   /** The scenario it belongs to. */
   scenario: Api;
+  /** The workload it belongs to (`sample` unless its definition says). */
+  workload: string;
 }
 
 /** The whole verdict. */
@@ -133,20 +141,30 @@ const THRESHOLDS_FAILED_EXIT_CODE = 99;
 export function evaluateRun(input: EvaluateInput): AssertResult {
   const { summary, summaryFile, baseline, baselineFile, metadata } = input;
   const scenario = input.scenario ?? apiOfRun(summary, metadata);
+  const workload = scenario.workload ?? "sample";
   const { selected, skipped } = selectEntries(
     entriesOf(baseline, baselineFile),
     scenario.api,
+    workload,
   );
   if (selected.length === 0) {
     throw new ConfigError(
-      `${baselineFile}: has no keys for the ${scenario.api} scenario (the ` +
-        `run's, from ${scenario.from}); add them (definitions with ` +
-        `"scenario": "${scenario.api}", metrics, tolerances), then record ` +
+      `${baselineFile}: has no keys for the ${
+        scenarioLabel(scenario.api, workload)
+      } scenario (the run's, from ${scenario.from}); add them (definitions with ` +
+        `"scenario": "${scenario.api}"${
+          workload === "sample" ? "" : `, "workload": "${workload}"`
+        }, metrics, tolerances), then record ` +
         `their values with deno task baseline:update`,
     );
   }
   checkComplete(input);
-  const record = scenarioRecord(baseline, scenario.api);
+  // A workload's keys have no recording of their own: the environment is
+  // the scenario's, and the scenario's distributions (which sketch the
+  // sample's traffic) never judge them.
+  const record = workload === "sample"
+    ? scenarioRecord(baseline, scenario.api)
+    : { environment: scenarioRecord(baseline, scenario.api).environment };
 
   const keys = selected.map((entry) => {
     const k = judge(entry, summary, summaryFile);
@@ -211,6 +229,7 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
     skipped: skipped.map((e) => ({
       key: e.key,
       scenario: scenarioOf(e.definition),
+      workload: workloadOf(e.definition),
     })),
     thresholdsFailed,
     warnings,
@@ -513,15 +532,16 @@ export function renderTable(result: AssertResult): string {
  */
 export function skippedText(result: AssertResult): string | undefined {
   if (result.skipped.length === 0) return undefined;
-  const byScenario = new Map<Api, string[]>();
+  const byScenario = new Map<string, string[]>();
   for (const s of result.skipped) {
-    byScenario.set(s.scenario, [...byScenario.get(s.scenario) ?? [], s.key]);
+    const label = scenarioLabel(s.scenario, s.workload);
+    byScenario.set(label, [...byScenario.get(label) ?? [], s.key]);
   }
   return [...byScenario].map(([scenario, keys]) =>
     `skipped ${keys.length} key(s) of the ${scenario} scenario (this run ` +
-    `is ${result.scenario.api}, from ${result.scenario.from}): ${
-      keys.join(", ")
-    }`
+    `is ${
+      scenarioLabel(result.scenario.api, result.scenario.workload)
+    }, from ${result.scenario.from}): ${keys.join(", ")}`
   ).join("\n");
 }
 

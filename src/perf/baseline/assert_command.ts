@@ -15,7 +15,7 @@ import {
   renderTable,
 } from "./assert.ts";
 import { loadBaseline, scenarioRecord } from "./baseline.ts";
-import { apiOfRun, SCENARIOS } from "../scenarios.ts";
+import { apiOfRun, scenarioLabel, SCENARIOS } from "../scenarios.ts";
 import { loadRunMetadata } from "../run_metadata.ts";
 import { loadSummary } from "../summary.ts";
 import {
@@ -89,11 +89,17 @@ export async function runAssert(
   });
 
   out(`summary: ${summaryPath} (${summary.format} format)`);
-  out(`scenario: ${scenario.api} (from ${scenario.from})`);
+  out(
+    `scenario: ${
+      scenarioLabel(scenario.api, scenario.workload)
+    } (from ${scenario.from})`,
+  );
   const captured = scenarioRecord(baseline, scenario.api).captured_at;
   out(
     `baseline: ${baselinePath} (${
-      captured
+      (scenario.workload ?? "sample") !== "sample"
+        ? `the ${scenario.workload} workload's keys; they have no recording of their own`
+        : captured
         ? `${scenario.api} keys captured ${captured}`
         : `no ${scenario.api} recording yet`
     })`,

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../testing/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../testing/assert.ts";
 import { ConfigError } from "../../errors/mod.ts";
 import {
   type AssertResult,
@@ -449,7 +449,25 @@ Deno.test("evaluateRun judges a run only on its own scenario's keys and says whi
       assertEquals(result.keys.map((k) => k.key), NATIVE_KEYS);
       assertEquals(
         result.skipped,
-        OPENAI_KEYS.map((key) => ({ key, scenario: "openai" })),
+        OPENAI_KEYS.map((key) => ({
+          key,
+          scenario: "openai",
+          workload: "sample",
+        })),
+      );
+      // The same run as a workload's: none of these keys are its own.
+      const refused = assertThrows(() =>
+        evaluateRun({
+          ...input,
+          scenario: { api: "native", workload: "mixed", from: "a test" },
+        })
+      );
+      assert(refused instanceof ConfigError);
+      assert(
+        refused.message.includes(
+          `has no keys for the native, workload mixed scenario (the run's, from a test); add them (definitions with "scenario": "native", "workload": "mixed"`,
+        ),
+        refused.message,
       );
       const alone = evaluateRun(
         await load({

@@ -63,6 +63,12 @@ export const MetricDefinitionSchema = z.object({
    */
   scenario: z.enum(APIS, { error: `must be one of ${APIS.join(", ")}` })
     .optional(),
+  /**
+   * The workload (`deno task perf --workload`) whose runs are judged on the
+   * key: `sample`, `mixed`, `spec:<name>` or `dir:<name>`.
+   * @default "sample"
+   */
+  workload: z.string({ error: "must be a string" }).min(1).optional(),
 });
 /** How one baseline key is measured and judged. */
 export type MetricDefinition = z.infer<typeof MetricDefinitionSchema>;
@@ -198,16 +204,24 @@ export function scenarioOf(definition: MetricDefinition): Api {
   return definition.scenario ?? "native";
 }
 
+/** The workload a key's definition belongs to. */
+export function workloadOf(definition: MetricDefinition): string {
+  return definition.workload ?? "sample";
+}
+
 /**
- * The keys a run of `api` is judged on, and the others (the other
- * scenarios' keys), each in the file's order.
+ * The keys a run of `api` with `workload` is judged on, and the others (the
+ * other scenarios' and workloads' keys), each in the file's order.
  */
 export function selectEntries(
   entries: readonly BaselineEntry[],
   api: Api,
+  workload = "sample",
 ): { selected: BaselineEntry[]; skipped: BaselineEntry[] } {
-  const selected = entries.filter((e) => scenarioOf(e.definition) === api);
-  const skipped = entries.filter((e) => scenarioOf(e.definition) !== api);
+  const own = (e: BaselineEntry) =>
+    scenarioOf(e.definition) === api && workloadOf(e.definition) === workload;
+  const selected = entries.filter(own);
+  const skipped = entries.filter((e) => !own(e));
   return { selected, skipped };
 }
 

@@ -9,6 +9,7 @@ import {
   scenarioRecord,
   selectEntries,
   thresholdExpression,
+  workloadOf,
 } from "./baseline.ts";
 import { rejectsWith, TESTDATA } from "../_testing.ts";
 
@@ -72,17 +73,39 @@ Deno.test("each key belongs to one scenario: native unless its definition says o
       "server_processing_ms_p95",
       "transcription_accuracy",
     ]);
-    assertEquals(native.skipped, openai.selected);
-    assertEquals(openai.skipped, native.selected);
+    const mixed = selectEntries(entries, "native", "mixed");
+    assertEquals(mixed.selected.map((e) => e.key), [
+      "mixed_success_rate",
+      "mixed_1s_latency_seconds_p95",
+      "mixed_15s_latency_seconds_p95",
+      "mixed_2min_latency_seconds_p95",
+      "mixed_8min_latency_seconds_p95",
+      "mixed_8min_server_processing_ms_p95",
+      "mixed_1s_accuracy",
+      "mixed_2min_word_error_rate_avg",
+      "mixed_8min_word_error_rate_avg",
+    ]);
+    // Each run's keys, and every other key skipped.
+    assertEquals(native.skipped, [...openai.selected, ...mixed.selected]);
+    assertEquals(openai.skipped, [...native.selected, ...mixed.selected]);
+    assertEquals(mixed.skipped, [...native.selected, ...openai.selected]);
+    // A class is addressed by its submetric.
+    assertEquals(
+      mixed.selected.find((e) => e.key === "mixed_2min_latency_seconds_p95")
+        ?.definition.metric,
+      "transcription_latency_seconds{class:2min}",
+    );
+    assertEquals(selectEntries(entries, "openai", "mixed").selected, []);
     // The issue's target: our own overhead at most 30 ms.
     const overhead = openai.selected.find((e) =>
       e.key === "openai_overhead_ms_p95"
     )!;
     assertEquals([overhead.definition.kind, overhead.allowed], ["ceiling", 30]);
   });
-  await t.step("built-in keys are native", () => {
+  await t.step("built-in keys are native, of the sample workload", () => {
     for (const d of Object.values(BUILTIN_DEFINITIONS)) {
       assertEquals(scenarioOf(d), "native");
+      assertEquals(workloadOf(d), "sample");
     }
   });
   await t.step("a scenario's recording", async () => {

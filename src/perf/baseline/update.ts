@@ -28,7 +28,7 @@ import {
   scenarioRecord,
   selectEntries,
 } from "./baseline.ts";
-import { type Api, apiOfRun, SCENARIOS } from "../scenarios.ts";
+import { type Api, apiOfRun, scenarioLabel, SCENARIOS } from "../scenarios.ts";
 import { loadRunMetadata, type RunMetadata } from "../run_metadata.ts";
 import { loadSummary, type RunSummary } from "../summary.ts";
 import {
@@ -70,6 +70,8 @@ export interface BuiltBaseline {
   api: Api;
   /** The keys recorded (the scenario's), in the file's order. */
   keys: string[];
+  /** Set for a workload other than the sample: values only, no distributions. */
+  workload?: string;
 }
 
 /**
@@ -92,15 +94,20 @@ export function buildBaseline(input: BuildBaselineInput): BuiltBaseline {
     metadata,
     metadataFile: input.metadataFile,
   });
+  const workload = scenario.workload ?? "sample";
   const { selected } = selectEntries(
     entriesOf(previous, input.previousFile),
     api,
+    workload,
   );
   if (selected.length === 0) {
     throw new ConfigError(
-      `${input.previousFile}: has no keys for the ${api} scenario (the ` +
-        `run's, from ${scenario.from}); add them first (definitions with ` +
-        `"scenario": "${api}", metrics, tolerances)`,
+      `${input.previousFile}: has no keys for the ${
+        scenarioLabel(api, workload)
+      } scenario (the run's, from ${scenario.from}); add them first ` +
+        `(definitions with "scenario": "${api}"${
+          workload === "sample" ? "" : `, "workload": "${workload}"`
+        }, metrics, tolerances)`,
     );
   }
 
@@ -124,6 +131,25 @@ export function buildBaseline(input: BuildBaselineInput): BuiltBaseline {
       );
     }
     metrics[entry.key] = Number(value.toPrecision(6));
+  }
+  if (workload !== "sample") {
+    // A workload's keys are values only: the scenario's recording
+    // (environment, distributions) describes the sample's traffic and stays.
+    if (metadata?.fault_injection) {
+      throw new ConfigError(
+        `${input.metadataFile ?? summaryFile}: the run injected faults ` +
+          `(fault_injection); it can't be a baseline`,
+      );
+    }
+    const baseline = { ...previous, metrics };
+    parseBaseline(JSON.stringify(baseline), input.previousFile);
+    return {
+      baseline,
+      warnings,
+      api,
+      keys: selected.map((e) => e.key),
+      workload,
+    };
   }
 
   const before = scenarioRecord(previous, api);
@@ -276,6 +302,17 @@ export function buildGroupBaseline(input: {
     );
   }
   const api = [...apis][0]!;
+  const workloads = new Set(
+    input.runs.map((r) => apiOfRun(r.summary, r.metadata).workload ?? "sample"),
+  );
+  if (workloads.size > 1) {
+    throw new ConfigError(
+      `${input.source}: the runs ran different workloads (${
+        [...workloads].join(", ")
+      }); record each workload from its own runs`,
+    );
+  }
+  const workload = [...workloads][0]!;
   const warnings = new Set<string>();
   // The group replaces the scenario's previous distributions.
   const previous = dropDistributions(input.previous, api);
@@ -315,6 +352,12 @@ export function buildGroupBaseline(input: {
     metrics[key] = s.median;
   }
   const n = input.runs.length;
+  if (workload !== "sample") {
+    // Medians only: distributions sketch the sample's traffic.
+    const baseline = { ...input.previous, metrics };
+    parseBaseline(JSON.stringify(baseline), input.previousFile);
+    return { baseline, warnings: [...warnings], api, keys, workload };
+  }
   const env = scenarioRecord(first, api).environment!;
   const distributions: Distributions = {
     format: "quantiles-101",
@@ -413,7 +456,7 @@ export async function runBaselineUpdate(
     );
     return ExitCode.failed;
   }
-  const { baseline, warnings, api, keys } = buildBaseline({
+  const { baseline, warnings, api, keys, workload } = buildBaseline({
     previous,
     previousFile: baselinePath,
     summary,
@@ -431,7 +474,11 @@ export async function runBaselineUpdate(
     baselinePath,
     JSON.stringify(baseline, null, 2) + "\n",
   );
-  out(`wrote ${baselinePath} (the ${api} scenario's keys):`);
+  out(
+    `wrote ${baselinePath} (the ${
+      scenarioLabel(api, workload)
+    } scenario's keys):`,
+  );
   for (const key of keys) {
     out(`  ${key}: ${previous.metrics[key]} -> ${baseline.metrics[key]}`);
   }
@@ -483,7 +530,7 @@ async function updateFromFolder(
     );
     return ExitCode.failed;
   }
-  const { baseline, warnings, api, keys } = buildGroupBaseline({
+  const { baseline, warnings, api, keys, workload } = buildGroupBaseline({
     previous,
     previousFile: baselinePath,
     runs,
@@ -497,7 +544,11 @@ async function updateFromFolder(
     JSON.stringify(baseline, null, 2) + "\n",
   );
   out(
-    `wrote ${baselinePath} from ${runs.length} run(s) with distributions (the ${api} scenario's keys):`,
+    workload
+      ? `wrote ${baselinePath} from ${runs.length} run(s), medians (the ${
+        scenarioLabel(api, workload)
+      } scenario's keys; a workload's keys have no distributions):`
+      : `wrote ${baselinePath} from ${runs.length} run(s) with distributions (the ${api} scenario's keys):`,
   );
   const spread = scenarioRecord(baseline, api).distributions?.spread;
   for (const key of keys) {

@@ -345,3 +345,56 @@ Deno.test("buildGroupBaseline refuses runs of different scenarios", async () => 
     "mixed: the runs ran different scenarios (native, openai); record each scenario from its own runs",
   );
 });
+
+Deno.test("baseline:update from a workload run records only that workload's keys", async () => {
+  const ws = await workspace("legacy_pass");
+  try {
+    const b = JSON.parse(await Deno.readTextFile(ws.baselinePath));
+    b.metrics.mixed_latency_p95 = 99;
+    b.tolerances.mixed_latency_p95 = 1.5;
+    b.definitions = {
+      ...b.definitions,
+      mixed_latency_p95: {
+        metric: "transcription_latency_seconds",
+        stat: "p(95)",
+        unit: "s",
+        direction: "lower_is_better",
+        kind: "ratio",
+        workload: "mixed",
+      },
+    };
+    await Deno.writeTextFile(ws.baselinePath, JSON.stringify(b));
+    const metaPath = join(ws.dir, "run", "metadata.json");
+    const meta = JSON.parse(await Deno.readTextFile(metaPath));
+    await Deno.writeTextFile(
+      metaPath,
+      JSON.stringify({ ...meta, workload: "mixed" }),
+    );
+    const out: string[] = [];
+    const code = await runBaselineUpdate({
+      ...ws,
+      now: new Date("2026-01-02T03:04:05Z"),
+      out: (l) => out.push(l),
+      err: () => {},
+    });
+    assertEquals(code, 0);
+    const after = await loadBaseline(ws.baselinePath);
+    const summary = await loadSummary(ws.summaryPath);
+    const p95 = summary.metrics.get("transcription_latency_seconds")!
+      .values["p(95)"]!;
+    assertEquals(after.metrics.mixed_latency_p95, Number(p95.toPrecision(6)));
+    assert(after.metrics.mixed_latency_p95 !== 99);
+    // The sample's keys and its recording are untouched.
+    const { mixed_latency_p95: _, ...rest } = after.metrics;
+    const { mixed_latency_p95: __, ...restBefore } = b.metrics;
+    assertEquals(rest, restBefore);
+    assertEquals(after.captured_at, b.captured_at);
+    assertEquals(after.environment, b.environment);
+    assert(
+      out.some((l) => l.includes("the native, workload mixed scenario's keys")),
+      out.join("\n"),
+    );
+  } finally {
+    await Deno.remove(ws.dir, { recursive: true });
+  }
+});

@@ -142,6 +142,7 @@ const REFUSED: Record<string, string> = {
   "fault-processing-delay-ms": "a capacity is measured without faults",
   "fault-api-delay-ms": "a capacity is measured without faults",
   api: "the search drives the native protocol (long polling)",
+  workload: "the search measures the sample workload",
 };
 
 /**

@@ -69,6 +69,7 @@ Deno.test("capacityOptionsFrom validates the search flags, naming the flag", asy
     [{ "base-url": "http://x" }, /--base-url can't be combined/],
     [{ repeat: "2" }, /--repeat can't be combined/],
     [{ api: "openai" }, /--api can't be combined .*native protocol/],
+    [{ workload: "mixed" }, /--workload can't be combined .*sample workload/],
     [{ workers: "0" }, /--workers \/ WORKERS/],
   ];
   for (const [flags, message] of bad) {

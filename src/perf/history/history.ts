@@ -46,6 +46,7 @@ export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
 const ENV_KEYS = [
   "api",
+  "workload",
   "model",
   "arrival_rate_per_second",
   "duration_seconds",
@@ -110,14 +111,18 @@ export function historyEntry(input: {
 }
 
 /**
- * The entries of runs that drove `api` (lines written before `--api`
- * existed are native): one protocol's latencies per chart.
+ * The entries of runs that drove `api` with the sample workload (lines
+ * written before `--api` or `--workload` existed are native and sample):
+ * one protocol's latencies per chart, never mixed with a workload's.
  */
 export function entriesOfApi(
   entries: readonly HistoryEntry[],
   api: Api,
 ): HistoryEntry[] {
-  return entries.filter((e) => (e.environment.api ?? "native") === api);
+  return entries.filter((e) =>
+    (e.environment.api ?? "native") === api &&
+    (e.environment.workload ?? "sample") === "sample"
+  );
 }
 
 /** Appends one line to `<dir>/history.jsonl`. */

@@ -1,0 +1,208 @@
+/**
+ * k6 scenario `workload_mix`: users arrive at a constant rate; iteration n
+ * uploads the audio of class `cycle[n % cycle.length]` (classes by weight,
+ * perf/lib/workload.js) with the chunked upload protocol, polls its job
+ * until it has a transcript, and measures the transcript's word error rate
+ * against the class's known text. Every metric sample carries the tag
+ * `class`, and per-class thresholds that always hold make k6 export each
+ * class's submetrics (`transcription_latency_seconds{class:2min}`).
+ *
+ * `deno task perf --workload mixed|SPEC.json|DIR` builds the audio and the
+ * manifest first (src/perf/workload/) and runs this script; the default
+ * workload (`sample`) runs perf/transcription_scenario.js unchanged.
+ *
+ * Environment: the variables of lib/env.js and of
+ * transcription_scenario.js (POLL_INTERVAL, MAX_POLLS, LONG_POLL), and
+ * - WORKLOAD  the manifest (workload.json) to run (required)
+ * A class's polling budget grows with its audio (lib/workload.js pollBudget).
+ */
+import http from "k6/http";
+import exec from "k6/execution";
+import { check, sleep } from "k6";
+import { Rate, Trend } from "k6/metrics";
+import {
+  arrivalEnv,
+  constantArrival,
+  numberEnv,
+  SUMMARY_TREND_STATS,
+} from "./lib/env.js";
+import { baselineThresholds } from "./lib/thresholds.js";
+import {
+  classThresholds,
+  mergeThresholds,
+  pollBudget,
+  weightedCycle,
+  wordErrorRate,
+} from "./lib/workload.js";
+
+// ---------------------------------------------------------------- config
+
+const ENV = arrivalEnv();
+const BASE_URL = ENV.baseUrl;
+const POLL_INTERVAL = numberEnv("POLL_INTERVAL", 1, { min: 0 });
+const MAX_POLLS = numberEnv("MAX_POLLS", 40, { min: 1, integer: true });
+if (![undefined, "", "0", "1"].includes(__ENV.LONG_POLL)) {
+  throw new Error(`LONG_POLL must be 0 or 1, got "${__ENV.LONG_POLL}"`);
+}
+const LONG_POLL = __ENV.LONG_POLL === "1";
+// The server caps `?wait=` at 30 s.
+const LONG_POLL_WAIT_S = Math.max(1, Math.min(30, Math.ceil(POLL_INTERVAL)));
+const POLL_SECONDS = LONG_POLL ? LONG_POLL_WAIT_S : POLL_INTERVAL;
+
+if (!__ENV.WORKLOAD) {
+  throw new Error("WORKLOAD must name a workload manifest (workload.json)");
+}
+const MANIFEST = JSON.parse(open(__ENV.WORKLOAD));
+const CLASSES = MANIFEST.classes.map((c) =>
+  Object.assign({}, c, {
+    maxPolls: pollBudget(MAX_POLLS, POLL_SECONDS, c.duration_s),
+  })
+);
+const CYCLE = weightedCycle(CLASSES.map((c) => c.weight));
+// Every VU holds each class's bytes (binary data can't be shared).
+const AUDIO = CLASSES.map((c) => open(c.audio, "b"));
+
+// ---------------------------------------------------------------- metrics
+
+/** As in transcription_scenario.js, each sample tagged with its class. */
+const transcriptionLatency = new Trend("transcription_latency_seconds");
+const transcriptionSuccess = new Rate("transcription_success_rate");
+const transcriptionFailure = new Rate("transcription_failure_rate");
+/** Completed jobs whose word error rate is at most the class's max_wer. */
+const transcriptionAccuracy = new Rate("transcription_accuracy");
+/** Word error rate of each completed job with a known text (0..1+). */
+const wordErrors = new Trend("transcription_word_error_rate");
+const serverQueueWait = new Trend("server_queue_wait_ms", true);
+const serverProcessing = new Trend("server_processing_ms", true);
+const uploadDuration = new Trend("upload_duration_ms", true);
+
+export const options = {
+  scenarios: {
+    workload_mix: constantArrival(
+      ENV,
+      `${
+        Math.ceil(
+          Math.max(...CLASSES.map((c) => c.maxPolls)) * POLL_SECONDS,
+        ) + 30
+      }s`,
+    ),
+  },
+  thresholds: mergeThresholds(
+    baselineThresholds(
+      () => open(ENV.baselinePath),
+      ENV.baselinePath,
+      "native",
+      MANIFEST.id,
+    ),
+    classThresholds(CLASSES.map((c) => c.name)),
+  ),
+  summaryTrendStats: SUMMARY_TREND_STATS,
+};
+
+// ---------------------------------------------------------------- iteration
+
+const HEADERS = { "X-User-ID": ENV.userId };
+
+/** Chunked upload of `bytes`; returns the job id and start time, or null. */
+function upload(c, bytes, tags) {
+  const started = Date.now();
+  const init = http.post(
+    `${BASE_URL}/uploads/initialize`,
+    JSON.stringify({
+      filename: c.filename,
+      file_size: bytes.byteLength,
+      model_name: ENV.model,
+    }),
+    {
+      headers: Object.assign({ "Content-Type": "application/json" }, HEADERS),
+      tags: Object.assign({ name: "initialize" }, tags),
+    },
+  );
+  if (!check(init, { "initialize is 200": (r) => r.status === 200 }, tags)) {
+    return null;
+  }
+  const session = init.json();
+  for (let n = 0; n < session.total_chunks; n++) {
+    const chunk = bytes.slice(
+      n * session.chunk_size,
+      (n + 1) * session.chunk_size,
+    );
+    const res = http.post(
+      `${BASE_URL}/uploads/${session.session_id}/chunks/${n}`,
+      { chunk_data: http.file(chunk, "chunk", "application/octet-stream") },
+      { headers: HEADERS, tags: Object.assign({ name: "chunk" }, tags) },
+    );
+    if (!check(res, { "chunk is 200": (r) => r.status === 200 }, tags)) {
+      return null;
+    }
+  }
+  const fin = http.post(
+    `${BASE_URL}/uploads/${session.session_id}/finalize`,
+    null,
+    { headers: HEADERS, tags: Object.assign({ name: "finalize" }, tags) },
+  );
+  if (
+    !check(fin, {
+      "finalize is 200 with a job": (r) =>
+        r.status === 200 && typeof r.json("job_id") === "string",
+    }, tags)
+  ) return null;
+  uploadDuration.add(Date.now() - started, tags);
+  return { jobId: fin.json("job_id"), started };
+}
+
+export default function () {
+  const index = CYCLE[exec.scenario.iterationInTest % CYCLE.length];
+  const c = CLASSES[index];
+  const tags = { class: c.name };
+  const outcome = (ok) => {
+    transcriptionSuccess.add(ok, tags);
+    transcriptionFailure.add(!ok, tags);
+  };
+  const up = upload(c, AUDIO[index], tags);
+  if (!up) {
+    outcome(false);
+    return;
+  }
+  const url = `${BASE_URL}/jobs/${up.jobId}${
+    LONG_POLL ? `?wait=${LONG_POLL_WAIT_S}` : ""
+  }`;
+  for (let poll = 0; poll < c.maxPolls; poll++) {
+    if (!LONG_POLL && poll > 0) sleep(POLL_INTERVAL);
+    const res = http.get(url, {
+      headers: HEADERS,
+      tags: Object.assign({ name: "poll" }, tags),
+      timeout: `${LONG_POLL_WAIT_S + 30}s`,
+    });
+    if (!check(res, { "poll is 200": (r) => r.status === 200 }, tags)) {
+      if (LONG_POLL) sleep(POLL_INTERVAL);
+      continue;
+    }
+    const job = res.json();
+    if (job.status === "completed") {
+      transcriptionLatency.add((Date.now() - up.started) / 1000, tags);
+      if (typeof job.queue_wait_ms === "number") {
+        serverQueueWait.add(job.queue_wait_ms, tags);
+      }
+      if (typeof job.processing_ms === "number") {
+        serverProcessing.add(job.processing_ms, tags);
+      }
+      if (c.text !== null) {
+        const wer = wordErrorRate(c.text, job.transcript);
+        wordErrors.add(wer, tags);
+        const accurate = wer <= c.max_wer;
+        transcriptionAccuracy.add(accurate, tags);
+        check(job, { "transcript within max_wer": () => accurate }, tags);
+      }
+      outcome(true);
+      return;
+    }
+    if (job.status === "failed") {
+      check(job, { "job completed": () => false }, tags);
+      outcome(false);
+      return;
+    }
+  }
+  check(null, { "job completed within its polling budget": () => false }, tags);
+  outcome(false);
+}
