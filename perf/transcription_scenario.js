@@ -18,8 +18,7 @@
  * and the assert agree. perf/openai_scenario.js is the same load through the
  * OpenAI-compatible route.
  */
-import http from "k6/http";
-import { check, sleep } from "k6";
+import { check } from "k6";
 import { Rate, Trend } from "k6/metrics";
 import {
   arrivalEnv,
@@ -30,6 +29,7 @@ import {
 import { EXPECTED_WORDS, SAMPLE } from "./lib/sample.js";
 import { hasExpectedWords } from "./lib/words.js";
 import { baselineThresholds } from "./lib/thresholds.js";
+import { chunkedUpload, pollJob } from "./lib/jobs.js";
 
 // ---------------------------------------------------------------- config
 
@@ -93,95 +93,37 @@ function outcome(ok) {
   transcriptionFailure.add(!ok);
 }
 
-/** Chunked upload of the sample; returns the job id or null. */
-function upload() {
-  const started = Date.now();
-  const init = http.post(
-    `${BASE_URL}/uploads/initialize`,
-    JSON.stringify({
-      filename: "sample.wav",
-      file_size: SAMPLE.byteLength,
-      model_name: WHISPER_MODEL,
-    }),
-    {
-      headers: Object.assign({ "Content-Type": "application/json" }, HEADERS),
-      tags: { name: "initialize" },
-    },
-  );
-  if (!check(init, { "initialize is 200": (r) => r.status === 200 })) {
-    return null;
-  }
-  const session = init.json();
-  for (let n = 0; n < session.total_chunks; n++) {
-    const bytes = SAMPLE.slice(
-      n * session.chunk_size,
-      (n + 1) * session.chunk_size,
-    );
-    const res = http.post(
-      `${BASE_URL}/uploads/${session.session_id}/chunks/${n}`,
-      {
-        chunk_data: http.file(bytes, "chunk", "application/octet-stream"),
-      },
-      { headers: HEADERS, tags: { name: "chunk" } },
-    );
-    if (!check(res, { "chunk is 200": (r) => r.status === 200 })) return null;
-  }
-  const fin = http.post(
-    `${BASE_URL}/uploads/${session.session_id}/finalize`,
-    null,
-    { headers: HEADERS, tags: { name: "finalize" } },
-  );
-  if (
-    !check(fin, {
-      "finalize is 200 with a job": (r) =>
-        r.status === 200 && typeof r.json("job_id") === "string",
-    })
-  ) return null;
-  uploadDuration.add(Date.now() - started);
-  return { jobId: fin.json("job_id"), started };
-}
-
 export default function () {
-  const up = upload();
+  const up = chunkedUpload(BASE_URL, HEADERS, {
+    filename: "sample.wav",
+    bytes: SAMPLE,
+    model: WHISPER_MODEL,
+    uploadDuration,
+  });
   if (!up) {
     outcome(false);
     return;
   }
-  const url = `${BASE_URL}/jobs/${up.jobId}${
-    LONG_POLL ? `?wait=${LONG_POLL_WAIT_S}` : ""
-  }`;
-  for (let poll = 0; poll < MAX_POLLS; poll++) {
-    if (!LONG_POLL && poll > 0) sleep(POLL_INTERVAL);
-    const res = http.get(url, {
-      headers: HEADERS,
-      tags: { name: "poll" },
-      timeout: `${LONG_POLL_WAIT_S + 30}s`,
-    });
-    if (!check(res, { "poll is 200": (r) => r.status === 200 })) {
-      if (LONG_POLL) sleep(POLL_INTERVAL);
-      continue;
-    }
-    const job = res.json();
-    if (job.status === "completed") {
-      transcriptionLatency.add((Date.now() - up.started) / 1000);
-      if (typeof job.queue_wait_ms === "number") {
-        serverQueueWait.add(job.queue_wait_ms);
-      }
-      if (typeof job.processing_ms === "number") {
-        serverProcessing.add(job.processing_ms);
-      }
-      const accurate = hasExpectedWords(EXPECTED_WORDS, job.transcript);
-      transcriptionAccuracy.add(accurate);
-      check(job, { "transcript has the expected words": () => accurate });
-      outcome(true);
-      return;
-    }
-    if (job.status === "failed") {
-      check(job, { "job completed": () => false });
-      outcome(false);
-      return;
-    }
+  const job = pollJob(BASE_URL, HEADERS, up.jobId, {
+    longPoll: LONG_POLL,
+    waitS: LONG_POLL_WAIT_S,
+    interval: POLL_INTERVAL,
+    maxPolls: MAX_POLLS,
+    budgetCheck: "job completed within MAX_POLLS",
+  });
+  if (!job) {
+    outcome(false);
+    return;
   }
-  check(null, { "job completed within MAX_POLLS": () => false });
-  outcome(false);
+  transcriptionLatency.add((Date.now() - up.started) / 1000);
+  if (typeof job.queue_wait_ms === "number") {
+    serverQueueWait.add(job.queue_wait_ms);
+  }
+  if (typeof job.processing_ms === "number") {
+    serverProcessing.add(job.processing_ms);
+  }
+  const accurate = hasExpectedWords(EXPECTED_WORDS, job.transcript);
+  transcriptionAccuracy.add(accurate);
+  check(job, { "transcript has the expected words": () => accurate });
+  outcome(true);
 }

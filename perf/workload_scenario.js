@@ -16,9 +16,8 @@
  * - WORKLOAD  the manifest (workload.json) to run (required)
  * A class's polling budget grows with its audio (lib/workload.js pollBudget).
  */
-import http from "k6/http";
 import exec from "k6/execution";
-import { check, sleep } from "k6";
+import { check } from "k6";
 import { Rate, Trend } from "k6/metrics";
 import {
   arrivalEnv,
@@ -27,6 +26,7 @@ import {
   SUMMARY_TREND_STATS,
 } from "./lib/env.js";
 import { baselineThresholds } from "./lib/thresholds.js";
+import { chunkedUpload, pollJob } from "./lib/jobs.js";
 import {
   classThresholds,
   mergeThresholds,
@@ -103,54 +103,6 @@ export const options = {
 
 const HEADERS = { "X-User-ID": ENV.userId };
 
-/** Chunked upload of `bytes`; returns the job id and start time, or null. */
-function upload(c, bytes, tags) {
-  const started = Date.now();
-  const init = http.post(
-    `${BASE_URL}/uploads/initialize`,
-    JSON.stringify({
-      filename: c.filename,
-      file_size: bytes.byteLength,
-      model_name: ENV.model,
-    }),
-    {
-      headers: Object.assign({ "Content-Type": "application/json" }, HEADERS),
-      tags: Object.assign({ name: "initialize" }, tags),
-    },
-  );
-  if (!check(init, { "initialize is 200": (r) => r.status === 200 }, tags)) {
-    return null;
-  }
-  const session = init.json();
-  for (let n = 0; n < session.total_chunks; n++) {
-    const chunk = bytes.slice(
-      n * session.chunk_size,
-      (n + 1) * session.chunk_size,
-    );
-    const res = http.post(
-      `${BASE_URL}/uploads/${session.session_id}/chunks/${n}`,
-      { chunk_data: http.file(chunk, "chunk", "application/octet-stream") },
-      { headers: HEADERS, tags: Object.assign({ name: "chunk" }, tags) },
-    );
-    if (!check(res, { "chunk is 200": (r) => r.status === 200 }, tags)) {
-      return null;
-    }
-  }
-  const fin = http.post(
-    `${BASE_URL}/uploads/${session.session_id}/finalize`,
-    null,
-    { headers: HEADERS, tags: Object.assign({ name: "finalize" }, tags) },
-  );
-  if (
-    !check(fin, {
-      "finalize is 200 with a job": (r) =>
-        r.status === 200 && typeof r.json("job_id") === "string",
-    }, tags)
-  ) return null;
-  uploadDuration.add(Date.now() - started, tags);
-  return { jobId: fin.json("job_id"), started };
-}
-
 export default function () {
   const index = CYCLE[exec.scenario.iterationInTest % CYCLE.length];
   const c = CLASSES[index];
@@ -159,50 +111,42 @@ export default function () {
     transcriptionSuccess.add(ok, tags);
     transcriptionFailure.add(!ok, tags);
   };
-  const up = upload(c, AUDIO[index], tags);
+  const up = chunkedUpload(BASE_URL, HEADERS, {
+    filename: c.filename,
+    bytes: AUDIO[index],
+    model: ENV.model,
+    tags,
+    uploadDuration,
+  });
   if (!up) {
     outcome(false);
     return;
   }
-  const url = `${BASE_URL}/jobs/${up.jobId}${
-    LONG_POLL ? `?wait=${LONG_POLL_WAIT_S}` : ""
-  }`;
-  for (let poll = 0; poll < c.maxPolls; poll++) {
-    if (!LONG_POLL && poll > 0) sleep(POLL_INTERVAL);
-    const res = http.get(url, {
-      headers: HEADERS,
-      tags: Object.assign({ name: "poll" }, tags),
-      timeout: `${LONG_POLL_WAIT_S + 30}s`,
-    });
-    if (!check(res, { "poll is 200": (r) => r.status === 200 }, tags)) {
-      if (LONG_POLL) sleep(POLL_INTERVAL);
-      continue;
-    }
-    const job = res.json();
-    if (job.status === "completed") {
-      transcriptionLatency.add((Date.now() - up.started) / 1000, tags);
-      if (typeof job.queue_wait_ms === "number") {
-        serverQueueWait.add(job.queue_wait_ms, tags);
-      }
-      if (typeof job.processing_ms === "number") {
-        serverProcessing.add(job.processing_ms, tags);
-      }
-      if (c.text !== null) {
-        const wer = wordErrorRate(c.text, job.transcript);
-        wordErrors.add(wer, tags);
-        const accurate = wer <= c.max_wer;
-        transcriptionAccuracy.add(accurate, tags);
-        check(job, { "transcript within max_wer": () => accurate }, tags);
-      }
-      outcome(true);
-      return;
-    }
-    if (job.status === "failed") {
-      check(job, { "job completed": () => false }, tags);
-      outcome(false);
-      return;
-    }
+  const job = pollJob(BASE_URL, HEADERS, up.jobId, {
+    longPoll: LONG_POLL,
+    waitS: LONG_POLL_WAIT_S,
+    interval: POLL_INTERVAL,
+    maxPolls: c.maxPolls,
+    budgetCheck: "job completed within its polling budget",
+    tags,
+  });
+  if (!job) {
+    outcome(false);
+    return;
   }
-  check(null, { "job completed within its polling budget": () => false }, tags);
-  outcome(false);
+  transcriptionLatency.add((Date.now() - up.started) / 1000, tags);
+  if (typeof job.queue_wait_ms === "number") {
+    serverQueueWait.add(job.queue_wait_ms, tags);
+  }
+  if (typeof job.processing_ms === "number") {
+    serverProcessing.add(job.processing_ms, tags);
+  }
+  if (c.text !== null) {
+    const wer = wordErrorRate(c.text, job.transcript);
+    wordErrors.add(wer, tags);
+    const accurate = wer <= c.max_wer;
+    transcriptionAccuracy.add(accurate, tags);
+    check(job, { "transcript within max_wer": () => accurate }, tags);
+  }
+  outcome(true);
 }

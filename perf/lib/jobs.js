@@ -1,0 +1,91 @@
+/**
+ * The native protocol as a k6 user drives it: a chunked upload
+ * (initialize → chunks → finalize) and polling the job until it ends. Both
+ * scenarios of the native protocol (the sample, workload mixes) use these,
+ * so they make the same requests with the same names and checks.
+ */
+import http from "k6/http";
+import { check, sleep } from "k6";
+
+/**
+ * Uploads `bytes` as `filename` for `model`; returns `{ jobId, started }`
+ * (started: ms, the first request) or null after a failed check. Every
+ * request, check and the upload's duration carry `tags`.
+ */
+export function chunkedUpload(baseUrl, headers, o) {
+  const tags = o.tags ?? {};
+  const started = Date.now();
+  const init = http.post(
+    `${baseUrl}/uploads/initialize`,
+    JSON.stringify({
+      filename: o.filename,
+      file_size: o.bytes.byteLength,
+      model_name: o.model,
+    }),
+    {
+      headers: Object.assign({ "Content-Type": "application/json" }, headers),
+      tags: Object.assign({ name: "initialize" }, tags),
+    },
+  );
+  if (!check(init, { "initialize is 200": (r) => r.status === 200 }, tags)) {
+    return null;
+  }
+  const session = init.json();
+  for (let n = 0; n < session.total_chunks; n++) {
+    const chunk = o.bytes.slice(
+      n * session.chunk_size,
+      (n + 1) * session.chunk_size,
+    );
+    const res = http.post(
+      `${baseUrl}/uploads/${session.session_id}/chunks/${n}`,
+      { chunk_data: http.file(chunk, "chunk", "application/octet-stream") },
+      { headers, tags: Object.assign({ name: "chunk" }, tags) },
+    );
+    if (!check(res, { "chunk is 200": (r) => r.status === 200 }, tags)) {
+      return null;
+    }
+  }
+  const fin = http.post(
+    `${baseUrl}/uploads/${session.session_id}/finalize`,
+    null,
+    { headers, tags: Object.assign({ name: "finalize" }, tags) },
+  );
+  if (
+    !check(fin, {
+      "finalize is 200 with a job": (r) =>
+        r.status === 200 && typeof r.json("job_id") === "string",
+    }, tags)
+  ) return null;
+  o.uploadDuration.add(Date.now() - started, tags);
+  return { jobId: fin.json("job_id"), started };
+}
+
+/**
+ * Polls job `jobId` (long polls of `waitS` when `longPoll`, else every
+ * `interval` s) at most `maxPolls` times: the job once completed, or null
+ * when it failed or didn't end (the check named `budgetCheck` fails then).
+ */
+export function pollJob(baseUrl, headers, jobId, o) {
+  const tags = o.tags ?? {};
+  const url = `${baseUrl}/jobs/${jobId}${o.longPoll ? `?wait=${o.waitS}` : ""}`;
+  for (let poll = 0; poll < o.maxPolls; poll++) {
+    if (!o.longPoll && poll > 0) sleep(o.interval);
+    const res = http.get(url, {
+      headers,
+      tags: Object.assign({ name: "poll" }, tags),
+      timeout: `${o.waitS + 30}s`,
+    });
+    if (!check(res, { "poll is 200": (r) => r.status === 200 }, tags)) {
+      if (o.longPoll) sleep(o.interval);
+      continue;
+    }
+    const job = res.json();
+    if (job.status === "completed") return job;
+    if (job.status === "failed") {
+      check(job, { "job completed": () => false }, tags);
+      return null;
+    }
+  }
+  check(null, { [o.budgetCheck]: () => false }, tags);
+  return null;
+}
