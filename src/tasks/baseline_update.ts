@@ -6,7 +6,7 @@ import { runCli } from "../cli/mod.ts";
 import {
   parseBaselineUpdateArgs,
   runBaselineUpdate,
-} from "../perf/baseline/update.ts";
+} from "../perf/baseline/update_command.ts";
 
 if (import.meta.main) {
   await runCli(

@@ -17,7 +17,7 @@ import {
   parseBaseline,
   thresholdExpression,
 } from "./baseline.ts";
-import { runBaselineUpdate } from "./update.ts";
+import { runBaselineUpdate } from "./update_command.ts";
 import { parseSummary } from "../summary.ts";
 import { rejectsWith } from "../_testing.ts";
 

@@ -20,8 +20,10 @@ export {
   type BuildBaselineInput,
   buildGroupBaseline,
   type GroupRun,
+} from "./update.ts";
+export {
   parseBaselineUpdateArgs,
   runBaselineUpdate,
   type RunBaselineUpdateOptions,
   summaryFolders,
-} from "./update.ts";
+} from "./update_command.ts";

@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "../../testing/assert.ts";
 import { ConfigError } from "../../errors/mod.ts";
 import { join } from "node:path";
-import { buildGroupBaseline, runBaselineUpdate } from "./update.ts";
+import { buildGroupBaseline } from "./update.ts";
+import { runBaselineUpdate } from "./update_command.ts";
 import { loadBaseline } from "./baseline.ts";
 import { runAssert } from "./assert_command.ts";
 import { loadSummary } from "../summary.ts";
