@@ -29,7 +29,6 @@ import {
   sketchRuns,
   spreadOf,
 } from "../../verdict/mod.ts";
-import { join } from "node:path";
 
 /** Inputs of {@linkcode buildBaseline}. */
 export interface BuildBaselineInput {
