@@ -19,7 +19,6 @@
  * OpenAI-compatible route.
  */
 import { check } from "k6";
-import { Rate, Trend } from "k6/metrics";
 import {
   arrivalEnv,
   constantArrival,
@@ -29,7 +28,7 @@ import {
 import { EXPECTED_WORDS, SAMPLE } from "./lib/sample.js";
 import { hasExpectedWords } from "./lib/words.js";
 import { baselineThresholds } from "./lib/thresholds.js";
-import { chunkedUpload, pollJob } from "./lib/jobs.js";
+import { chunkedUpload, nativeMetrics, pollJob } from "./lib/jobs.js";
 
 // ---------------------------------------------------------------- config
 
@@ -48,22 +47,15 @@ const LONG_POLL_WAIT_S = Math.max(1, Math.min(30, Math.ceil(POLL_INTERVAL)));
 
 // ---------------------------------------------------------------- metrics
 
-/**
- * Seconds from the upload's first request (the user pressing "submit") until
- * the poll that sees the job completed.
- */
-const transcriptionLatency = new Trend("transcription_latency_seconds");
-/** One outcome per iteration: 1 when the job completed. */
-const transcriptionSuccess = new Rate("transcription_success_rate");
-/** One outcome per iteration: 1 when the iteration did not get a transcript. */
-const transcriptionFailure = new Rate("transcription_failure_rate");
-/** Completed jobs whose transcript has every expected word. */
-const transcriptionAccuracy = new Rate("transcription_accuracy");
-/** The server's queue wait and processing time from the job record, ms. */
-const serverQueueWait = new Trend("server_queue_wait_ms", true);
-const serverProcessing = new Trend("server_processing_ms", true);
-/** Wall time of the whole chunked upload (initialize → finalize), ms. */
-const uploadDuration = new Trend("upload_duration_ms", true);
+const {
+  transcriptionLatency,
+  transcriptionSuccess,
+  transcriptionFailure,
+  transcriptionAccuracy, // every expected word in the transcript
+  serverQueueWait,
+  serverProcessing,
+  uploadDuration,
+} = nativeMetrics();
 
 export const options = {
   scenarios: {

@@ -18,7 +18,7 @@
  */
 import exec from "k6/execution";
 import { check } from "k6";
-import { Rate, Trend } from "k6/metrics";
+import { Trend } from "k6/metrics";
 import {
   arrivalEnv,
   constantArrival,
@@ -26,7 +26,7 @@ import {
   SUMMARY_TREND_STATS,
 } from "./lib/env.js";
 import { baselineThresholds } from "./lib/thresholds.js";
-import { chunkedUpload, pollJob } from "./lib/jobs.js";
+import { chunkedUpload, nativeMetrics, pollJob } from "./lib/jobs.js";
 import {
   classThresholds,
   mergeThresholds,
@@ -64,17 +64,19 @@ const AUDIO = CLASSES.map((c) => open(c.audio, "b"));
 
 // ---------------------------------------------------------------- metrics
 
-/** As in transcription_scenario.js, each sample tagged with its class. */
-const transcriptionLatency = new Trend("transcription_latency_seconds");
-const transcriptionSuccess = new Rate("transcription_success_rate");
-const transcriptionFailure = new Rate("transcription_failure_rate");
-/** Completed jobs whose word error rate is at most the class's max_wer. */
-const transcriptionAccuracy = new Rate("transcription_accuracy");
+// As in transcription_scenario.js, each sample tagged with its class;
+// accurate = a word error rate at most the class's max_wer.
+const {
+  transcriptionLatency,
+  transcriptionSuccess,
+  transcriptionFailure,
+  transcriptionAccuracy,
+  serverQueueWait,
+  serverProcessing,
+  uploadDuration,
+} = nativeMetrics();
 /** Word error rate of each completed job with a known text (0..1+). */
 const wordErrors = new Trend("transcription_word_error_rate");
-const serverQueueWait = new Trend("server_queue_wait_ms", true);
-const serverProcessing = new Trend("server_processing_ms", true);
-const uploadDuration = new Trend("upload_duration_ms", true);
 
 export const options = {
   scenarios: {

@@ -1,14 +1,8 @@
 /**
- * What a process holds, from /proc: resident memory and open file
- * descriptors (Linux; the suites that read them run only there).
+ * What a process holds, from /proc (open file descriptors), and /health
+ * timings (Linux; the suites that read them run only there). Resident
+ * memory: chaos_helpers.ts's `rssMb`.
  */
-import { parseProcStatus } from "../src/perf/proc_memory.ts";
-
-/** Resident memory of `pid`, MiB. */
-export async function rssMib(pid: number): Promise<number> {
-  return parseProcStatus(await Deno.readTextFile(`/proc/${pid}/status`))
-    .rss_mib;
-}
 
 /** Open file descriptors of `pid`. */
 export function openFds(pid: number): number {
@@ -25,12 +19,6 @@ export function pidOf(
   const p = stack.processes().find((x) => x.name === name);
   if (!p) throw new Error(`no ${name} process in the stack`);
   return p.pid;
-}
-
-/** p-th percentile (nearest rank) of `xs`. */
-export function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 }
 
 /** Times `n` sequential GET /health; their durations, ms. */

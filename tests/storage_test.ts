@@ -25,9 +25,9 @@ import {
   send,
   writeReport,
 } from "./_corpus_http.ts";
-import { removeLogs } from "./chaos_helpers.ts";
+import { removeLogs, round, rssMb } from "./chaos_helpers.ts";
 import { flacTone } from "./_audio.ts";
-import { pidOf, rssMib } from "./_proc.ts";
+import { pidOf } from "./_proc.ts";
 
 const MIB = 1024 * 1024;
 
@@ -120,7 +120,7 @@ Deno.test("storage hog: refused at the budget, Redis within maxmemory, others' j
     assert(refused > 0, `no refusal: ${JSON.stringify(statuses)}`);
     assertEquals(serverErrors, 0);
     assert(![...retryAfter].includes("none"), "a refusal without Retry-After");
-    const redisRss = await rssMib(pidOf(stack, "redis"));
+    const redisRss = round(rssMb(pidOf(stack, "redis")) ?? NaN, 1);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     const used = Number(
       /whisper_storage_bytes\{kind="used"\} (\d+)/.exec(metrics)![1],

@@ -6,6 +6,32 @@
  */
 import http from "k6/http";
 import { check, sleep } from "k6";
+import { Rate, Trend } from "k6/metrics";
+
+/**
+ * The metrics of a native-protocol scenario (call in the init stage). The
+ * workload scenario tags each sample with its class.
+ */
+export function nativeMetrics() {
+  return {
+    /**
+     * Seconds from the upload's first request (the user pressing "submit")
+     * until the poll that sees the job completed.
+     */
+    transcriptionLatency: new Trend("transcription_latency_seconds"),
+    /** One outcome per iteration: 1 when the job completed. */
+    transcriptionSuccess: new Rate("transcription_success_rate"),
+    /** One outcome per iteration: 1 when it did not get a transcript. */
+    transcriptionFailure: new Rate("transcription_failure_rate"),
+    /** Completed jobs whose transcript is accurate (the scenario says how). */
+    transcriptionAccuracy: new Rate("transcription_accuracy"),
+    /** The server's queue wait and processing time from the job record, ms. */
+    serverQueueWait: new Trend("server_queue_wait_ms", true),
+    serverProcessing: new Trend("server_processing_ms", true),
+    /** Wall time of the whole chunked upload (initialize → finalize), ms. */
+    uploadDuration: new Trend("upload_duration_ms", true),
+  };
+}
 
 /**
  * Uploads `bytes` as `filename` for `model`; returns `{ jobId, started }`

@@ -107,11 +107,6 @@ export class JobService {
     await this.#d.storage?.admit(bytes, what, use);
   }
 
-  /** The model a request gets: the one named, if installed, or the default. */
-  async resolveModel(requested?: string): Promise<string> {
-    return (await this.resolveModelRequest(requested)).model;
-  }
-
   /**
    * The model a request gets — the one named (or its alias's model,
    * `MODEL_ALIASES`), if installed, or the default — and the name asked

@@ -22,7 +22,7 @@ import {
 } from "./_binding.ts";
 import { audioCtxFor, FULL_AUDIO_CTX } from "./audio_ctx.ts";
 import { ensureEngine } from "./build.ts";
-import { snapToSpeech, wordsFromTokens } from "./words.ts";
+import { snapToSpeech, speechFrames, wordsFromTokens } from "./words.ts";
 import {
   averageLogprob,
   DEFAULT_MIN_AVG_LOGPROB,
@@ -405,26 +405,38 @@ export async function transcribe(
     native = out.timings;
   }
   const raw = out.segments;
+  const segments = raw.map((s) => {
+    const seg: Segment = {
+      start_s: Math.min(s.from / 1000, audioS),
+      end_s: Math.min(s.to / 1000, audioS),
+      text: s.text.trim(),
+    };
+    if (!detail) return seg;
+    const text = (s.tokens ?? []).filter((t) => t.id < handle.eot);
+    seg.tokens = text.map((t) => t.id);
+    const logprob = averageLogprob(text, handle.eot);
+    if (logprob !== undefined) seg.avg_logprob = logprob;
+    return seg;
+  });
+  if (wordTimestamps) {
+    // One energy pass for the clip; words snapped in order across segments.
+    const frames = speechFrames(pcm);
+    const words = raw.map((s) =>
+      snapToSpeech(wordsFromTokens(s.tokens ?? [], handle.eot, audioS), frames)
+    );
+    let lastEnd = 0;
+    segments.forEach((seg, i) => {
+      seg.words = words[i]!.map((w) => {
+        const start_s = Math.max(w.start_s, lastEnd);
+        const end_s = Math.max(w.end_s, start_s);
+        lastEnd = end_s;
+        return { word: w.word, start_s, end_s };
+      });
+    });
+  }
   return {
     text: raw.map((s) => s.text).join("").trim(),
-    segments: raw.map((s) => {
-      const seg: Segment = {
-        start_s: Math.min(s.from / 1000, audioS),
-        end_s: Math.min(s.to / 1000, audioS),
-        text: s.text.trim(),
-      };
-      if (!detail) return seg;
-      const text = (s.tokens ?? []).filter((t) => t.id < handle.eot);
-      seg.tokens = text.map((t) => t.id);
-      seg.avg_logprob = averageLogprob(text, handle.eot) ?? 0;
-      if (wordTimestamps) {
-        seg.words = snapToSpeech(
-          wordsFromTokens(s.tokens ?? [], handle.eot, audioS),
-          pcm,
-        );
-      }
-      return seg;
-    }),
+    segments,
     timings: timings(),
   };
 }

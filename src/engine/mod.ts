@@ -53,7 +53,15 @@ export {
   type Transcript,
   type Word,
 } from "./engine.ts";
-export { type TimedToken, type TimedWord, wordsFromTokens } from "./words.ts";
+export {
+  snapToSpeech,
+  type SpeechFrameOptions,
+  type SpeechFrames,
+  speechFrames,
+  type TimedToken,
+  type TimedWord,
+  wordsFromTokens,
+} from "./words.ts";
 export type { NativeTimings } from "./_binding.ts";
 export {
   hasRepeatedPhrase,

@@ -76,12 +76,49 @@ function clamp(s: number, max: number): number {
   return Math.min(Math.max(s, 0), max);
 }
 
-/** Options of {@linkcode snapToSpeech}. */
-export interface SnapOptions {
+/** Options of {@linkcode speechFrames}. */
+export interface SpeechFrameOptions {
   /** Samples per second of `pcm`. @default 16000 */
   sampleRate?: number;
   /** A 10 ms frame is speech within this many dB of the loudest. @default -35 */
   floorDb?: number;
+}
+
+/** Which 10 ms frames of a clip are speech, by energy. */
+export interface SpeechFrames {
+  /** Frame `f` is speech. */
+  speech: (f: number) => boolean;
+  /** Frames in the clip. */
+  count: number;
+  /** The clip's length, seconds. */
+  clipS: number;
+  /** False for silence-only audio (nothing to snap to). */
+  any: boolean;
+}
+
+/** The speech frames of `pcm` (one pass; share it across a clip's words). */
+export function speechFrames(
+  pcm: Float32Array,
+  options: SpeechFrameOptions = {},
+): SpeechFrames {
+  const rate = options.sampleRate ?? 16_000;
+  const frame = Math.round(rate / 100);
+  const n = Math.floor(pcm.length / frame);
+  const rms = new Float64Array(n);
+  let loudest = 0;
+  for (let f = 0; f < n; f++) {
+    let sum = 0;
+    for (let i = f * frame; i < (f + 1) * frame; i++) sum += pcm[i]! * pcm[i]!;
+    rms[f] = Math.sqrt(sum / frame);
+    loudest = Math.max(loudest, rms[f]!);
+  }
+  const floor = loudest * 10 ** ((options.floorDb ?? -35) / 20);
+  return {
+    speech: (f) => f >= 0 && f < n && rms[f]! >= floor,
+    count: n,
+    clipS: pcm.length / rate,
+    any: loudest > 0 && n > 0,
+  };
 }
 
 /**
@@ -94,23 +131,10 @@ export interface SnapOptions {
  */
 export function snapToSpeech(
   words: readonly TimedWord[],
-  pcm: Float32Array,
-  options: SnapOptions = {},
+  frames: SpeechFrames,
 ): TimedWord[] {
-  const rate = options.sampleRate ?? 16_000;
-  const frame = Math.round(rate / 100);
-  const n = Math.floor(pcm.length / frame);
-  const rms = new Float64Array(n);
-  let loudest = 0;
-  for (let f = 0; f < n; f++) {
-    let sum = 0;
-    for (let i = f * frame; i < (f + 1) * frame; i++) sum += pcm[i]! * pcm[i]!;
-    rms[f] = Math.sqrt(sum / frame);
-    loudest = Math.max(loudest, rms[f]!);
-  }
-  if (loudest === 0 || n === 0) return words.map((w) => ({ ...w }));
-  const floor = loudest * 10 ** ((options.floorDb ?? -35) / 20);
-  const speech = (f: number) => f >= 0 && f < n && rms[f]! >= floor;
+  if (!frames.any) return words.map((w) => ({ ...w }));
+  const { speech, count: n } = frames;
   const nextSpeech = (f: number) => {
     while (f < n && !speech(f)) f++;
     return f;
@@ -137,7 +161,7 @@ export function snapToSpeech(
     }
     out.push({ word: w.word, start_s: s / 100, end_s: (e + 1) / 100 });
   }
-  const clipS = pcm.length / rate;
+  const clipS = frames.clipS;
   for (let i = 0; i < out.length; i++) {
     const w = out[i]!;
     w.start_s = Math.min(w.start_s, clipS);

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { snapToSpeech, wordsFromTokens } from "./words.ts";
+import { snapToSpeech, speechFrames, wordsFromTokens } from "./words.ts";
 
 const EOT = 50256;
 
@@ -56,7 +56,7 @@ Deno.test("snapToSpeech pulls word edges out of the silence around them", () => 
     { word: "late", start_s: 0.7, end_s: 1.3 }, // ends in silence
     { word: "lost", start_s: 1.35, end_s: 1.45 }, // wholly in the pause, nearer the next speech
     { word: "inside", start_s: 1.6, end_s: 1.9 }, // untouched
-  ], pcm);
+  ], speechFrames(pcm));
   assertEquals(words, [
     { word: "early", start_s: 0.5, end_s: 0.7 },
     { word: "late", start_s: 0.7, end_s: 1 },
@@ -67,5 +67,5 @@ Deno.test("snapToSpeech pulls word edges out of the silence around them", () => 
 
 Deno.test("snapToSpeech leaves silence-only audio's words as they were", () => {
   const w = [{ word: "x", start_s: 0.1, end_s: 0.2 }];
-  assertEquals(snapToSpeech(w, new Float32Array(16_000)), w);
+  assertEquals(snapToSpeech(w, speechFrames(new Float32Array(16_000))), w);
 });

@@ -238,6 +238,34 @@ export function errorBody(
   return { error: { code, message, ...extra }, detail: message };
 }
 
+/**
+ * Statuses of the job failures that are the upload's fault (the codes a
+ * worker stores from an {@linkcode InvalidAudioError}); any other failure is
+ * the service's (500).
+ */
+const UPLOAD_FAULTS: Record<string, number> = {
+  audio_decode_failed: 400,
+  audio_decode_timeout: 400,
+  audio_empty: 400,
+  audio_too_long: 413,
+  wav_malformed: 400,
+  unsupported_audio_format: 415,
+};
+
+/**
+ * The error a request that waited for a job answers with when the job
+ * failed with `code`: the upload's fault (4xx, `param: "file"`) or ours
+ * (500).
+ */
+export function jobFailureError(code: string, message: string): AppError {
+  const status = UPLOAD_FAULTS[code];
+  return status
+    ? new AppError(status, code, `file: ${message}`, {
+      extra: { param: "file" },
+    })
+    : new AppError(500, code, message);
+}
+
 /** OpenAI's error body, used on the OpenAI-compatible routes (`/v1/*`). */
 export interface OpenAiErrorBody {
   error: {

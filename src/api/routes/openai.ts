@@ -13,11 +13,12 @@ import { join } from "node:path";
 import {
   AppError,
   BadRequestError,
+  jobFailureError,
   NotFoundError,
   TooLargeError,
 } from "../../errors/mod.ts";
 import { type ApiConfig, modelsDir } from "../../config/mod.ts";
-import type { DecodeOptions, JobEvents, JobRecord } from "../../queue/mod.ts";
+import type { DecodeOptions, JobEvents } from "../../queue/mod.ts";
 import { findCatalogEntry } from "../../models/mod.ts";
 import {
   declaredLength,
@@ -32,16 +33,6 @@ import {
   type TranscriptionFields,
 } from "../openai/fields.ts";
 import { renderTranscription } from "../openai/render.ts";
-
-/** Job error codes that mean the upload itself was bad (400, or 415). */
-const INPUT_ERRORS: Record<string, number> = {
-  audio_decode_failed: 400,
-  audio_decode_timeout: 400,
-  audio_empty: 400,
-  audio_too_long: 413,
-  wav_malformed: 400,
-  unsupported_audio_format: 415,
-};
 
 /** The OpenAI-compatible routes. */
 export function openAiRoutes(
@@ -134,7 +125,12 @@ export function openAiRoutes(
           { extra: { job_id: jobId } },
         );
       }
-      if (job.status === "failed") throw failure(job);
+      if (job.status === "failed") {
+        throw jobFailureError(
+          job.error?.code ?? "transcription_failed",
+          job.error?.message ?? "the transcription failed",
+        );
+      }
       c.header("x-processing-ms", String(job.processing_ms ?? 0));
       c.header("x-queue-wait-ms", String(job.queue_wait_ms ?? 0));
       const { body, contentType } = renderTranscription(job, fields);
@@ -188,18 +184,6 @@ function decodeOptions(fields: TranscriptionFields): DecodeOptions {
   return options;
 }
 
-/** The error answering a failed job: the upload's fault (4xx) or ours (500). */
-function failure(job: JobRecord): AppError {
-  const code = job.error?.code ?? "transcription_failed";
-  const message = job.error?.message ?? "the transcription failed";
-  const status = INPUT_ERRORS[code];
-  return status
-    ? new AppError(status, code, `file: ${message}`, {
-      extra: { param: "file" },
-    })
-    : new AppError(500, code, message);
-}
-
 /** Runs `f`, naming `param` on the 4xx it throws. */
 function withParam<T>(param: string, f: () => T): T {
   const named = (e: unknown) => {
@@ -234,7 +218,19 @@ function modelObject(id: string, aliasOf?: string) {
   };
 }
 
+/** Sidecar times by model name: read once, not on every listing. */
+const createdCache = new Map<string, number>();
+
 function createdAt(name: string): number {
+  let created = createdCache.get(name);
+  if (created === undefined) {
+    created = readCreatedAt(name);
+    if (created > 0) createdCache.set(name, created);
+  }
+  return created;
+}
+
+function readCreatedAt(name: string): number {
   const entry = findCatalogEntry(name);
   if (!entry) return 0;
   try {
