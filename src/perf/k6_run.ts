@@ -5,6 +5,8 @@
  */
 import { join } from "node:path";
 import { readMemory } from "./proc_memory.ts";
+import { clockTicks } from "./proc_cpu.ts";
+import { TimelineSampler } from "./timeline/sampler.ts";
 import { SAMPLES_FILE } from "../verdict/mod.ts";
 import { memoryLine, writeMetadata } from "./archive.ts";
 import {
@@ -39,7 +41,15 @@ export interface RunOnceOptions {
   dashboard?: boolean;
   /** Called with k6's pid once it is started (CPU accounting). */
   onStart?: (pid: number) => void;
+  /**
+   * Sample the processes and `/metrics` into `timeline.jsonl` every
+   * `timelineIntervalMs` (the report's and the soak's figures).
+   * @default 1000
+   */
+  timelineIntervalMs?: number;
 }
+
+let ticks: Promise<number> | undefined;
 
 /**
  * The scenario's `ARRIVAL_RATE` and `ARRIVAL_TIME_UNIT` for `rate` jobs/s:
@@ -134,8 +144,22 @@ export async function runK6Once(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const timeline = new TimelineSampler({
+    runDir,
+    baseUrl: session.baseUrl,
+    targets: () => [
+      ...(session.stack?.processes() ?? []).map((p) => ({
+        name: p.name,
+        pid: p.pid,
+      })),
+      { name: "k6", pid: k6Proc.pid },
+    ],
+    ticksPerSecond: await (ticks ??= clockTicks()),
+    intervalMs: ro.timelineIntervalMs ?? 1000,
+  });
   try {
     ro.onStart?.(k6Proc.pid);
+    await timeline.start();
     const echo = ro.quiet
       ? { writeSync: (b: Uint8Array) => b.length }
       : Deno.stderr;
@@ -157,6 +181,7 @@ export async function runK6Once(
   } finally {
     stopK6(k6Proc);
     await k6Proc.status.catch(() => undefined);
+    await timeline.stop();
     try {
       log.close();
     } catch { /* closed */ }

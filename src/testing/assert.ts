@@ -49,3 +49,15 @@ export async function rejectsWith<T extends Error>(
   assert(error instanceof type, `expected ${type.name}, got ${error}`);
   return error;
 }
+/** Asserts `|actual − expected| ≤ epsilon`. */
+export function assertAlmostEquals(
+  actual: number,
+  expected: number,
+  epsilon = 1e-7,
+): void {
+  if (!(Math.abs(actual - expected) <= epsilon)) {
+    throw new assertModule.AssertionError({
+      message: `expected ${actual} to be within ${epsilon} of ${expected}`,
+    });
+  }
+}
