@@ -27,16 +27,16 @@
  */
 import http from "k6/http";
 import { check } from "k6";
-import { Rate, Trend } from "k6/metrics";
+import { Counter, Rate, Trend } from "k6/metrics";
 import {
+  arrival,
   arrivalEnv,
-  constantArrival,
   numberEnv,
   SUMMARY_TREND_STATS,
 } from "./lib/env.js";
 import { EXPECTED_WORDS, SAMPLE } from "./lib/sample.js";
 import { hasExpectedWords } from "./lib/words.js";
-import { baselineThresholds } from "./lib/thresholds.js";
+import { baselineThresholds, runThresholds } from "./lib/thresholds.js";
 import { parseAliases, readTranscription } from "./lib/openai_response.js";
 
 const ENV = arrivalEnv();
@@ -49,15 +49,19 @@ const serverQueueWait = new Trend("openai_server_queue_wait_ms", true);
 const overhead = new Trend("openai_overhead_ms", true);
 const success = new Rate("openai_success_rate");
 const accuracy = new Rate("openai_accuracy");
+/** Requests the service refused with 429 (overloaded, quota, storage). */
+const refused = new Counter("jobs_refused");
 
 export const options = {
   scenarios: {
-    openai_transcribe: constantArrival(ENV, `${REQUEST_TIMEOUT_S + 30}s`),
+    openai_transcribe: arrival(ENV, `${REQUEST_TIMEOUT_S + 30}s`),
   },
-  thresholds: baselineThresholds(
-    () => open(ENV.baselinePath),
-    ENV.baselinePath,
-    "openai",
+  thresholds: runThresholds(() =>
+    baselineThresholds(
+      () => open(ENV.baselinePath),
+      ENV.baselinePath,
+      "openai",
+    )
   ),
   summaryTrendStats: SUMMARY_TREND_STATS,
 };
@@ -83,6 +87,7 @@ export default function () {
     durationMs: res.timings.duration,
   }, ASKED);
   success.add(answer.ok);
+  if (res.status === 429) refused.add(1);
   check(answer, {
     "status is 200": (a) => a.status === 200,
     "a transcript from the model asked for": (a) => a.ok,

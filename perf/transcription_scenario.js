@@ -20,14 +20,14 @@
  */
 import { check } from "k6";
 import {
+  arrival,
   arrivalEnv,
-  constantArrival,
   numberEnv,
   SUMMARY_TREND_STATS,
 } from "./lib/env.js";
 import { EXPECTED_WORDS, SAMPLE } from "./lib/sample.js";
 import { hasExpectedWords } from "./lib/words.js";
-import { baselineThresholds } from "./lib/thresholds.js";
+import { baselineThresholds, runThresholds } from "./lib/thresholds.js";
 import { chunkedUpload, nativeMetrics, pollJob } from "./lib/jobs.js";
 
 // ---------------------------------------------------------------- config
@@ -55,11 +55,12 @@ const {
   serverQueueWait,
   serverProcessing,
   uploadDuration,
+  jobsRefused,
 } = nativeMetrics();
 
 export const options = {
   scenarios: {
-    submit_and_poll: constantArrival(
+    submit_and_poll: arrival(
       ENV,
       `${
         Math.ceil(MAX_POLLS * (LONG_POLL ? LONG_POLL_WAIT_S : POLL_INTERVAL)) +
@@ -67,10 +68,12 @@ export const options = {
       }s`,
     ),
   },
-  thresholds: baselineThresholds(
-    () => open(ENV.baselinePath),
-    ENV.baselinePath,
-    "native",
+  thresholds: runThresholds(() =>
+    baselineThresholds(
+      () => open(ENV.baselinePath),
+      ENV.baselinePath,
+      "native",
+    )
   ),
   summaryTrendStats: SUMMARY_TREND_STATS,
 };
@@ -91,6 +94,7 @@ export default function () {
     bytes: SAMPLE,
     model: WHISPER_MODEL,
     uploadDuration,
+    refused: jobsRefused,
   });
   if (!up) {
     outcome(false);

@@ -20,12 +20,12 @@ import exec from "k6/execution";
 import { check } from "k6";
 import { Trend } from "k6/metrics";
 import {
+  arrival,
   arrivalEnv,
-  constantArrival,
   numberEnv,
   SUMMARY_TREND_STATS,
 } from "./lib/env.js";
-import { baselineThresholds } from "./lib/thresholds.js";
+import { baselineThresholds, runThresholds } from "./lib/thresholds.js";
 import { chunkedUpload, nativeMetrics, pollJob } from "./lib/jobs.js";
 import {
   classThresholds,
@@ -74,13 +74,14 @@ const {
   serverQueueWait,
   serverProcessing,
   uploadDuration,
+  jobsRefused,
 } = nativeMetrics();
 /** Word error rate of each completed job with a known text (0..1+). */
 const wordErrors = new Trend("transcription_word_error_rate");
 
 export const options = {
   scenarios: {
-    workload_mix: constantArrival(
+    workload_mix: arrival(
       ENV,
       `${
         Math.ceil(
@@ -90,11 +91,13 @@ export const options = {
     ),
   },
   thresholds: mergeThresholds(
-    baselineThresholds(
-      () => open(ENV.baselinePath),
-      ENV.baselinePath,
-      "native",
-      MANIFEST.id,
+    runThresholds(() =>
+      baselineThresholds(
+        () => open(ENV.baselinePath),
+        ENV.baselinePath,
+        "native",
+        MANIFEST.id,
+      )
     ),
     classThresholds(CLASSES.map((c) => c.name)),
   ),
@@ -119,6 +122,7 @@ export default function () {
     model: ENV.model,
     tags,
     uploadDuration,
+    refused: jobsRefused,
   });
   if (!up) {
     outcome(false);

@@ -87,20 +87,57 @@ export function arrivalEnv() {
 }
 
 /**
- * A `constant-arrival-rate` scenario of {@linkcode arrivalEnv}'s settings;
+ * The arrival of users for {@linkcode arrivalEnv}'s settings, by
+ * `LOAD_SHAPE`:
+ * - `constant` (default): a `constant-arrival-rate` scenario;
+ * - `spike`: the rate, then `SPIKE_FACTOR` × the rate from `SPIKE_AT` for
+ *   `SPIKE_HOLD`, then the rate again until `DURATION` (a
+ *   `ramping-arrival-rate` scenario with one-second steps up and down).
+ *
  * `gracefulStop` lets iterations started near the end finish, so the
  * summary isn't skewed by interrupted iterations.
  */
-export function constantArrival(env, gracefulStop) {
-  return {
-    executor: "constant-arrival-rate",
-    rate: env.rate,
+export function arrival(env, gracefulStop) {
+  const shape = __ENV.LOAD_SHAPE || "constant";
+  const common = {
     timeUnit: env.timeUnit,
-    duration: env.duration,
     preAllocatedVUs: env.preAllocatedVUs,
     maxVUs: env.maxVUs,
     gracefulStop,
   };
+  if (shape === "constant") {
+    return Object.assign({
+      executor: "constant-arrival-rate",
+      rate: env.rate,
+      duration: env.duration,
+    }, common);
+  }
+  if (shape !== "spike") {
+    throw new Error(`LOAD_SHAPE must be constant or spike, got "${shape}"`);
+  }
+  const factor = numberEnv("SPIKE_FACTOR", 5, { min: 1 });
+  const at = durationSeconds("SPIKE_AT", __ENV.SPIKE_AT || "30s");
+  const hold = durationSeconds("SPIKE_HOLD", __ENV.SPIKE_HOLD || "20s");
+  const total = durationSeconds("DURATION", env.duration);
+  const after = total - at - hold - 1;
+  if (hold < 2 || after < 1) {
+    throw new Error(
+      `SPIKE_HOLD (${hold} s) must be at least 2 s, and SPIKE_AT + SPIKE_HOLD ` +
+        `(${at + hold} s) at least 2 s shorter than DURATION (${total} s)`,
+    );
+  }
+  const peak = Math.max(env.rate, Math.round(env.rate * factor));
+  return Object.assign({
+    executor: "ramping-arrival-rate",
+    startRate: env.rate,
+    stages: [
+      { target: env.rate, duration: `${at}s` },
+      { target: peak, duration: "1s" },
+      { target: peak, duration: `${hold - 1}s` },
+      { target: env.rate, duration: "1s" },
+      { target: env.rate, duration: `${after}s` },
+    ],
+  }, common);
 }
 
 /** The trend statistics every summary exports. */

@@ -6,7 +6,7 @@
  */
 import http from "k6/http";
 import { check, sleep } from "k6";
-import { Rate, Trend } from "k6/metrics";
+import { Counter, Rate, Trend } from "k6/metrics";
 
 /**
  * The metrics of a native-protocol scenario (call in the init stage). The
@@ -30,16 +30,22 @@ export function nativeMetrics() {
     serverProcessing: new Trend("server_processing_ms", true),
     /** Wall time of the whole chunked upload (initialize → finalize), ms. */
     uploadDuration: new Trend("upload_duration_ms", true),
+    /** Uploads the service refused with 429 (overloaded, quota, storage). */
+    jobsRefused: new Counter("jobs_refused"),
   };
 }
 
 /**
  * Uploads `bytes` as `filename` for `model`; returns `{ jobId, started }`
- * (started: ms, the first request) or null after a failed check. Every
- * request, check and the upload's duration carry `tags`.
+ * (started: ms, the first request) or null after a failed check (a 429 is
+ * counted in `o.refused` too). Every request, check and the upload's
+ * duration carry `tags`.
  */
 export function chunkedUpload(baseUrl, headers, o) {
   const tags = o.tags ?? {};
+  const refusedIf = (res) => {
+    if (res.status === 429 && o.refused) o.refused.add(1, tags);
+  };
   const started = Date.now();
   const init = http.post(
     `${baseUrl}/uploads/initialize`,
@@ -54,6 +60,7 @@ export function chunkedUpload(baseUrl, headers, o) {
     },
   );
   if (!check(init, { "initialize is 200": (r) => r.status === 200 }, tags)) {
+    refusedIf(init);
     return null;
   }
   const session = init.json();
@@ -68,6 +75,7 @@ export function chunkedUpload(baseUrl, headers, o) {
       { headers, tags: Object.assign({ name: "chunk" }, tags) },
     );
     if (!check(res, { "chunk is 200": (r) => r.status === 200 }, tags)) {
+      refusedIf(res);
       return null;
     }
   }
@@ -81,7 +89,10 @@ export function chunkedUpload(baseUrl, headers, o) {
       "finalize is 200 with a job": (r) =>
         r.status === 200 && typeof r.json("job_id") === "string",
     }, tags)
-  ) return null;
+  ) {
+    refusedIf(fin);
+    return null;
+  }
   o.uploadDuration.add(Date.now() - started, tags);
   return { jobId: fin.json("job_id"), started };
 }

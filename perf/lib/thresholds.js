@@ -91,3 +91,18 @@ export function baselineThresholds(read, path, scenario, workload = "sample") {
   out.http_req_failed = (out.http_req_failed || []).concat("rate<0.02");
   return out;
 }
+
+/**
+ * The run's k6 thresholds: `build()`'s unless `THRESHOLDS=none` (profiles
+ * other than load judge the run themselves, src/perf/profiles/).
+ *
+ * @param {() => Record<string, string[]>} build
+ */
+export function runThresholds(build) {
+  const mode = __ENV.THRESHOLDS || "baseline";
+  if (mode === "none") return {};
+  if (mode !== "baseline") {
+    throw new Error(`THRESHOLDS must be baseline or none, got "${mode}"`);
+  }
+  return build();
+}

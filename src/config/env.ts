@@ -220,8 +220,19 @@ export const WorkerConfigSchema = z.object({
    * them (fault injection, test-only): proves the limit frees the worker.
    */
   FAULT_PROCESSING_HANG: intFrom(0, 1000).default(0),
+  /**
+   * KiB the worker keeps for good after every job it completes (fault
+   * injection, test-only): a deliberate leak the soak profile must catch.
+   */
+  FAULT_LEAK_KIB_PER_JOB: intFrom(0, 1 << 20).default(0),
 }).superRefine((c, ctx) =>
-  checkFaults(c, ctx, "FAULT_PROCESSING_DELAY_MS", "FAULT_PROCESSING_HANG")
+  checkFaults(
+    c,
+    ctx,
+    "FAULT_PROCESSING_DELAY_MS",
+    "FAULT_PROCESSING_HANG",
+    "FAULT_LEAK_KIB_PER_JOB",
+  )
 );
 /** Validated worker configuration. */
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;

@@ -57,6 +57,20 @@ Deno.test("fault injection can't be enabled by accident", () => {
   });
   assertEquals(ok.FAULT_PROCESSING_DELAY_MS, 50);
   assertEquals(parseEnv(ApiConfigSchema, {}).FAULT_API_DELAY_MS, 0);
+  const leak = assertThrows(() =>
+    parseEnv(WorkerConfigSchema, { FAULT_LEAK_KIB_PER_JOB: "64" })
+  );
+  assertMatch(
+    (leak as Error).message,
+    /FAULT_LEAK_KIB_PER_JOB.*FAULT_INJECTION=test-only/,
+  );
+  assertEquals(
+    parseEnv(WorkerConfigSchema, {
+      FAULT_INJECTION: "test-only",
+      FAULT_LEAK_KIB_PER_JOB: "64",
+    }).FAULT_LEAK_KIB_PER_JOB,
+    64,
+  );
 });
 
 Deno.test("config AUDIO_CTX_MIN_LOGPROB takes a log-probability or off", () => {

@@ -15,6 +15,7 @@ import {
   type PerfOptions,
 } from "./run_options.ts";
 import { SCENARIOS, WORKLOAD_SCRIPT } from "./scenarios.ts";
+import { profileK6Env } from "./profiles/profile.ts";
 import { type PerfSession } from "./session.ts";
 
 /** One k6 run of a session. */
@@ -88,7 +89,11 @@ export async function runK6Once(
   await Deno.mkdir(runDir, { recursive: true });
   const startedAt = new Date().toISOString();
   say(
-    `perf: k6 ${o.rate} jobs/s for ${o.duration} against ${session.baseUrl}${
+    `perf: k6 ${o.rate} jobs/s${
+      o.profile.profile === "spike"
+        ? ` (×${o.profile.spikeFactor} from ${o.profile.spikeAt} for ${o.profile.spikeHold})`
+        : ""
+    } for ${o.duration} against ${session.baseUrl}${
       o.api === "native" ? "" : ` (--api ${o.api})`
     }${o.workloadBuilt ? ` (workload ${o.workloadBuilt.id})` : ""}${
       ro.repeat ? ` (run ${ro.repeat.index}/${ro.repeat.of})` : ""
@@ -129,6 +134,7 @@ export async function runK6Once(
       UPLOAD_USER_ID: o.userId,
       LONG_POLL: o.longPoll ? "1" : "0",
       BASELINE: o.baseline,
+      ...profileK6Env(o.profile),
       ...(o.workloadBuilt ? { WORKLOAD: o.workloadBuilt.manifest } : {}),
       ...(ro.dashboard === false ? { K6_WEB_DASHBOARD: "false" } : {
         K6_WEB_DASHBOARD: "true",

@@ -26,6 +26,7 @@ import { pathExists } from "../config/mod.ts";
 import { type Api, SCENARIOS } from "./scenarios.ts";
 import { runK6Once, type RunRecord } from "./k6_run.ts";
 import { buildWorkload } from "./workload/build.ts";
+import { describeVerdict, judgeProfile } from "./profiles/mod.ts";
 import {
   K6_EXIT,
   type PerfOptions,
@@ -143,6 +144,7 @@ export async function runPerf(
   say: (line: string) => void = (l) => console.error(l),
 ): Promise<PerfOutcome> {
   const runDir = join(resultsDir(), runDirName());
+  if (o.profile.profile !== "load") say(profileLine(o));
   o = await withWorkload(o, runDir, say);
   if (o.repeat > 1) return await runGroup(o, runDir, say);
   await Deno.mkdir(join(runDir, "logs"), { recursive: true });
@@ -164,10 +166,83 @@ export async function runPerf(
   }
   if (rec.interrupted) {
     say(`perf: run failed: ${rec.reason}`);
-    await recordHistory(runDir, undefined, "failed", rec.reason);
+    if (o.profile.profile === "load") {
+      await recordHistory(runDir, undefined, "failed", rec.reason);
+    }
     return { code: 1, runDir, reason: rec.reason ?? "interrupted" };
   }
+  if (o.profile.profile !== "load") return await judgeByProfile(o, rec, say);
   return await judgeRun(o, rec, say, { link: true });
+}
+
+/** What a smoke, soak or spike run does and how it is judged, in one line. */
+export function profileLine(o: PerfOptions): string {
+  const p = o.profile;
+  const what = p.profile === "smoke"
+    ? `${o.rate} jobs/s for ${o.duration}; every job done and accurate, p95 ≤ ${p.sloS} s, no 5xx`
+    : p.profile === "soak"
+    ? `${o.rate} jobs/s for ${o.duration}; no process of the service growing over ${p.leakLimitMibPerHour} MiB/h, latency drift ≤ ${
+      Math.round(p.driftLimit * 100)
+    } %`
+    : `${o.rate} jobs/s, ×${p.spikeFactor} from ${p.spikeAt} for ${p.spikeHold}, ${o.duration} in all; no 5xx, nothing lost, p95 ≤ ${p.sloS} s again within ${p.recoveryLimitS} s`;
+  return `perf: --profile ${p.profile}: ${what}`;
+}
+
+/**
+ * A smoke, soak or spike run judged by its profile (profile.json). These
+ * runs stay out of the history and `latest.json`: the trend and the assert
+ * compare load runs with each other.
+ */
+async function judgeByProfile(
+  o: PerfOptions,
+  rec: RunRecord,
+  say: (line: string) => void,
+): Promise<PerfOutcome> {
+  const { runDir, k6Exit } = rec;
+  if (!(await pathExists(join(runDir, "summary.json")))) {
+    return {
+      code: 2,
+      runDir,
+      reason: `k6 exited with ${k6Exit} and wrote no summary; see k6.log`,
+    };
+  }
+  await printKeyFigures(
+    join(runDir, "summary.json"),
+    o.api,
+    say,
+    o.workloadBuilt
+      ? `workload_mix, workload ${o.workloadBuilt.id}`
+      : undefined,
+  );
+  if (o.workloadBuilt) {
+    await printClassFigures(join(runDir, "summary.json"), say);
+  }
+  if (k6Exit !== 0) {
+    return {
+      code: k6Exit === K6_EXIT.invalidConfig ||
+          k6Exit === K6_EXIT.scriptException
+        ? 2
+        : 1,
+      runDir,
+      reason: `k6 exited with ${k6Exit}; see k6.log`,
+    };
+  }
+  const verdict = await judgeProfile(runDir, {
+    api: o.api,
+    profile: o.profile,
+    sloGiven: o.sloGiven,
+    workload: o.workloadBuilt !== undefined,
+  });
+  for (const line of describeVerdict(verdict)) say(`perf: ${line}`);
+  return {
+    code: verdict.pass ? 0 : 1,
+    runDir,
+    reason: verdict.pass
+      ? `${verdict.profile} passed`
+      : `${verdict.profile} failed: ${
+        verdict.checks.filter((c) => !c.pass).map((c) => c.name).join(", ")
+      }`,
+  };
 }
 
 /**
@@ -180,7 +255,7 @@ async function withWorkload(
   say: (line: string) => void,
 ): Promise<PerfOptions> {
   if (!o.workload || o.workload.kind === "sample") return o;
-  if (o.assert) {
+  if (o.assert && o.profile.profile === "load") {
     // Say it now rather than after the run: the assert would refuse it.
     const id = workloadId(o.workload);
     const baseline = await loadBaseline(o.baseline);

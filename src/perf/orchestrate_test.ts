@@ -35,6 +35,7 @@ Deno.test("perfOptionsFrom reads --repeat and the fault flags, all off by defaul
       const env: Record<string, string> = {
         FAULT_INJECTION: "test-only",
         FAULT_PROCESSING_DELAY_MS: "500",
+        FAULT_LEAK_KIB_PER_JOB: "64",
       };
       const o = perfOptionsFrom({}, (n) => env[n]);
       assertEquals(faultEnv(o), {
@@ -42,6 +43,7 @@ Deno.test("perfOptionsFrom reads --repeat and the fault flags, all off by defaul
         FAULT_PROCESSING_DELAY_MS: "0",
         FAULT_API_DELAY_MS: "0",
         FAULT_PROCESSING_HANG: "0",
+        FAULT_LEAK_KIB_PER_JOB: "0",
       });
     },
   );
@@ -145,15 +147,35 @@ Deno.test("perfOptionsFrom --api: native by default, openai on request, anything
   });
 });
 
-Deno.test("faultEnv sets the switch only when a delay is asked for", () => {
+Deno.test("faultEnv sets the switch only when a fault is asked for", () => {
   assertEquals(
-    faultEnv({ faultProcessingDelayMs: 120, faultApiDelayMs: 0 }),
+    faultEnv({
+      faultProcessingDelayMs: 120,
+      faultApiDelayMs: 0,
+      faultLeakKibPerJob: 0,
+    }),
     {
       [FAULT_ENV.switch]: "test-only",
       [FAULT_ENV.processingDelayMs]: "120",
       [FAULT_ENV.apiDelayMs]: "0",
       [FAULT_ENV.processingHang]: "0",
+      [FAULT_ENV.leakKibPerJob]: "0",
     },
+  );
+  const leak = faultEnv({
+    faultProcessingDelayMs: 0,
+    faultApiDelayMs: 0,
+    faultLeakKibPerJob: 256,
+  });
+  assertEquals(leak[FAULT_ENV.switch], "test-only");
+  assertEquals(leak[FAULT_ENV.leakKibPerJob], "256");
+  assertEquals(
+    faultEnv({
+      faultProcessingDelayMs: 0,
+      faultApiDelayMs: 0,
+      faultLeakKibPerJob: 0,
+    })[FAULT_ENV.switch],
+    "off",
   );
 });
 

@@ -8,6 +8,13 @@ import { ConfigError } from "../errors/mod.ts";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { APIS, DEFAULT_API } from "./scenarios.ts";
 import { resolveWorkload, type WorkloadRef } from "./workload/spec.ts";
+import {
+  DEFAULT_PROFILE,
+  PROFILE_DEFAULTS,
+  PROFILE_FLAGS,
+  type ProfileSettings,
+  ProfileSettingsSchema,
+} from "./profiles/profile.ts";
 
 /** `path` relative to the project when inside it, else absolute. */
 export function shownPath(path: string): string {
@@ -62,6 +69,12 @@ export const PerfOptionsSchema = z.object({
   faultProcessingDelayMs: z.coerce.number().int().min(0).max(600_000),
   /** Benchmark-only extra API latency, ms (0: off). */
   faultApiDelayMs: z.coerce.number().int().min(0).max(600_000),
+  /** Benchmark-only leak: KiB a worker keeps per job (0: off; the soak's proof). */
+  faultLeakKibPerJob: z.coerce.number().int().min(0).max(1 << 20),
+  /** The test type and its own settings (`--profile`, src/perf/profiles/). */
+  profile: z.custom<ProfileSettings>(),
+  /** `--slo` was given (a workload's smoke then judges every class by it). */
+  sloGiven: z.boolean(),
   /**
    * The traffic mix (`--workload`): the sample scenario when absent, else a
    * spec or folder, built into a manifest before k6 starts.
@@ -154,18 +167,24 @@ export const FAULT_ENV = {
   processingDelayMs: "FAULT_PROCESSING_DELAY_MS",
   apiDelayMs: "FAULT_API_DELAY_MS",
   processingHang: "FAULT_PROCESSING_HANG",
+  leakKibPerJob: "FAULT_LEAK_KIB_PER_JOB",
 } as const;
 
 /** The stack environment for the fault options (all off by default). */
 export function faultEnv(
-  o: Pick<PerfOptions, "faultProcessingDelayMs" | "faultApiDelayMs">,
+  o: Pick<
+    PerfOptions,
+    "faultProcessingDelayMs" | "faultApiDelayMs" | "faultLeakKibPerJob"
+  >,
 ): Record<string, string> {
-  const on = o.faultProcessingDelayMs > 0 || o.faultApiDelayMs > 0;
+  const on = o.faultProcessingDelayMs > 0 || o.faultApiDelayMs > 0 ||
+    o.faultLeakKibPerJob > 0;
   return {
     [FAULT_ENV.switch]: on ? FAULT_ENV.enabled : FAULT_ENV.disabled,
     [FAULT_ENV.processingDelayMs]: String(o.faultProcessingDelayMs),
     [FAULT_ENV.apiDelayMs]: String(o.faultApiDelayMs),
     [FAULT_ENV.processingHang]: "0",
+    [FAULT_ENV.leakKibPerJob]: String(o.faultLeakKibPerJob),
   };
 }
 
@@ -196,8 +215,14 @@ export function perfOptionsFrom(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): PerfOptions {
   const workload = resolveWorkload(flags.workload as string | undefined);
+  const profile = profileSettingsFrom(flags);
+  const byProfile = PROFILE_DEFAULTS[profile.profile] as Record<
+    string,
+    string | undefined
+  >;
   const pick = (key: keyof typeof PERF_DEFAULTS, flag: string) =>
     (flags[flag] as string | undefined) ?? env(PERF_DEFAULTS[key][0]) ??
+      byProfile[key] ??
       (workload.kind !== "sample" && key in WORKLOAD_DEFAULTS
         ? WORKLOAD_DEFAULTS[key as keyof typeof WORKLOAD_DEFAULTS]
         : PERF_DEFAULTS[key][1]);
@@ -220,12 +245,16 @@ export function perfOptionsFrom(
     repeat: (flags.repeat as string | undefined) ?? "1",
     freshStacks: flags["fresh-stacks"] === true,
     // Repeats are compared with each other: warm the stack up first.
-    warmup: (flags.warmup as string | undefined) ??
+    warmup: (flags.warmup as string | undefined) ?? byProfile.warmup ??
       (Number(flags.repeat ?? "1") > 1 ? "5s" : "0s"),
     faultProcessingDelayMs:
       (flags["fault-processing-delay-ms"] as string | undefined) ?? "0",
     faultApiDelayMs: (flags["fault-api-delay-ms"] as string | undefined) ??
       "0",
+    faultLeakKibPerJob:
+      (flags["fault-leak-kib-per-job"] as string | undefined) ?? "0",
+    profile,
+    sloGiven: flags.slo !== undefined,
   };
   const parsed = PerfOptionsSchema.safeParse(raw);
   if (!parsed.success) {
@@ -244,6 +273,7 @@ export function perfOptionsFrom(
       warmup: "--warmup",
       faultProcessingDelayMs: "--fault-processing-delay-ms",
       faultApiDelayMs: "--fault-api-delay-ms",
+      faultLeakKibPerJob: "--fault-leak-kib-per-job",
     };
     const msg = parsed.error.issues.map((i) => {
       const key = String(i.path[0]);
@@ -252,6 +282,31 @@ export function perfOptionsFrom(
       })`;
     }).join("; ");
     throw new ConfigError(`invalid perf options: ${msg}`);
+  }
+  if (profile.profile === "spike") {
+    const at = durationToSeconds(profile.spikeAt);
+    const hold = durationToSeconds(profile.spikeHold);
+    const total = durationToSeconds(parsed.data.duration);
+    if (hold < 2 || at + hold + 2 > total) {
+      throw new ConfigError(
+        `--spike-hold (${hold} s) must be at least 2 s, and --spike-at + ` +
+          `--spike-hold (${at + hold} s) at least 2 s shorter than ` +
+          `--duration (${total} s)`,
+      );
+    }
+    // The burst needs VUs ready for ×N the rate: a VU is busy for a job's
+    // whole latency (~1 s at the default poll interval, ten times that when
+    // the queue grows in the burst), and k6 drops iterations while it
+    // starts VUs mid-run.
+    const burst = Math.ceil(parsed.data.rate * profile.spikeFactor);
+    const given = (flag: string, key: keyof typeof PERF_DEFAULTS) =>
+      flags[flag] !== undefined || env(PERF_DEFAULTS[key][0]) !== undefined;
+    if (!given("vus", "vus")) {
+      parsed.data.vus = Math.max(parsed.data.vus, 2 * burst);
+    }
+    if (!given("max-vus", "maxVus")) {
+      parsed.data.maxVus = Math.max(parsed.data.maxVus, 10 * burst);
+    }
   }
   if (parsed.data.maxVus < parsed.data.vus) {
     throw new ConfigError(
@@ -286,12 +341,71 @@ export function perfOptionsFrom(
   }
   if (
     parsed.data.baseUrl &&
-    (parsed.data.faultProcessingDelayMs > 0 || parsed.data.faultApiDelayMs > 0)
+    (parsed.data.faultProcessingDelayMs > 0 ||
+      parsed.data.faultApiDelayMs > 0 || parsed.data.faultLeakKibPerJob > 0)
   ) {
     throw new ConfigError(
-      "--fault-processing-delay-ms / --fault-api-delay-ms need the embedded " +
-        "stack; they can't be combined with --base-url",
+      "--fault-processing-delay-ms / --fault-api-delay-ms / " +
+        "--fault-leak-kib-per-job need the embedded stack; they can't be " +
+        "combined with --base-url",
     );
+  }
+  if (profile.profile !== "load" && parsed.data.repeat > 1) {
+    throw new ConfigError(
+      `--repeat applies to the load profile (runs compared with each other); ` +
+        `--profile ${profile.profile} judges one run`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Flags only some profiles read, and which. */
+const PROFILE_ONLY: Readonly<Record<string, readonly string[]>> = {
+  "spike-factor": ["spike"],
+  "spike-at": ["spike"],
+  "spike-hold": ["spike"],
+  "recovery-limit": ["spike"],
+  "leak-limit": ["soak"],
+  "drift-limit": ["soak"],
+  slo: ["smoke", "soak", "spike"],
+};
+
+/**
+ * The profile settings of `--profile` and its flags (`load` and the
+ * defaults when absent).
+ * @throws {ConfigError} naming the flag that is invalid, or that the
+ * profile doesn't read.
+ */
+export function profileSettingsFrom(
+  flags: Record<string, string | boolean | undefined>,
+): ProfileSettings {
+  const raw: Record<string, unknown> = {
+    profile: (flags.profile as string | undefined) ?? DEFAULT_PROFILE,
+  };
+  for (const [key, [flag, value]] of Object.entries(PROFILE_FLAGS)) {
+    raw[key] = (flags[flag] as string | undefined) ?? value;
+  }
+  const parsed = ProfileSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const byKey = Object.fromEntries(
+      Object.entries(PROFILE_FLAGS).map(([k, [flag]]) => [k, flag]),
+    ) as Record<string, string>;
+    const msg = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]);
+      return `--${byKey[key] ?? key}: ${i.message} (got ${
+        JSON.stringify(raw[key])
+      })`;
+    }).join("; ");
+    throw new ConfigError(`invalid perf options: ${msg}`);
+  }
+  for (const [flag, profiles] of Object.entries(PROFILE_ONLY)) {
+    if (flags[flag] !== undefined && !profiles.includes(parsed.data.profile)) {
+      throw new ConfigError(
+        `--${flag} applies to --profile ${
+          profiles.join(" / ")
+        }, not ${parsed.data.profile}`,
+      );
+    }
   }
   return parsed.data;
 }

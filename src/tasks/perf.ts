@@ -29,6 +29,7 @@ import { runPerf } from "../perf/orchestrate.ts";
 import { perfOptionsFrom, RUN_FLAGS } from "../perf/run_options.ts";
 import { capacityOptionsFrom, runCapacity } from "../perf/capacity/run.ts";
 import { resultLine } from "../perf/capacity/mod.ts";
+import { describeVerdict, stressVerdict } from "../perf/profiles/mod.ts";
 
 if (import.meta.main) {
   await runCli("perf", async () => {
@@ -46,6 +47,15 @@ if (import.meta.main) {
         repeat: { type: "string" },
         "fault-processing-delay-ms": { type: "string" },
         "fault-api-delay-ms": { type: "string" },
+        "fault-leak-kib-per-job": { type: "string" },
+        profile: { type: "string" },
+        slo: { type: "string" },
+        "spike-factor": { type: "string" },
+        "spike-at": { type: "string" },
+        "spike-hold": { type: "string" },
+        "recovery-limit": { type: "string" },
+        "leak-limit": { type: "string" },
+        "drift-limit": { type: "string" },
         "find-capacity": { type: "boolean" },
         "step-duration": { type: "string" },
         "start-rate": { type: "string" },
@@ -56,8 +66,15 @@ if (import.meta.main) {
         "engine-jobs": { type: "string" },
       },
     });
-    if (parsed.values["find-capacity"]) {
-      const capacity = await runCapacity(capacityOptionsFrom(parsed.values));
+    const stress = parsed.values.profile === "stress";
+    if (parsed.values["find-capacity"] || stress) {
+      const { profile: _, ...flags } = parsed.values;
+      const capacity = await runCapacity(capacityOptionsFrom(flags));
+      if (stress) {
+        for (const line of describeVerdict(stressVerdict(capacity.report))) {
+          console.error(`perf: ${line}`);
+        }
+      }
       console.log(resultLine(capacity.report));
       return capacity.code;
     }

@@ -95,3 +95,53 @@ export async function readK6Samples(
   });
   return out;
 }
+
+/** One k6 sample with its time: ms since the epoch, value, tags. */
+export interface TimedSample {
+  timeMs: number;
+  value: number;
+  tags: Record<string, string>;
+}
+
+const TimedPoint = z.object({
+  type: z.literal("Point"),
+  metric: z.string(),
+  data: z.object({
+    time: z.string(),
+    value: z.number(),
+    tags: z.record(z.string(), z.unknown()).nullish(),
+  }),
+});
+
+/**
+ * Reads k6 JSON lines (plain or `.gz`) into per-metric samples with their
+ * times and tags, keeping only `metrics` — for figures over time (a spike's
+ * recovery, a soak's drift, the report's charts).
+ * @throws {ConfigError} naming the file when it can't be read or parsed.
+ */
+export async function readTimedK6Samples(
+  path: string,
+  metrics: readonly string[],
+): Promise<Map<string, TimedSample[]>> {
+  const out = new Map<string, TimedSample[]>(metrics.map((m) => [m, []]));
+  await forEachK6Line(path, (line, lineNo) => {
+    if (!line.includes('"type":"Point"')) return;
+    let parsed;
+    try {
+      parsed = TimedPoint.safeParse(JSON.parse(line));
+    } catch {
+      throw new ConfigError(`${path}: line ${lineNo} is not valid JSON`);
+    }
+    if (!parsed.success) return;
+    const list = out.get(parsed.data.metric);
+    if (!list) return;
+    const timeMs = Date.parse(parsed.data.data.time);
+    if (!Number.isFinite(timeMs)) return;
+    const tags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(parsed.data.data.tags ?? {})) {
+      if (typeof v === "string") tags[k] = v;
+    }
+    list.push({ timeMs, value: parsed.data.data.value, tags });
+  });
+  return out;
+}

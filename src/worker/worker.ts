@@ -170,6 +170,8 @@ export async function startWorker(
   const timeLimitMs = (durationS: number) =>
     (config.JOB_TIME_LIMIT_FLOOR_S + config.JOB_TIME_LIMIT_FACTOR * durationS) *
     1000;
+  /** What the FAULT_LEAK_KIB_PER_JOB fault keeps (never read, never freed). */
+  const leaked: Uint8Array[] = [];
   let hangsLeft = config.FAULT_PROCESSING_HANG;
   /**
    * Transcribes within the clip's time limit: whisper stops itself at the
@@ -312,6 +314,12 @@ export async function startWorker(
         model_name: modelName,
       });
       if (stored) await store.recordProcessing(processingMs / 1000);
+      if (config.FAULT_LEAK_KIB_PER_JOB > 0) {
+        // Fault injection (FAULT_INJECTION=test-only): a leak for the soak.
+        leaked.push(
+          new Uint8Array(config.FAULT_LEAK_KIB_PER_JOB * 1024).fill(1),
+        );
+      }
       log({
         level: "debug",
         msg: "job done",

@@ -3,6 +3,7 @@
  * process over time, the service's queue and counters over time, and the
  * memory growth per hour of each process (the soak's leak measure).
  */
+import { median } from "../../stats/mod.ts";
 import type { TimelineSample } from "./sampler.ts";
 
 /** A point of a series: seconds since the sampler started, value. */
@@ -73,12 +74,6 @@ export function ratePerSecond(points: readonly Point[]): Point[] {
     if (t1 > t0 && v1 >= v0) out.push([t1, (v1 - v0) / (t1 - t0)]);
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
