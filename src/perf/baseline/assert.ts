@@ -174,7 +174,14 @@ export function evaluateRun(input: EvaluateInput): AssertResult {
       confidence: input.confidence,
     }) ?? k;
   });
-  const warnings = environmentWarnings(record.environment, metadata, input);
+  // The recording's rate and duration are the sample traffic's: a workload
+  // run is compared on the machine and the stack only.
+  const warnings = environmentWarnings(
+    record.environment,
+    metadata,
+    input,
+    workload === "sample" ? COMPARED_FIELDS : MACHINE_FIELDS,
+  );
   // A key judged by interval supersedes k6's point threshold on it.
   const byInterval = new Set(
     keys.filter((k) => k.interval && k.pass).map((k) =>
@@ -398,10 +405,16 @@ export const COMPARED_FIELDS = [
   "k6_version",
 ] as const;
 
+/** The fields of {@linkcode COMPARED_FIELDS} that aren't the traffic's. */
+const MACHINE_FIELDS = COMPARED_FIELDS.filter((f) =>
+  f !== "arrival_rate_per_second" && f !== "duration_seconds"
+);
+
 function environmentWarnings(
   environment: Baseline["environment"] | undefined,
   metadata: RunMetadata | undefined,
   input: EvaluateInput,
+  fields: readonly (typeof COMPARED_FIELDS)[number][],
 ): string[] {
   if (!metadata) {
     return [
@@ -412,7 +425,7 @@ function environmentWarnings(
   const env = (environment ?? {}) as Record<string, unknown>;
   const run = metadata as Record<string, unknown>;
   const diffs: string[] = [];
-  for (const field of COMPARED_FIELDS) {
+  for (const field of fields) {
     if (env[field] === undefined || run[field] === undefined) continue;
     if (env[field] !== run[field]) {
       diffs.push(

@@ -253,6 +253,59 @@ Deno.test("evaluateRun warns about a different environment or no metadata", asyn
   );
 });
 
+Deno.test("evaluateRun: a workload run is compared on the machine, not the sample's rate and duration", async () => {
+  const input = await load({
+    name: "",
+    run: "legacy_pass",
+    baseline: "baseline_python.json",
+  });
+  // The same baseline's keys, declared as the mixed workload's.
+  const definitions: Record<string, unknown> = {};
+  for (const key of Object.keys(input.baseline.metrics)) {
+    const builtin = {
+      http_req_duration_ms_avg: ["http_req_duration", "avg", "ms", "ratio"],
+      http_req_duration_ms_p95: ["http_req_duration", "p(95)", "ms", "ratio"],
+      transcription_latency_seconds_avg: [
+        "transcription_latency_seconds",
+        "avg",
+        "s",
+        "ratio",
+      ],
+      transcription_latency_seconds_p95: [
+        "transcription_latency_seconds",
+        "p(95)",
+        "s",
+        "ratio",
+      ],
+      transcription_success_rate: [
+        "transcription_success_rate",
+        "rate",
+        "ratio",
+        "floor",
+      ],
+    }[key]!;
+    definitions[key] = {
+      metric: builtin[0],
+      stat: builtin[1],
+      unit: builtin[2],
+      kind: builtin[3],
+      direction: key.endsWith("success_rate")
+        ? "higher_is_better"
+        : "lower_is_better",
+      workload: "mixed",
+    };
+  }
+  const result = evaluateRun({
+    ...input,
+    baseline: { ...input.baseline, definitions } as typeof input.baseline,
+    scenario: { api: "native", workload: "mixed", from: "a test" },
+  });
+  assertEquals(result.warnings.length, 1);
+  assert(result.warnings[0]!.includes("cpu_count: baseline 8, run 2"));
+  assertEquals(result.warnings[0]!.includes("duration_seconds"), false);
+  assertEquals(result.warnings[0]!.includes("arrival_rate"), false);
+});
+
 Deno.test("evaluateRun: a missing metric is unusable input", async () => {
   const input = await load({
     name: "",
