@@ -81,9 +81,10 @@ export const PROFILE_FLAGS: Readonly<
   spikeAt: ["spike-at", "30s"],
   spikeHold: ["spike-hold", "20s"],
   recoveryLimitS: ["recovery-limit", "60"],
-  // A worker holds ~230 MiB; allocator noise after the warm-up measured
-  // below 10 MiB/h on 10-minute soaks (docs/reliability.md, "Soak").
-  leakLimitMibPerHour: ["leak-limit", "30"],
+  // The normal build's processes stayed within ±7 MiB/h on a 10-minute
+  // soak (perf/README.md, "Test types"); a leak of 64 KiB per job is
+  // ~225 MiB/h per worker at the default rate.
+  leakLimitMibPerHour: ["leak-limit", "50"],
   driftLimit: ["drift-limit", "0.25"],
 };
 

@@ -1,12 +1,12 @@
 /**
  * The soak test's verdict: under constant load for a long time no process
  * of the service may leak memory and latency must not drift. Memory growth
- * is each process's RSS trend (Theil–Sen, MiB per hour) after the first
- * fifth of the run (allocators and caches fill up as the first jobs run);
- * drift is the last quarter's median latency over the first judged
- * quarter's. Redis is reported, not judged: it keeps every job's record for
- * `JOB_TTL_S`, so it grows with jobs by design — its bytes per job are
- * printed instead.
+ * is the trend of each process's RSS floor (MiB per hour, timeline's
+ * memoryGrowth) after the first 30 % of the run (workers' allocators settle
+ * over ~4 minutes, measured); drift is the last quarter's median latency
+ * over the first judged quarter's. Redis is reported, not judged: it keeps
+ * every job's record for `JOB_TTL_S`, so it grows with jobs by design — its
+ * bytes per job are printed instead.
  */
 import { median } from "../../stats/mod.ts";
 import { memoryGrowth } from "../timeline/mod.ts";
@@ -21,7 +21,7 @@ import {
 } from "./verdict.ts";
 
 /** The share of the run left out before memory and latency are judged. */
-export const SOAK_WARMUP_FRACTION = 0.2;
+export const SOAK_WARMUP_FRACTION = 0.3;
 
 /** Processes of the service judged for leaks (not Redis, not k6). */
 const JUDGED = /^(api|worker-\d+)$/;

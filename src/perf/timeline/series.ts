@@ -103,16 +103,54 @@ export interface MemoryGrowth {
   /** RSS at the start and the end of the judged stretch, MiB. */
   startMib: number;
   endMib: number;
-  /** The trend of the judged stretch, MiB per hour. */
+  /** The trend of the judged stretch's floor, MiB per hour. */
   mibPerHour: number;
   /** The judged stretch, seconds. */
   seconds: number;
 }
 
 /**
+ * Windows the judged stretch is cut into for its floor: two halves, so each
+ * holds a trough of V8's sawtooth (about 3 minutes apart in the API at 3
+ * jobs/s), and a leak's rate is the rise of the second half's floor over the
+ * first's.
+ */
+export const FLOOR_WINDOWS = 2;
+
+/**
+ * The lowest point of each of `windows` equal stretches of `points` (those
+ * with a point), placed at the stretch's middle: the floor a garbage
+ * collector returns to. A heap that grows until a collection and then
+ * shrinks (V8's sawtooth, minutes long under load) keeps its floor; a leak
+ * raises it.
+ */
+export function floorOf(
+  points: readonly Point[],
+  windows = FLOOR_WINDOWS,
+): Point[] {
+  if (points.length === 0) return [];
+  const t0 = points[0]![0];
+  const span = points.at(-1)![0] - t0;
+  if (!(span > 0)) return [];
+  const out: Point[] = [];
+  for (let w = 0; w < windows; w++) {
+    const from = t0 + (span * w) / windows;
+    const to = t0 + (span * (w + 1)) / windows;
+    const inside = points.filter(([t]) =>
+      t >= from && (w === windows - 1 ? t <= to : t < to)
+    );
+    if (inside.length) {
+      out.push([(from + to) / 2, Math.min(...inside.map(([, v]) => v))]);
+    }
+  }
+  return out;
+}
+
+/**
  * Memory growth of every process over the timeline, leaving out the first
- * `warmupFraction` of it (allocators and caches fill up as the first jobs
- * run; a leak goes on growing after that).
+ * `warmupFraction` of it (allocators, caches and V8's heap fill up as the
+ * first jobs run; a leak goes on growing after that): the Theil–Sen trend
+ * of the stretch's floor ({@linkcode floorOf}).
  */
 export function memoryGrowth(
   samples: readonly TimelineSample[],
@@ -125,12 +163,13 @@ export function memoryGrowth(
     const points = rssOf(judged, name);
     if (points.length < 3) return [];
     const seconds = points.at(-1)![0] - points[0]![0];
-    if (!(seconds > 0)) return [];
+    const floor = floorOf(points);
+    if (!(seconds > 0) || floor.length < 2) return [];
     return [{
       name,
       startMib: points[0]![1],
       endMib: points.at(-1)![1],
-      mibPerHour: theilSen(points) * 3600,
+      mibPerHour: theilSen(floor) * 3600,
       seconds,
     }];
   });
