@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../../errors/mod.ts";
+import { readJsonFile } from "../_json_file.ts";
 import { type AssertResult, MetricDefinitionSchema } from "../baseline/mod.ts";
 import { VERDICTS } from "../history/mod.ts";
 import { APIS } from "../scenarios.ts";
@@ -92,28 +92,7 @@ export async function writeRunVerdict(
 export async function loadRunVerdict(
   runDir: string,
 ): Promise<RunVerdict | undefined> {
-  const path = join(runDir, VERDICT_FILE);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new ConfigError(`${path}: cannot read (${error})`, { cause: error });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${path}: is not valid JSON (${error})`, {
-      cause: error,
-    });
-  }
-  const parsed = RunVerdictSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(
-      `${path}: ${issue.path.map(String).join(".")} ${issue.message}`,
-    );
-  }
-  return parsed.data as RunVerdict;
+  return await readJsonFile(join(runDir, VERDICT_FILE), RunVerdictSchema) as
+    | RunVerdict
+    | undefined;
 }
