@@ -47,7 +47,7 @@ h3{font-size:14px;margin:14px 0 6px}
 .headline{margin:0;color:#444}
 nav{margin:10px 0 6px}nav a{margin-right:14px;white-space:nowrap}
 a{color:#2a5d9f}
-section{background:#fff;border:1px solid #e2e2e2;border-radius:6px;padding:14px 18px;margin:14px 0}
+section{background:#fff;border:1px solid #e2e2e2;border-radius:6px;padding:14px 18px;margin:14px 0;overflow-x:auto}
 .charts{display:flex;flex-wrap:wrap;gap:12px 20px}
 table{border-collapse:collapse;margin:6px 0 10px;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}

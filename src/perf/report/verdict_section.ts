@@ -89,7 +89,7 @@ export function verdictSection(verdict: RunVerdict | undefined): ReportSection {
     {
       cls: "verdict-table",
       rowClass: (i) => a.keys[i]!.pass ? "pass" : "fail",
-      numeric: [2, 3, 4, 5, 6, 7],
+      numeric: [2, 4, 5, 7],
     },
   ));
   if (a.thresholdsFailed.length) {
