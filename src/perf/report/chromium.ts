@@ -75,13 +75,19 @@ export async function runChromium(
         pathToFileURL(resolve(htmlPath)).href,
       ],
       // Its crash database and toolkit settings go into the throwaway
-      // profile too, not into the user's folders.
-      env: { XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
+      // profile too, not into the user's folders; the marker finds its
+      // helper processes.
+      env: {
+        XDG_CONFIG_HOME: profile,
+        XDG_CACHE_HOME: profile,
+        [MARKER]: profile,
+      },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
     }).output();
+    await reapHelpers(`${MARKER}=${profile}`);
     const stderr = new TextDecoder().decode(out.stderr);
     if (!out.success) {
       throw new Error(
@@ -96,6 +102,43 @@ export async function runChromium(
     };
   } finally {
     await Deno.remove(profile, { recursive: true }).catch(() => undefined);
+  }
+}
+
+/** The variable that marks the processes of one browser. */
+const MARKER = "REPORT_CHROMIUM_PROFILE";
+
+/** Pids of the processes whose environment holds `marker` (`NAME=value`). */
+function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const environ = Deno.readTextFileSync(`/proc/${e.name}/environ`);
+      if (environ.split("\0").includes(marker)) pids.push(Number(e.name));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/**
+ * Waits until the browser's helper processes (zygote, renderer, GPU) have
+ * exited after it — they follow it within a moment — and kills any still
+ * there after 5 s.
+ */
+async function reapHelpers(marker: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (processesWith(marker).length === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const pid of processesWith(marker)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
   }
 }
 
