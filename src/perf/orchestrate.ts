@@ -170,7 +170,9 @@ export async function runPerf(
     say(`perf: run failed: ${rec.reason}`);
     const reason = rec.reason ?? "interrupted";
     await recordHistory(runDir, undefined, "failed", reason);
-    await archiveVerdict(runDir, { verdict: "failed", reason, code: 1 }, say);
+    await archiveVerdict(runDir, { verdict: "failed", reason, code: 1 }, say, {
+      stopped: true,
+    });
     return { code: 1, runDir, reason };
   }
   return await judgeRun(o, rec, say, { link: true });
@@ -233,11 +235,16 @@ async function runGroup(
         "failed",
         group.interrupted,
       );
-      await archiveVerdict(last.runDir, {
-        verdict: "failed",
-        reason: group.interrupted,
-        code: 1,
-      }, say);
+      await archiveVerdict(
+        last.runDir,
+        {
+          verdict: "failed",
+          reason: group.interrupted,
+          code: 1,
+        },
+        say,
+        { stopped: true },
+      );
     }
     say(`perf: run failed: ${group.interrupted}`);
     return { code: 1, runDir: group.groupDir, reason: group.interrupted };
@@ -384,17 +391,19 @@ async function judgeRun(
  * Writes the run's `verdict.json` and builds its report page (and
  * screenshot) — after k6 has finished, so it costs the measurement nothing.
  * Never fails the run: a problem is a warning. A run without a summary gets
- * neither (there is nothing to show).
+ * neither (there is nothing to show); a run that was stopped (Ctrl-C, a
+ * component died) gets no screenshot, so perf exits at once.
  */
 async function archiveVerdict(
   runDir: string,
   verdict: RunVerdict,
   say: (line: string) => void,
+  o: { stopped?: boolean } = {},
 ): Promise<void> {
   if (!(await pathExists(join(runDir, "summary.json")))) return;
   try {
     await writeRunVerdict(runDir, verdict);
-    const r = await writeReport(runDir, { screenshot: true });
+    const r = await writeReport(runDir, { screenshot: !o.stopped });
     const shot = r.screenshot;
     say(
       `perf: report: ${shownPath(r.path)}${
