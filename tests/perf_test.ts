@@ -24,6 +24,9 @@ Deno.test("perf runs k6 against the embedded stack, archives the run and passes 
       "summary.json",
       "metadata.json",
       "k6.log",
+      "k6-dashboard.html",
+      "timeline.jsonl",
+      "verdict.json",
       "report.html",
       "logs/api.log",
       "logs/worker-1.log",
@@ -66,6 +69,17 @@ Deno.test("perf runs k6 against the embedded stack, archives the run and passes 
   assertMatch(err, /perf: peak RSS MiB: .*worker-1 \d+\.\d/);
   assertMatch(err, /perf: key figures/);
   assertMatch(err, /PASS/);
+  // Our report page, made after the assert: its verdict, k6's dashboard
+  // beside it.
+  const verdict = JSON.parse(
+    await Deno.readTextFile(join(dir, "verdict.json")),
+  );
+  assertEquals([verdict.verdict, verdict.code], ["pass", 0]);
+  assertEquals(verdict.assert.verdict, "pass");
+  const page = await Deno.readTextFile(join(dir, "report.html"));
+  assertMatch(page, /<span class="badge pass">PASS<\/span>/);
+  assertMatch(page, /<a href="k6-dashboard.html">/);
+  assertMatch(err, /perf: report: .*report\.html/);
   await Deno.remove(run.resultsDir, { recursive: true });
 });
 
@@ -359,12 +373,21 @@ Deno.test("perf --repeat 2 archives a group; compare, baseline:update, assert an
         "summary.json",
         "metadata.json",
         "k6.log",
+        "k6-dashboard.html",
         "report.html",
         "samples.json.gz",
       ]
     ) {
       assert((await Deno.stat(join(group, r, f))).size > 0, `${r}/${f}`);
     }
+    assertMatch(
+      await Deno.readTextFile(join(group, r, "report.html")),
+      new RegExp(
+        `<h1>Perf run ${
+          groups[0]!.name
+        }/${r} <span class="badge not-judged">not judged</span>`,
+      ),
+    );
     const meta = JSON.parse(
       await Deno.readTextFile(join(group, r, "metadata.json")),
     );

@@ -1,6 +1,6 @@
 /**
  * One k6 run of the scenario against a session: environment, summary export,
- * raw samples and the dashboard report, output teed to the archive, Ctrl-C
+ * raw samples and k6's dashboard export, output teed to the archive, Ctrl-C
  * and component deaths handled.
  */
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { readMemory } from "./proc_memory.ts";
 import { clockTicks } from "./proc_cpu.ts";
 import { TimelineSampler } from "./timeline/sampler.ts";
 import { SAMPLES_FILE } from "../verdict/mod.ts";
+import { DASHBOARD_FILE } from "./report/mod.ts";
 import { memoryLine, writeMetadata } from "./archive.ts";
 import {
   dashboardPeriod,
@@ -36,7 +37,8 @@ export interface RunOnceOptions {
   /** Don't echo k6's output (it still goes to k6.log). */
   quiet?: boolean;
   /**
-   * Export k6's web-dashboard report (`report.html`); off where k6's own
+   * Export k6's web-dashboard report (`k6-dashboard.html`, linked from
+   * our own `report.html`, which the orchestrator builds); off where k6's own
    * CPU use is measured (the dashboard costs it CPU). @default true
    */
   dashboard?: boolean;
@@ -77,7 +79,7 @@ export function arrivalRateEnv(
 
 /**
  * Runs the scenario once against the session into `runDir`: summary.json,
- * samples.json.gz, report.html, k6.log, metadata.json.
+ * samples.json.gz, k6-dashboard.html, timeline.jsonl, k6.log, metadata.json.
  */
 export async function runK6Once(
   session: PerfSession,
@@ -142,7 +144,7 @@ export async function runK6Once(
         K6_WEB_DASHBOARD_PERIOD: dashboardPeriod(
           durationToSeconds(o.duration),
         ),
-        K6_WEB_DASHBOARD_EXPORT: join(runDir, "report.html"),
+        K6_WEB_DASHBOARD_EXPORT: join(runDir, DASHBOARD_FILE),
       }),
       K6_NO_USAGE_REPORT: "true",
     },

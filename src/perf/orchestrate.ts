@@ -1,10 +1,12 @@
 /**
  * `deno task perf`: provisions, starts the embedded stack (or targets
  * `--base-url`), runs the k6 scenario with summary export, raw samples and
- * the web dashboard report, archives everything under
+ * k6's dashboard export, archives everything under
  * `perf/results/<UTC time>/` (or `<UTC time>/run-1..N/` with `--repeat N`,
  * fresh Redis state between runs), asserts the result against
- * `baseline.json`, and appends each run to `perf/results/history.jsonl`.
+ * `baseline.json`, appends each run to `perf/results/history.jsonl`, and
+ * writes each run's verdict (`verdict.json`) and report page
+ * (`report.html`, with `report.png` when chromium is installed).
  *
  * Every process started here is stopped on success, failure, Ctrl-C, and
  * when a component dies mid-run (the run then fails with that component's log).
@@ -12,7 +14,7 @@
 import { basename, dirname, join, relative } from "node:path";
 import { runAssert } from "./baseline/assert_command.ts";
 import { entriesOf, loadBaseline, selectEntries } from "./baseline/baseline.ts";
-import { ConfigError } from "../errors/mod.ts";
+import { ConfigError, exitCodeFor } from "../errors/mod.ts";
 import { workloadId } from "./workload/spec.ts";
 import { loadSummary } from "./summary.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
@@ -22,6 +24,8 @@ import {
   historyEntry,
 } from "./history/mod.ts";
 import { linkLatest } from "./archive.ts";
+import { type RunVerdict, writeReport, writeRunVerdict } from "./report/mod.ts";
+import type { AssertResult } from "./baseline/assert.ts";
 import { pathExists } from "../config/mod.ts";
 import { type Api, SCENARIOS } from "./scenarios.ts";
 import { runK6Once, type RunRecord } from "./k6_run.ts";
@@ -166,10 +170,14 @@ export async function runPerf(
   }
   if (rec.interrupted) {
     say(`perf: run failed: ${rec.reason}`);
+    const reason = rec.reason ?? "interrupted";
     if (o.profile.profile === "load") {
-      await recordHistory(runDir, undefined, "failed", rec.reason);
+      await recordHistory(runDir, undefined, "failed", reason);
     }
-    return { code: 1, runDir, reason: rec.reason ?? "interrupted" };
+    await archiveVerdict(runDir, { verdict: "failed", reason, code: 1 }, say, {
+      stopped: true,
+    });
+    return { code: 1, runDir, reason };
   }
   if (o.profile.profile !== "load") return await judgeByProfile(o, rec, say);
   return await judgeRun(o, rec, say, { link: true });
@@ -199,6 +207,14 @@ async function judgeByProfile(
   say: (line: string) => void,
 ): Promise<PerfOutcome> {
   const { runDir, k6Exit } = rec;
+  const done = async (outcome: PerfOutcome, pass?: boolean) => {
+    await archiveVerdict(runDir, {
+      verdict: pass === undefined ? "failed" : pass ? "pass" : "regression",
+      reason: outcome.reason,
+      code: outcome.code,
+    }, say);
+    return outcome;
+  };
   if (!(await pathExists(join(runDir, "summary.json")))) {
     return {
       code: 2,
@@ -218,14 +234,14 @@ async function judgeByProfile(
     await printClassFigures(join(runDir, "summary.json"), say);
   }
   if (k6Exit !== 0) {
-    return {
+    return await done({
       code: k6Exit === K6_EXIT.invalidConfig ||
           k6Exit === K6_EXIT.scriptException
         ? 2
         : 1,
       runDir,
       reason: `k6 exited with ${k6Exit}; see k6.log`,
-    };
+    });
   }
   const verdict = await judgeProfile(runDir, {
     api: o.api,
@@ -234,7 +250,7 @@ async function judgeByProfile(
     workload: o.workloadBuilt !== undefined,
   });
   for (const line of describeVerdict(verdict)) say(`perf: ${line}`);
-  return {
+  return await done({
     code: verdict.pass ? 0 : 1,
     runDir,
     reason: verdict.pass
@@ -242,7 +258,7 @@ async function judgeByProfile(
       : `${verdict.profile} failed: ${
         verdict.checks.filter((c) => !c.pass).map((c) => c.name).join(", ")
       }`,
-  };
+  }, verdict.pass);
 }
 
 /**
@@ -302,6 +318,16 @@ async function runGroup(
         "failed",
         group.interrupted,
       );
+      await archiveVerdict(
+        last.runDir,
+        {
+          verdict: "failed",
+          reason: group.interrupted,
+          code: 1,
+        },
+        say,
+        { stopped: true },
+      );
     }
     say(`perf: run failed: ${group.interrupted}`);
     return { code: 1, runDir: group.groupDir, reason: group.interrupted };
@@ -343,8 +369,15 @@ async function judgeRun(
   const done = async (
     outcome: PerfOutcome,
     verdict: HistoryEntry["verdict"],
+    assert?: AssertResult,
   ) => {
     await recordHistory(runDir, group, verdict, outcome.reason);
+    await archiveVerdict(runDir, {
+      verdict,
+      reason: outcome.reason,
+      code: outcome.code,
+      ...(assert ? { baseline: o.baseline, assert } : {}),
+    }, say);
     return outcome;
   };
   const summaryPath = join(runDir, "summary.json");
@@ -391,7 +424,13 @@ async function judgeRun(
   try {
     assertion = await runAssert({ summaryPath, baselinePath: o.baseline });
   } catch (error) {
-    await recordHistory(runDir, group, "failed", (error as Error).message);
+    const reason = (error as Error).message;
+    await recordHistory(runDir, group, "failed", reason);
+    await archiveVerdict(runDir, {
+      verdict: "failed",
+      reason,
+      code: exitCodeFor(error),
+    }, say);
     throw error;
   }
   if (assertion.code !== 0) {
@@ -402,6 +441,7 @@ async function judgeRun(
         reason: "regression against the baseline",
       },
       "regression",
+      assertion.result,
     );
   }
   // The assert read the thresholds from the summary (and judged the keys it
@@ -413,15 +453,65 @@ async function judgeRun(
     return await done(
       { code: 1, runDir, reason: "k6 thresholds failed" },
       "regression",
+      assertion.result,
     );
   }
   if (k6Exit !== 0 && k6Exit !== K6_EXIT.thresholdsFailed) {
     return await done(
       { code: 1, runDir, reason: `k6 exited with ${k6Exit}` },
       "failed",
+      assertion.result,
     );
   }
-  return await done({ code: 0, runDir, reason: "pass" }, "pass");
+  return await done(
+    { code: 0, runDir, reason: "pass" },
+    "pass",
+    assertion.result,
+  );
+}
+
+/**
+ * Writes the run's `verdict.json` and builds its report page (and
+ * screenshot) — after k6 has finished, so it costs the measurement nothing.
+ * Never fails the run: a problem is a warning. A run without a summary gets
+ * neither (there is nothing to show); a run that was stopped (Ctrl-C, a
+ * component died) gets no screenshot, so perf exits at once.
+ */
+async function archiveVerdict(
+  runDir: string,
+  verdict: RunVerdict,
+  say: (line: string) => void,
+  o: { stopped?: boolean } = {},
+): Promise<void> {
+  if (!(await pathExists(join(runDir, "summary.json")))) return;
+  try {
+    await writeRunVerdict(runDir, verdict);
+    const r = await writeReport(runDir, { screenshot: !o.stopped });
+    const shot = r.screenshot;
+    say(
+      `perf: report: ${shownPath(r.path)}${
+        !shot
+          ? ""
+          : "skipped" in shot
+          ? ` (no screenshot: ${shot.skipped})`
+          : shot.check.rendered === "ok" && shot.check.errors.length === 0
+          ? `, screenshot ${basename(shot.path)}`
+          : `, screenshot ${
+            basename(shot.path)
+          }; warning: in chromium the page ${
+            shot.check.rendered === "ok" ? "rendered" : "did not render"
+          }${
+            shot.check.errors.length ? `: ${shot.check.errors.join("; ")}` : ""
+          }`
+      }`,
+    );
+  } catch (error) {
+    say(
+      `perf: warning: no report page for ${shownPath(runDir)}: ${
+        (error as Error).message
+      }`,
+    );
+  }
 }
 
 /** Appends the run's line to `history.jsonl` (never fails the run). */

@@ -5,7 +5,7 @@
  * Every field is optional; unknown fields are kept.
  */
 import { z } from "zod";
-import { ConfigError } from "../errors/mod.ts";
+import { readJsonFile } from "./_json_file.ts";
 import { dirname, join } from "node:path";
 import { APIS } from "./scenarios.ts";
 
@@ -72,27 +72,6 @@ export async function loadRunMetadata(
   summaryPath: string,
 ): Promise<{ path: string; metadata: RunMetadata } | undefined> {
   const path = metadataPathFor(summaryPath);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new ConfigError(`${path}: cannot read (${error})`, { cause: error });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${path}: is not valid JSON (${error})`, {
-      cause: error,
-    });
-  }
-  const parsed = RunMetadataSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(
-      `${path}: ${issue.path.map(String).join(".")} ${issue.message}`,
-    );
-  }
-  return { path, metadata: parsed.data };
+  const metadata = await readJsonFile(path, RunMetadataSchema);
+  return metadata ? { path, metadata } : undefined;
 }

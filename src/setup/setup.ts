@@ -30,6 +30,12 @@ export interface SetupOptions {
    * `deno task test`) turns it on. @default false
    */
   openAiPython?: boolean;
+  /**
+   * Install chromium (optional, a Debian package) for the report page's
+   * headless-browser test and the run's screenshot (`report.png`).
+   * `deno task setup` (and so `deno task test`) turns it on. @default false
+   */
+  browser?: boolean;
   /** Extra steps. */
   extraSteps?: SetupStep[];
   /** Where messages go. @default stderr */
@@ -71,6 +77,18 @@ export async function setup(options: SetupOptions = {}): Promise<void> {
           s,
         ),
     },
+    ...(options.browser
+      ? [{
+        name: "chromium (optional)",
+        run: (s: (line: string) => void) =>
+          ensureOptionalPackage(
+            "chromium",
+            "perf runs save no report.png and the report page's browser test is ignored (fails in CI)",
+            options.allowApt,
+            s,
+          ),
+      }]
+      : []),
     { name: "engine", run: () => provisionEngine() },
     ...models.map((m) => ({
       name: `model ${m}`,
@@ -123,8 +141,9 @@ async function ensureRedisServer(
 /**
  * An optional Debian package (command and package share the name): ffmpeg
  * decodes mp3/flac/ogg/m4a/webm (without it those uploads get 415);
- * espeak-ng regenerates the accuracy corpus. Installed with apt-get when
- * permitted; otherwise `without` says what is missing.
+ * espeak-ng regenerates the accuracy corpus; chromium renders the report
+ * page headless. Installed with apt-get when permitted; otherwise `without`
+ * says what is missing.
  */
 async function ensureOptionalPackage(
   name: string,

@@ -1,8 +1,8 @@
 /**
  * `deno task setup [--model NAME ...]`: installs or finds redis-server, builds
- * the whisper.cpp engine, installs the models (default tiny.en), k6 and the
- * OpenAI Python SDK (optional). Safe to run again: what is there is only
- * checked.
+ * the whisper.cpp engine, installs the models (default tiny.en), k6, the
+ * OpenAI Python SDK and chromium (both optional). Safe to run again: what is
+ * there is only checked.
  */
 import { parseArgs } from "node:util";
 import { runCli } from "../cli/mod.ts";
@@ -17,6 +17,7 @@ if (import.meta.main) {
     await setup({
       models: values.model?.length ? values.model : undefined,
       openAiPython: true,
+      browser: true,
     });
     console.error("setup: everything is in place");
     return 0;

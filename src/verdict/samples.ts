@@ -103,15 +103,10 @@ export interface TimedSample {
   tags: Record<string, string>;
 }
 
-const TimedPoint = z.object({
-  type: z.literal("Point"),
-  metric: z.string(),
-  data: z.object({
-    time: z.string(),
-    value: z.number(),
-    tags: z.record(z.string(), z.unknown()).nullish(),
-  }),
-});
+interface TimedLine {
+  type?: unknown;
+  data?: { time?: unknown; value?: unknown; tags?: unknown };
+}
 
 /**
  * Reads k6 JSON lines (plain or `.gz`) into per-metric samples with their
@@ -124,24 +119,33 @@ export async function readTimedK6Samples(
   metrics: readonly string[],
 ): Promise<Map<string, TimedSample[]>> {
   const out = new Map<string, TimedSample[]>(metrics.map((m) => [m, []]));
+  // k6 writes `{"metric":"<name>","type":"Point",…}`: the name is read off
+  // the line, so only the wanted ones are parsed.
+  const prefix = '{"metric":"';
   await forEachK6Line(path, (line, lineNo) => {
-    if (!line.includes('"type":"Point"')) return;
-    let parsed;
+    if (!line.startsWith(prefix)) return;
+    const list = out.get(
+      line.slice(prefix.length, line.indexOf('"', prefix.length)),
+    );
+    if (!list) return;
+    let p: TimedLine;
     try {
-      parsed = TimedPoint.safeParse(JSON.parse(line));
+      p = JSON.parse(line);
     } catch {
       throw new ConfigError(`${path}: line ${lineNo} is not valid JSON`);
     }
-    if (!parsed.success) return;
-    const list = out.get(parsed.data.metric);
-    if (!list) return;
-    const timeMs = Date.parse(parsed.data.data.time);
+    if (p.type !== "Point" || typeof p.data?.value !== "number") return;
+    const timeMs = typeof p.data.time === "string"
+      ? Date.parse(p.data.time)
+      : NaN;
     if (!Number.isFinite(timeMs)) return;
     const tags: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsed.data.data.tags ?? {})) {
-      if (typeof v === "string") tags[k] = v;
+    if (p.data.tags && typeof p.data.tags === "object") {
+      for (const [k, v] of Object.entries(p.data.tags)) {
+        if (typeof v === "string") tags[k] = v;
+      }
     }
-    list.push({ timeMs, value: parsed.data.data.value, tags });
+    list.push({ timeMs, value: p.data.value, tags });
   });
   return out;
 }

@@ -459,12 +459,14 @@ export function formatValue(value: number, unit: MetricDefinition["unit"]) {
   }
 }
 
-function formatMargin(k: KeyResult): string {
+/** A key's headroom, e.g. `+12.5%`, or why there is none. */
+export function formatMargin(k: KeyResult): string {
   if (Number.isNaN(k.margin)) return k.note ?? "n/a";
   return `${k.margin >= 0 ? "+" : ""}${(k.margin * 100).toFixed(1)}%`;
 }
 
-function allowedText(k: KeyResult): string {
+/** What a key allows, e.g. `≤ 1.2 s` or `≤ +20% (interval)`. */
+export function allowedText(k: KeyResult): string {
   const op = k.definition.direction === "lower_is_better" ? "≤" : "≥";
   if (k.interval) {
     return `${op} ${((k.tolerance - 1) * 100 >= 0 ? "+" : "")}${
@@ -474,7 +476,8 @@ function allowedText(k: KeyResult): string {
   return `${op} ${formatValue(k.allowed, k.definition.unit)}`;
 }
 
-function intervalText(k: KeyResult): string {
+/** A key's change and its interval, e.g. `+2.2% [+1.4%, +3.3%]`; `—` without one. */
+export function intervalText(k: KeyResult): string {
   if (!k.interval) return "—";
   const p = (r: number) => `${r >= 1 ? "+" : ""}${((r - 1) * 100).toFixed(1)}%`;
   return `${p(k.interval.ratio)} [${p(k.interval.lo)}, ${p(k.interval.hi)}]`;

@@ -5,7 +5,7 @@
  * the capacity found marked.
  */
 import type { CapacityReport, CapacityStep } from "./report.ts";
-import { escapeXml as esc, niceNumber } from "../_svg.ts";
+import { escapeXml as esc, niceNumber, tickLabel, tickStep } from "../_svg.ts";
 
 const W = 900;
 const H = 500;
@@ -30,19 +30,6 @@ const CPU_SERIES: {
   { key: "k6", label: "CPU k6", color: "#aa3377", dash: "6 4" },
   { key: "machine", label: "CPU machine", color: "#777777", dash: "2 3" },
 ];
-
-/** A step of 1, 2 or 5 × 10^k giving about `count` ticks up to `max`. */
-function tickStep(max: number, count: number): number {
-  const raw = max / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const f = raw / mag;
-  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
-}
-
-/** `t` with as many decimals as the tick step needs. */
-function tickLabel(t: number, step: number): string {
-  return t.toFixed(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
-}
 
 /**
  * Renders the report's steps as a self-contained SVG document.

@@ -4,7 +4,9 @@
  * archive and printed as a few lines.
  */
 import { join } from "node:path";
-import type { Profile } from "./profile.ts";
+import { z } from "zod";
+import { readJsonFile } from "../_json_file.ts";
+import { type Profile, PROFILES } from "./profile.ts";
 
 /** One judged criterion. */
 export interface ProfileCheck {
@@ -27,6 +29,33 @@ export interface ProfileVerdict {
 
 /** The verdict's file in a run folder. */
 export const PROFILE_VERDICT_FILE = "profile.json";
+
+/** The schema of `profile.json` (NaN figures are written as null). */
+export const ProfileVerdictSchema = z.object({
+  profile: z.enum(PROFILES),
+  pass: z.boolean(),
+  checks: z.array(z.object({
+    name: z.string(),
+    pass: z.boolean(),
+    detail: z.string(),
+  })),
+  figures: z.record(z.string(), z.number().nullable()),
+  notes: z.array(z.string()),
+});
+
+/**
+ * The profile's verdict of the run in `runDir`; undefined when the run has
+ * none (a load run).
+ * @throws {ConfigError} naming the file when it is there but unreadable.
+ */
+export async function loadProfileVerdict(
+  runDir: string,
+): Promise<ProfileVerdict | undefined> {
+  return await readJsonFile(
+    join(runDir, PROFILE_VERDICT_FILE),
+    ProfileVerdictSchema,
+  );
+}
 
 /** A verdict that passes when every check does. */
 export function verdictOf(
