@@ -65,6 +65,13 @@ Deno.test("perf --profile smoke: a short run judged by its own checks, out of th
       assert(names.has(n), `${n} not sampled: ${[...names]}`);
     }
     assert(tl.at(-1)!.service!.completed >= 7);
+    // The run's page carries the profile's verdict in a section of its own.
+    const page = await Deno.readTextFile(join(r.dir!, "report.html"));
+    assertMatch(page, /<section id="profile">\n<h2>The smoke test: PASS<\/h2>/);
+    const verdict = JSON.parse(
+      await Deno.readTextFile(join(r.dir!, "verdict.json")),
+    );
+    assertEquals([verdict.verdict, verdict.code], ["pass", 0]);
   } finally {
     await Deno.remove(r.resultsDir, { recursive: true });
   }
