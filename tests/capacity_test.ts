@@ -117,3 +117,17 @@ Deno.test("perf --find-capacity rejects bad flags with exit 2, naming the flag",
     });
   }
 });
+
+Deno.test("perf --profile stress is the search with a verdict of its own: the capacity and the breaking rate", async () => {
+  // The same short search, asked for as a test type.
+  const run = startPerf(["--profile", "stress", ...SHORT.slice(1)]);
+  const code = await finish(run);
+  const err = run.stderr();
+  assertEquals(code, 0, err.slice(-3000));
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  assertMatch(err, /perf: stress: PASS/);
+  assertMatch(err, /pass\s+capacity\s+2 jobs\/s sustained/);
+  assertMatch(err, /the SLO held up to 2 jobs\/s \(--max-rate\)/);
+  assertMatch(run.stdout(), /^capacity: 2 jobs\/s/);
+  await Deno.remove(run.resultsDir, { recursive: true });
+});

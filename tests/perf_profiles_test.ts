@@ -178,36 +178,6 @@ Deno.test("perf --profile soak catches a worker that leaks (fault switch) and na
   }
 });
 
-Deno.test("perf --profile stress: the capacity search's steps and its breaking rate", async () => {
-  const r = await perf([
-    "--profile",
-    "stress",
-    "--step-duration",
-    "5s",
-    "--start-rate",
-    "1",
-    "--rate-factor",
-    "2",
-    "--max-rate",
-    "2",
-    "--warmup",
-    "0s",
-    "--engine-jobs",
-    "10",
-    "--workers",
-    "1",
-  ]);
-  try {
-    assertEquals(r.code, 0, r.err.slice(-3000));
-    assertMatch(r.err, /perf: stress: PASS/);
-    assertMatch(r.err, /pass\s+capacity\s+2 jobs\/s sustained/);
-    assertMatch(r.err, /the SLO held up to 2 jobs\/s \(--max-rate\)/);
-    assertMatch(r.out, /^capacity: 2 jobs\/s/);
-  } finally {
-    await Deno.remove(r.resultsDir, { recursive: true });
-  }
-});
-
 Deno.test("perf --profile refuses bad input with exit 2, naming the flag", async () => {
   for (
     const [args, re] of [
