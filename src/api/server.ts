@@ -93,13 +93,17 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     log,
   });
 
-  // The HTTP server listens on a private loopback port behind the
-  // connection guard, which holds the public address and the time limits.
-  const inner = Promise.withResolvers<Deno.NetAddr>();
+  // The HTTP server listens on a private Unix socket behind the connection
+  // guard, which holds the public address and the time limits.
+  await removeStaleSockets();
+  const socketDir = await Deno.makeTempDir({
+    prefix: `${SOCKET_PREFIX}${Deno.pid}-`,
+  });
+  const socketPath = `${socketDir}/http.sock`;
+  const inner = Promise.withResolvers<void>();
   const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: (addr) => inner.resolve(addr as Deno.NetAddr),
+    path: socketPath,
+    onListen: () => inner.resolve(),
     onError: (error) => {
       log({ level: "error", msg: "unhandled", error: String(error) });
       return Response.json(
@@ -108,13 +112,15 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
       );
     },
   }, app.fetch);
-  const upstream = await inner.promise;
+  await inner.promise;
+  const removeSocket = () =>
+    Deno.remove(socketDir, { recursive: true }).catch(() => undefined);
   let guard: Guard;
   try {
     guard = startGuard({
       hostname: config.HOST,
       port: config.PORT,
-      upstream: { hostname: upstream.hostname, port: upstream.port },
+      upstream: { path: socketPath },
       headTimeoutMs: config.REQUEST_HEAD_TIMEOUT_MS,
       bodyTimeoutMs: config.REQUEST_BODY_TIMEOUT_MS,
       idleTimeoutMs: config.KEEPALIVE_IDLE_TIMEOUT_MS,
@@ -122,6 +128,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     });
   } catch (error) {
     await server.shutdown();
+    await removeSocket();
     throw error;
   }
   guardStats.current = guard.stats;
@@ -135,6 +142,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
       closing ??= (async () => {
         guard.close();
         await server.shutdown();
+        await removeSocket();
         await events.close();
         await queue.close();
         redis.disconnect();
@@ -142,4 +150,29 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
         sub.disconnect();
       })(),
   };
+}
+
+/** Temporary folders holding an API's private socket: `<prefix><pid>-…`. */
+const SOCKET_PREFIX = "whisper-api-";
+
+/**
+ * Removes the socket folders of API processes that no longer run (killed
+ * before they could remove their own), so none pile up in the temp dir.
+ */
+async function removeStaleSockets(): Promise<void> {
+  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+  try {
+    for await (const e of Deno.readDir(tmp)) {
+      const m = new RegExp(`^${SOCKET_PREFIX}(\\d+)-`).exec(e.name);
+      if (!m || !e.isDirectory) continue;
+      const alive = await Deno.stat(`/proc/${m[1]}`).then(
+        () => true,
+        () => false,
+      );
+      if (!alive) {
+        await Deno.remove(`${tmp}/${e.name}`, { recursive: true })
+          .catch(() => undefined);
+      }
+    }
+  } catch { /* no such folder, or no /proc: nothing to tidy */ }
 }

@@ -12,9 +12,11 @@ import type { Redis } from "ioredis";
 import { type Keys, keys } from "./keys.ts";
 import {
   CREATE_JOB,
+  CREATE_SESSION,
   FINISH_JOB,
   PUT_CHUNK,
   START_JOB,
+  TAKE_JOB,
 } from "./store_scripts.ts";
 import type { HistogramSeries } from "../metrics/mod.ts";
 import {
@@ -88,42 +90,53 @@ export class Store {
     this.keys = keys(prefix);
   }
 
-  /** Creates an upload session with its TTL. */
-  async createSession(s: SessionRecord, ttlS: number): Promise<void> {
-    const k = this.keys.session(s.session_id);
-    await this.redis.multi()
-      .hset(k, {
-        owner: s.owner,
-        filename: s.filename,
-        file_size: String(s.file_size),
-        chunk_size: String(s.chunk_size),
-        total_chunks: String(s.total_chunks),
-        model_name: s.model_name,
-        requested_model: s.requested_model ?? "",
-        language: s.language,
-        created_at: s.created_at,
-        expires_at: s.expires_at,
-        job_id: s.job_id,
-        finalized: "0",
-      })
-      .expire(k, ttlS)
-      // Outlives the session by a day so an expired id answers 410, not 404.
-      .set(
-        this.keys.sessionTombstone(s.session_id),
-        s.owner,
-        "EX",
-        ttlS + 86400,
-      )
-      .zadd(this.keys.userSessions(s.owner), Date.now(), s.session_id)
-      .expire(this.keys.userSessions(s.owner), ttlS)
-      .exec();
-  }
-
-  /** Counts a user's sessions that are still open (not finalized, not expired). */
-  async openSessions(owner: string, ttlS: number): Promise<number> {
-    const key = this.keys.userSessions(owner);
-    await this.redis.zremrangebyscore(key, 0, Date.now() - ttlS * 1000);
-    return await this.redis.zcard(key);
+  /**
+   * Creates an upload session with its TTL, in one script with the count of
+   * its owner's open sessions: with `maxOpen` or more open (0: no limit),
+   * nothing is created and their count returned; else null.
+   */
+  async createSession(
+    s: SessionRecord,
+    ttlS: number,
+    maxOpen = 0,
+  ): Promise<number | null> {
+    const open = await this.redis.eval(
+      CREATE_SESSION,
+      3,
+      this.keys.session(s.session_id),
+      this.keys.sessionTombstone(s.session_id),
+      this.keys.userSessions(s.owner),
+      String(Date.now()),
+      String(ttlS),
+      String(maxOpen),
+      s.session_id,
+      s.owner,
+      "owner",
+      s.owner,
+      "filename",
+      s.filename,
+      "file_size",
+      String(s.file_size),
+      "chunk_size",
+      String(s.chunk_size),
+      "total_chunks",
+      String(s.total_chunks),
+      "model_name",
+      s.model_name,
+      "requested_model",
+      s.requested_model ?? "",
+      "language",
+      s.language,
+      "created_at",
+      s.created_at,
+      "expires_at",
+      s.expires_at,
+      "job_id",
+      s.job_id,
+      "finalized",
+      "0",
+    ) as number;
+    return open < 0 ? null : open;
   }
 
   /** Reads a session; null when unknown or expired. */
@@ -221,25 +234,42 @@ export class Store {
     return names.map(Number).sort((a, b) => a - b);
   }
 
-  /** Concatenates the chunks `0..total-1`; null if any is missing. */
-  async assemble(sessionId: string, total: number): Promise<Uint8Array | null> {
+  /**
+   * The chunks `0..total-1` concatenated, or the indexes of those missing.
+   * One read for a single chunk; for more, the indexes first, so a session
+   * with chunks missing costs no bytes.
+   */
+  async assemble(
+    sessionId: string,
+    total: number,
+  ): Promise<{ bytes: Uint8Array } | { missing: number[] }> {
+    const key = this.keys.chunks(sessionId);
+    if (total > 1) {
+      const have = new Set(await this.chunkIndexes(sessionId));
+      const missing: number[] = [];
+      for (let i = 0; i < total; i++) if (!have.has(i)) missing.push(i);
+      if (missing.length > 0) return { missing };
+    }
     const fields = Array.from({ length: total }, (_, i) => String(i));
-    const parts = await this.redis.hmgetBuffer(
-      this.keys.chunks(sessionId),
-      ...fields,
-    );
-    let size = 0;
-    for (const p of parts) {
-      if (!p) return null;
-      size += p.byteLength;
+    const got = await this.redis.hmgetBuffer(key, ...fields);
+    const missing: number[] = [];
+    got.forEach((p, i) => {
+      if (!p) missing.push(i);
+    });
+    if (missing.length > 0) return { missing };
+    const parts = got as Buffer[];
+    const size = parts.reduce((n, p) => n + p.byteLength, 0);
+    if (parts.length === 1) {
+      const p = parts[0]!;
+      return { bytes: new Uint8Array(p.buffer, p.byteOffset, p.byteLength) };
     }
     const out = new Uint8Array(size);
     let at = 0;
     for (const p of parts) {
-      out.set(p!, at);
-      at += p!.byteLength;
+      out.set(p, at);
+      at += p.byteLength;
     }
-    return out;
+    return { bytes: out };
   }
 
   /** Marks a session finalized and drops its chunks (the audio now lives with the job). */
@@ -261,7 +291,8 @@ export class Store {
    * Creates the job record and stores its audio, once: `exists` when a
    * record with this id is already there (a repeated or concurrent
    * finalize). Refused (nothing stored) when the owner's jobs not yet final
-   * would exceed `quotas`.
+   * would exceed `quotas`. One script: the record and the audio are stored
+   * together or not at all.
    */
   async createJob(
     job: NewJob,
@@ -289,10 +320,11 @@ export class Store {
     if (job.requested_model) fields.requested_model = job.requested_model;
     const [code, held] = await this.redis.eval(
       CREATE_JOB,
-      3,
+      4,
       this.keys.job(job.job_id),
       this.keys.userJobs(job.owner),
       this.keys.userActive(job.owner),
+      this.keys.audio(job.job_id),
       String(now),
       job.job_id,
       String(ttlS),
@@ -300,28 +332,12 @@ export class Store {
       String(quotas.jobs),
       String(Math.round(quotas.audioS * 1000)),
       this.keys.jobPrefix,
+      Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength),
       ...Object.entries(fields).flat(),
     ) as [number, number?];
     if (code === -1) return { kind: "over_jobs", jobs: held ?? 0 };
     if (code === -2) return { kind: "over_audio", audioS: (held ?? 0) / 1000 };
     if (code === 0) return { kind: "exists" };
-    try {
-      await this.redis.set(
-        this.keys.audio(job.job_id),
-        Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength),
-        "EX",
-        ttlS,
-      );
-    } catch (error) {
-      // No job without its audio (e.g. Redis refused it at maxmemory).
-      await this.redis.multi()
-        .del(this.keys.job(job.job_id))
-        .zrem(this.keys.userJobs(job.owner), job.job_id)
-        .zrem(this.keys.userActive(job.owner), job.job_id)
-        .exec()
-        .catch(() => undefined);
-      throw error;
-    }
     return { kind: "created" };
   }
 
@@ -405,7 +421,7 @@ export class Store {
     return before === "" ? null : before;
   }
 
-  /** Timing fields the worker needs: when the job was created and started (ms). */
+  /** Timing fields of a job: when it was created and started (ms). */
   async jobTimes(id: string): Promise<{ created: number; started: number }> {
     const [c, s] = await this.redis.hmget(
       this.keys.job(id),
@@ -415,58 +431,120 @@ export class Store {
     return { created: Number(c ?? 0), started: Number(s ?? 0) };
   }
 
-  /** Stores a transcript once; returns false when the job was already final or gone. */
-  async completeJob(id: string, r: JobResult): Promise<boolean> {
+  /**
+   * {@linkcode Store.startJob} and, for a job it moved to processing, the
+   * record and audio as they are then — one round trip. `before` is null
+   * when the record is gone; `job` and `audio` are null unless the job was
+   * moved (the audio also once it expired).
+   */
+  async takeJob(id: string, workerId: string): Promise<{
+    before: string | null;
+    job: JobRecord | null;
+    audio: Uint8Array | null;
+  }> {
     const now = Date.now();
-    const t = await this.jobTimes(id);
+    const reply = await this.redis.callBuffer(
+      "EVAL",
+      TAKE_JOB,
+      2,
+      this.keys.job(id),
+      this.keys.audio(id),
+      workerId,
+      isoNow(now),
+      String(now),
+    ) as Buffer | [Buffer, Buffer[], Buffer | null];
+    if (!Array.isArray(reply)) {
+      const before = reply.toString();
+      return { before: before === "" ? null : before, job: null, audio: null };
+    }
+    const [before, flat, audio] = reply;
+    const h: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      h[flat[i]!.toString()] = flat[i + 1]!.toString();
+    }
+    return {
+      before: before.toString(),
+      job: jobFromHash(id, h),
+      audio: audio
+        ? new Uint8Array(audio.buffer, audio.byteOffset, audio.byteLength)
+        : null,
+    };
+  }
+
+  /**
+   * Stores a transcript once; returns false when the job was already final
+   * or gone. With `recordProcessing`, the job's processing time also goes
+   * into the shared histogram (see {@linkcode Store.recordProcessing}) in
+   * the same script.
+   */
+  async completeJob(
+    id: string,
+    r: JobResult,
+    options: { recordProcessing?: boolean } = {},
+  ): Promise<boolean> {
     const fields = {
       transcript: r.transcript,
       segments: JSON.stringify(r.segments),
       processing_ms: String(Math.round(r.processing_ms * 10) / 10),
-      queue_wait_ms: String(Math.max(0, t.started - t.created)),
       audio_duration_s: String(r.audio_duration_s),
       model_name: r.model_name,
-      completed_at: isoNow(now),
+      completed_at: isoNow(),
       error: "",
     };
-    return await this.finish(id, "completed", fields);
+    return await this.finish(id, "completed", fields, {
+      wait: "always",
+      processingS: options.recordProcessing ? r.processing_ms / 1000 : null,
+    });
   }
 
   /** Records a permanent failure once; returns false when already final or gone. */
   async failJob(id: string, error: JobErrorInfo): Promise<boolean> {
-    const t = await this.jobTimes(id);
     const fields = {
       error: JSON.stringify(error),
-      queue_wait_ms: t.started
-        ? String(Math.max(0, t.started - t.created))
-        : "",
       completed_at: isoNow(),
     };
-    return await this.finish(id, "failed", fields, error.code);
+    return await this.finish(id, "failed", fields, {
+      wait: "started",
+      errorCode: error.code,
+    });
   }
 
   private async finish(
     id: string,
     status: "completed" | "failed",
     fields: Record<string, string>,
-    errorCode = "",
+    o: {
+      wait: "always" | "started";
+      errorCode?: string;
+      processingS?: number | null;
+    },
   ): Promise<boolean> {
+    const seconds = o.processingS ?? null;
+    const first = seconds === null
+      ? PROCESSING_BUCKETS.length
+      : PROCESSING_BUCKETS.findIndex((b) => seconds <= b);
     const stored = await this.redis.eval(
       FINISH_JOB,
-      3,
+      6,
       this.keys.job(id),
       this.keys.stats,
       this.keys.longQueued,
+      this.keys.audio(id),
+      `${this.keys.stats}:processing`,
+      `${this.keys.stats}:recent`,
       id,
       status,
       this.keys.userPrefix,
-      errorCode,
+      o.errorCode ?? "",
+      this.keys.jobEvents,
+      o.wait,
+      seconds === null ? "" : String(seconds),
+      seconds === null ? "" : seconds.toFixed(4),
+      String(first < 0 ? PROCESSING_BUCKETS.length : first),
+      String(PROCESSING_BUCKETS.length),
+      String(RECENT_JOBS),
       ...Object.entries(fields).flat(),
     );
-    if (stored === 1) {
-      await this.redis.del(this.keys.audio(id));
-      await this.notify(id);
-    }
     return stored === 1;
   }
 

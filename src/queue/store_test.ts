@@ -57,8 +57,10 @@ Deno.test("Store keeps chunks, jobs and results exactly once", async (t) => {
         kind: "missing",
       });
       assertEquals(await store.chunkIndexes(sid), [0, 1]);
-      assertEquals([...(await store.assemble(sid, 2))!], [1, 2, 3, 4, 5]);
-      assertEquals(await store.assemble(sid, 3), null);
+      const whole = await store.assemble(sid, 2);
+      assert("bytes" in whole);
+      assertEquals([...whole.bytes], [1, 2, 3, 4, 5]);
+      assertEquals(await store.assemble(sid, 3), { missing: [2] });
     });
 
     await t.step("a job is created once and finished once", async () => {

@@ -263,12 +263,15 @@ export async function startWorker(
       );
     }
     const jobId = job.id!;
-    const before = await store.startJob(jobId, id);
+    // One round trip: the job moved to processing, its record and audio.
+    const { before, job: record, audio: bytes } = await store.takeJob(
+      jobId,
+      id,
+    );
     if (before === null) return "gone"; // cancelled or deleted
     if (before === "completed" || before === "failed") return "already-final";
     busy++;
     try {
-      const record = await store.getJob(jobId);
       const modelName = record?.model_name ?? job.data.model;
       const handle = handles.get(modelName);
       if (!handle) {
@@ -281,7 +284,6 @@ export async function startWorker(
         });
         throw new UnrecoverableError(`model ${modelName} not loaded`);
       }
-      const bytes = await store.getAudio(jobId);
       if (!bytes) {
         await store.failJob(jobId, {
           code: "audio_missing",
@@ -306,14 +308,15 @@ export async function startWorker(
         );
       }
       const processingMs = performance.now() - t0;
+      // Stored once, with the processing histogram, the audio dropped and
+      // the long polls woken, in one script.
       const stored = await store.completeJob(jobId, {
         transcript: result.text,
         segments: recordSegments(result.segments),
         processing_ms: processingMs,
         audio_duration_s: Math.round(audio.durationS * 1000) / 1000,
         model_name: modelName,
-      });
-      if (stored) await store.recordProcessing(processingMs / 1000);
+      }, { recordProcessing: true });
       if (config.FAULT_LEAK_KIB_PER_JOB > 0) {
         // Fault injection (FAULT_INJECTION=test-only): a leak for the soak.
         leaked.push(

@@ -13,7 +13,7 @@ import {
   ValidationError,
 } from "../../errors/mod.ts";
 import type { ApiConfig } from "../../config/mod.ts";
-import type { JobEvents, Store } from "../../queue/mod.ts";
+import type { JobEvents, JobRecord, Store } from "../../queue/mod.ts";
 import {
   declaredLength,
   type Env,
@@ -144,31 +144,36 @@ export function jobRoutes(
         `format must be one of ${JOB_FORMATS.join(", ")}`,
       );
     }
-    let job = await jobs.readableJob(c, id);
-    const slot = waitS > 0 && !isFinal(job)
-      ? longPolls.acquire(jobs.ownerOf(c))
+    // A long poll listens before it reads, so a job finishing in between
+    // still wakes it: one read before the wait, one after.
+    const stop = new AbortController();
+    const waiting = waitS > 0
+      ? events.waitFor(id, waitS * 1000, stop.signal)
       : null;
-    if (waitS > 0 && !isFinal(job) && slot === null) {
-      // Over a long-poll cap: the job as it is, at once, and a hint to
-      // poll again after a second rather than straight away.
-      c.header("x-long-poll", "capped");
-      c.header("retry-after", "1");
-    } else if (slot !== null) {
-      const stop = new AbortController();
-      const onClientGone = () => stop.abort();
-      c.req.raw.signal.addEventListener("abort", onClientGone);
-      try {
-        const waiting = events.waitFor(id, waitS * 1000, stop.signal);
-        job = await jobs.readableJob(c, id); // may have finished before we subscribed
-        if (!isFinal(job)) {
+    let job: JobRecord;
+    try {
+      job = await jobs.readableJob(c, id);
+      const slot = waiting !== null && !isFinal(job)
+        ? longPolls.acquire(jobs.ownerOf(c))
+        : null;
+      if (waiting !== null && !isFinal(job) && slot === null) {
+        // Over a long-poll cap: the job as it is, at once, and a hint to
+        // poll again after a second rather than straight away.
+        c.header("x-long-poll", "capped");
+        c.header("retry-after", "1");
+      } else if (waiting !== null && slot !== null) {
+        const onClientGone = () => stop.abort();
+        c.req.raw.signal.addEventListener("abort", onClientGone);
+        try {
           await waiting;
           job = await jobs.readableJob(c, id);
+        } finally {
+          c.req.raw.signal.removeEventListener("abort", onClientGone);
+          slot();
         }
-      } finally {
-        stop.abort();
-        c.req.raw.signal.removeEventListener("abort", onClientGone);
-        slot();
       }
+    } finally {
+      stop.abort();
     }
     if (format === "json") return c.json(await jobs.view(job));
     if (job.status !== "completed") {

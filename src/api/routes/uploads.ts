@@ -49,15 +49,6 @@ export function uploadRoutes(
     const { model, requested } = await jobs.resolveModelRequest(b.model_name);
     const language = jobs.resolveLanguage(model, b.language);
     const owner = jobs.ownerOf(c);
-    if (
-      await store.openSessions(owner, config.SESSION_TTL_S) >=
-        config.MAX_SESSIONS_PER_USER
-    ) {
-      throw new OverloadedError(
-        `too many open upload sessions (limit ${config.MAX_SESSIONS_PER_USER}); finalize or let some expire`,
-        Math.min(60, config.SESSION_TTL_S),
-      );
-    }
     const now = Date.now();
     const session: SessionRecord = {
       session_id: crypto.randomUUID(),
@@ -75,7 +66,17 @@ export function uploadRoutes(
       finalized: false,
       file_hash: "",
     };
-    await store.createSession(session, config.SESSION_TTL_S);
+    const open = await store.createSession(
+      session,
+      config.SESSION_TTL_S,
+      config.MAX_SESSIONS_PER_USER,
+    );
+    if (open !== null) {
+      throw new OverloadedError(
+        `too many open upload sessions (limit ${config.MAX_SESSIONS_PER_USER}); finalize or let some expire`,
+        Math.min(60, config.SESSION_TTL_S),
+      );
+    }
     return c.json({
       session_id: session.session_id,
       chunk_size: session.chunk_size,
@@ -183,11 +184,20 @@ export function uploadRoutes(
     if (session.finalized) {
       return c.json(finalizeBody(session.job_id, session.file_hash));
     }
-    const missing = missingOf(
-      await store.chunkIndexes(session.session_id),
+    // One read: the chunks, or which are missing.
+    const parts = await store.assemble(
+      session.session_id,
       session.total_chunks,
     );
-    if (missing.length) {
+    if ("missing" in parts) {
+      // Finalized concurrently (chunks dropped), expired meanwhile, or not
+      // all uploaded.
+      const again = await store.getSession(session.session_id);
+      if (again?.finalized) {
+        return c.json(finalizeBody(again.job_id, again.file_hash));
+      }
+      if (again === null) throw await jobs.sessionGone(session.session_id);
+      const missing = parts.missing;
       throw new ConflictError(
         "missing_chunks",
         `cannot finalize: ${missing.length} chunk(s) missing: ${
@@ -198,18 +208,7 @@ export function uploadRoutes(
     }
     // The job's audio is a second copy until the chunks are dropped.
     await jobs.admitBytes(session.file_size, "finalizing the upload");
-    const bytes = await store.assemble(
-      session.session_id,
-      session.total_chunks,
-    );
-    if (!bytes) {
-      // Finalized concurrently (chunks dropped) or expired meanwhile.
-      const again = await store.getSession(session.session_id);
-      if (again?.finalized) {
-        return c.json(finalizeBody(again.job_id, again.file_hash));
-      }
-      throw await jobs.sessionGone(session.session_id);
-    }
+    const bytes = parts.bytes;
     const hash = createHash("sha256").update(bytes).digest("hex");
     const job = await jobs.submit({
       jobId: session.job_id,
