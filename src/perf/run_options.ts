@@ -302,7 +302,7 @@ export function perfOptionsFrom(
     const given = (flag: string, key: keyof typeof PERF_DEFAULTS) =>
       flags[flag] !== undefined || env(PERF_DEFAULTS[key][0]) !== undefined;
     if (!given("vus", "vus")) {
-      parsed.data.vus = Math.max(parsed.data.vus, 2 * burst);
+      parsed.data.vus = Math.max(parsed.data.vus, 4 * burst);
     }
     if (!given("max-vus", "maxVus")) {
       parsed.data.maxVus = Math.max(parsed.data.maxVus, 10 * burst);
