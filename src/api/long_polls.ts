@@ -9,7 +9,10 @@
 export class LongPollLimiter {
   readonly #byIdentity = new Map<string, number>();
   #total = 0;
-  /** Polls answered at once because a cap was reached (metrics). */
+  /**
+   * Polls answered at once because a cap was reached (metrics): counted by
+   * the route, which knows whether the poll would have waited.
+   */
   capped = 0;
 
   constructor(readonly total: number, readonly perIdentity: number) {}
@@ -25,10 +28,7 @@ export class LongPollLimiter {
    */
   acquire(identity: string): (() => void) | null {
     const mine = this.#byIdentity.get(identity) ?? 0;
-    if (this.#total >= this.total || mine >= this.perIdentity) {
-      this.capped++;
-      return null;
-    }
+    if (this.#total >= this.total || mine >= this.perIdentity) return null;
     this.#total++;
     this.#byIdentity.set(identity, mine + 1);
     let released = false;

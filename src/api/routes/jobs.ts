@@ -144,36 +144,36 @@ export function jobRoutes(
         `format must be one of ${JOB_FORMATS.join(", ")}`,
       );
     }
-    // A long poll listens before it reads, so a job finishing in between
-    // still wakes it: one read before the wait, one after.
-    const stop = new AbortController();
-    const waiting = waitS > 0
-      ? events.waitFor(id, waitS * 1000, stop.signal)
-      : null;
     let job: JobRecord;
-    try {
+    const slot = waitS > 0 ? longPolls.acquire(jobs.ownerOf(c)) : null;
+    if (slot === null) {
       job = await jobs.readableJob(c, id);
-      const slot = waiting !== null && !isFinal(job)
-        ? longPolls.acquire(jobs.ownerOf(c))
-        : null;
-      if (waiting !== null && !isFinal(job) && slot === null) {
+      if (waitS > 0 && !isFinal(job)) {
         // Over a long-poll cap: the job as it is, at once, and a hint to
-        // poll again after a second rather than straight away.
+        // poll again after a second rather than straight away. A capped
+        // poll never listens, so the waiters stay within the cap.
+        longPolls.capped++;
         c.header("x-long-poll", "capped");
         c.header("retry-after", "1");
-      } else if (waiting !== null && slot !== null) {
-        const onClientGone = () => stop.abort();
-        c.req.raw.signal.addEventListener("abort", onClientGone);
-        try {
+      }
+    } else {
+      // A slot first, then listen before reading, so a job finishing in
+      // between still wakes the poll: one read before the wait, one after.
+      const stop = new AbortController();
+      const onClientGone = () => stop.abort();
+      c.req.raw.signal.addEventListener("abort", onClientGone);
+      try {
+        const waiting = events.waitFor(id, waitS * 1000, stop.signal);
+        job = await jobs.readableJob(c, id);
+        if (!isFinal(job)) {
           await waiting;
           job = await jobs.readableJob(c, id);
-        } finally {
-          c.req.raw.signal.removeEventListener("abort", onClientGone);
-          slot();
         }
+      } finally {
+        stop.abort();
+        c.req.raw.signal.removeEventListener("abort", onClientGone);
+        slot();
       }
-    } finally {
-      stop.abort();
     }
     if (format === "json") return c.json(await jobs.view(job));
     if (job.status !== "completed") {
