@@ -11,12 +11,47 @@ import { median } from "../stats/mod.ts";
 import { clockTicks, type CpuTarget, readCpu } from "../perf/proc_cpu.ts";
 import type { Stack } from "../stack/mod.ts";
 import { free, openModel, transcribe } from "../engine/mod.ts";
+import { connectRedis, liveWorkers } from "../queue/mod.ts";
+import { ApiConfigSchema, parseEnv } from "../config/mod.ts";
 
 /** CPU ms per job of each component, one batch. */
 export interface CpuPerJob {
   api: number;
   workers: number;
   redis: number;
+  /**
+   * The part of `workers` the engine's calls used, as each call's thread
+   * measured it (engine patch 09, reported in the workers' heartbeats).
+   */
+  workersEngine: number;
+}
+
+/**
+ * The sum of the workers' engine-CPU counters (ms) once each of `count`
+ * workers has published a heartbeat at or after `sinceMs`, so every job
+ * finished before then is in it (heartbeats come every HEARTBEAT_MS;
+ * bounded: 50 reads 200 ms apart).
+ * @throws {Error} when they don't come.
+ */
+async function engineCpuOfWorkers(
+  stack: Stack,
+  count: number,
+  sinceMs: number,
+): Promise<number> {
+  const redis = connectRedis(stack.redisUrl);
+  const prefix = parseEnv(ApiConfigSchema, {}).REDIS_PREFIX;
+  try {
+    for (let i = 0; i < 50; i++) {
+      const beats = await liveWorkers(redis, prefix);
+      if (beats.length >= count && beats.every((b) => b.at >= sinceMs)) {
+        return beats.reduce((n, b) => n + b.engine_cpu_ms, 0);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    redis.disconnect();
+  }
+  throw new Error(`the ${count} workers' heartbeats did not come`);
 }
 
 /** Engine alone: CPU ms per transcription of `pcm`, medians of batches. */
@@ -93,6 +128,8 @@ export async function serviceCpuPerJob(
   const hz = await clockTicks();
   const sum = (r: Awaited<ReturnType<typeof readCpu>>, name: string) =>
     r.processes.filter((p) => p.name === name).reduce((n, p) => n + p.ticks, 0);
+  const workerCount = targets.filter((t) => t.name === "workers").length;
+  const engineBefore = await engineCpuOfWorkers(stack, workerCount, Date.now());
   const before = await readCpu(targets);
   let next = 0;
   await Promise.all(
@@ -104,7 +141,13 @@ export async function serviceCpuPerJob(
     }),
   );
   const after = await readCpu(targets);
+  const engineAfter = await engineCpuOfWorkers(stack, workerCount, Date.now());
   const ms = (name: string) =>
     (sum(after, name) - sum(before, name)) * 1000 / hz / jobs;
-  return { api: ms("api"), workers: ms("workers"), redis: ms("redis") };
+  return {
+    api: ms("api"),
+    workers: ms("workers"),
+    redis: ms("redis"),
+    workersEngine: (engineAfter - engineBefore) / jobs,
+  };
 }

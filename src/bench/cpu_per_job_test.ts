@@ -14,6 +14,12 @@ Deno.test("serviceCpuPerJob reads each component's CPU per job from /proc over r
     assert(r.workers > 20 && r.workers < 2000, `workers ${r.workers}`);
     assert(r.api > 0 && r.api < 200, `api ${r.api}`);
     assert(r.redis >= 0 && r.redis < 100, `redis ${r.redis}`);
+    // Whisper's share, by the engine's own clock through the heartbeats:
+    // most of the worker's CPU, never more than all of it.
+    assert(
+      r.workersEngine > 10 && r.workersEngine < r.workers,
+      `engine ${r.workersEngine} of ${r.workers} ms`,
+    );
   } finally {
     await stack.stop();
     await Deno.remove(stack.logDir, { recursive: true }).catch(() => undefined);

@@ -65,6 +65,11 @@ export interface NativeTimings {
   n_prompt: number;
   /** Tokens in all segments, timestamps included. */
   n_tokens: number;
+  /**
+   * CPU time of the thread that ran the call, ms (patch 09): all of the
+   * call's CPU with one thread.
+   */
+  cpu_ms?: number;
 }
 
 /** whisper_full_params fields the binding reads (snake_case, as in C). */

@@ -197,6 +197,11 @@ export interface TranscribeTimings {
    * prompt) and sampling in ms, plus call and token counts.
    */
   native?: NativeTimings;
+  /**
+   * CPU time of the native calls (both, when re-run), ms, as the engine's
+   * thread measured it (patch 09): all of whisper's CPU with one thread.
+   */
+  cpu_ms?: number;
 }
 
 /** A loaded model; pass it to {@linkcode transcribe} and {@linkcode free}. */
@@ -295,6 +300,11 @@ export async function transcribe(
   let reason: RetryReason | undefined;
   let avgLogprob: number | undefined;
   let native: NativeTimings | undefined;
+  let cpuMs: number | undefined;
+  const counted = (t: NativeTimings | undefined) => {
+    if (t?.cpu_ms !== undefined) cpuMs = (cpuMs ?? 0) + t.cpu_ms;
+    return t;
+  };
   const timings = (): TranscribeTimings => ({
     total_ms: performance.now() - t0,
     audio_s: audioS,
@@ -304,6 +314,7 @@ export async function transcribe(
     ...(reason ? { retry_reason: reason } : {}),
     ...(avgLogprob !== undefined ? { avg_logprob: avgLogprob } : {}),
     ...(native ? { native } : {}),
+    ...(cpuMs !== undefined ? { cpu_ms: cpuMs } : {}),
   });
   if (pcm.length === 0) return { text: "", segments: [], timings: timings() };
   if (!Number.isInteger(threads) || threads < 1) {
@@ -374,7 +385,7 @@ export async function transcribe(
   };
 
   let out = await runNative(handle, input, { ...params, ...deadline() }, limit);
-  native = out.timings;
+  native = counted(out.timings);
   if (reduced) {
     if (gate) {
       avgLogprob = averageLogprob(
@@ -402,7 +413,7 @@ export async function transcribe(
       flash_attn: flashAttnFor(options.flashAttn, 0),
       ...deadline(),
     }, limit);
-    native = out.timings;
+    native = counted(out.timings);
   }
   const raw = out.segments;
   const segments = raw.map((s) => {

@@ -249,6 +249,15 @@ Deno.test({
             `${timings.avg_logprob}`,
           );
           deepStrictEqual(words(r.text), words(unsure.text));
+          // The CPU of both native calls, each measured by its thread: more
+          // than the last call's alone, and (one thread) within the wall.
+          const last = timings.native!.cpu_ms!;
+          ok(last > 0, `last call ${last} ms`);
+          ok(timings.cpu_ms! > last, `${timings.cpu_ms} vs ${last}`);
+          ok(
+            timings.cpu_ms! <= timings.total_ms + 1,
+            `${timings.cpu_ms} ms CPU in ${timings.total_ms} ms`,
+          );
         },
       );
       await t.step("without the gate the sized pass stands", async () => {
@@ -258,6 +267,7 @@ Deno.test({
         });
         strictEqual(r.timings!.retried, false);
         strictEqual(r.timings!.avg_logprob, undefined);
+        strictEqual(r.timings!.cpu_ms, r.timings!.native!.cpu_ms);
         ok(words(r.text).join(" ") !== words(unsure.text).join(" "), r.text);
       });
       await t.step("a sure pass (the sample) is kept", async () => {

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { EngineError } from "../errors/mod.ts";
 
 /** Value exported by the patched binding as `patchLevel` (set in 01-binding.patch). */
-export const PATCH_LEVEL = "whisper-service-6";
+export const PATCH_LEVEL = "whisper-service-7";
 
 const PATCH_DIR = new URL("./patches/", import.meta.url);
 

@@ -70,7 +70,7 @@ Deno.test("the engine patches apply to pristine smart-whisper sources once", asy
     await applyPatches(root);
     strictEqual(
       PATCHES.map((p) => p.name).join(","),
-      "01-binding.patch,02-loader.patch,03-speed.patch,04-flash-attn.patch,05-time-limit.patch,06-state-pool.patch,07-encoder-sgemm.patch,08-mel.patch",
+      "01-binding.patch,02-loader.patch,03-speed.patch,04-flash-attn.patch,05-time-limit.patch,06-state-pool.patch,07-encoder-sgemm.patch,08-mel.patch,09-thread-cpu.patch",
     );
     const binding = await Deno.readTextFile(
       join(root, "src/binding/binding.cc"),

@@ -16,6 +16,11 @@ export const Heartbeat = z.object({
   busy: z.number(),
   concurrency: z.number(),
   threads: z.number(),
+  /**
+   * CPU the engine's calls used since the worker started, ms, as measured
+   * by the engine (0 from a worker that doesn't report it).
+   */
+  engine_cpu_ms: z.number().default(0),
   at: z.number(),
 });
 /** A worker heartbeat. */
@@ -25,7 +30,7 @@ export type Heartbeat = z.infer<typeof Heartbeat>;
 export async function publishHeartbeat(
   redis: Redis,
   prefix: string,
-  beat: Heartbeat,
+  beat: z.input<typeof Heartbeat>,
   ttlMs: number,
 ): Promise<void> {
   await redis.set(

@@ -3,8 +3,10 @@
  * job of the 1 s sample, by component — the engine alone, then the service
  * (API, workers, Redis) through the path `deno task perf` uses (chunked
  * upload, long poll), `--workers` (default cores + 1) × 1 thread — and the
- * work outside whisper (the service's total minus the engine's). Medians
- * over `--batches` batches of `--jobs` jobs; CPU from /proc (Linux).
+ * work outside whisper: the workers' CPU minus what their engine calls used
+ * by the engine's own clock (each call's thread CPU, in the heartbeats),
+ * plus the API's and Redis's. Medians over `--batches` batches of `--jobs`
+ * jobs; CPU from /proc (Linux).
  *
  * Exit 0 done, 2 a bad flag.
  *
@@ -80,12 +82,12 @@ async function main(): Promise<number> {
   }
   const m = (k: keyof CpuPerJob) => median(rows.map((r) => r[k]));
   const fmt = (x: number) => x.toFixed(1);
-  const outside = m("workers") - engine;
+  const outside = median(rows.map((r) => r.workers - r.workersEngine));
   console.log(`engine alone: ${fmt(engine)} ms CPU per transcription`);
   console.log(
-    `service per job: workers ${fmt(m("workers"))} ms (outside whisper ${
-      fmt(outside)
-    }), ` +
+    `service per job: workers ${fmt(m("workers"))} ms (whisper ${
+      fmt(m("workersEngine"))
+    } by the engine's clock, outside whisper ${fmt(outside)}), ` +
       `api ${fmt(m("api"))} ms, redis ${fmt(m("redis"))} ms`,
   );
   console.log(

@@ -151,6 +151,8 @@ export async function startWorker(
     : null;
 
   let busy = 0;
+  /** CPU the engine's calls used since the worker started (heartbeat). */
+  let engineCpuMs = 0;
   const beat = () =>
     publishHeartbeat(redis, config.REDIS_PREFIX, {
       worker_id: id,
@@ -161,6 +163,7 @@ export async function startWorker(
       busy,
       concurrency: config.WORKER_CONCURRENCY,
       threads: config.WHISPER_THREADS,
+      engine_cpu_ms: Math.round(engineCpuMs * 1000) / 1000,
       at: Date.now(),
     }, config.HEARTBEAT_MS * 3).catch((e) =>
       log({ level: "warn", msg: "heartbeat failed", error: String(e) })
@@ -186,7 +189,10 @@ export async function startWorker(
     const limit = options.timeLimitMs!;
     const work = hangsLeft > 0
       ? (hangsLeft--, new Promise<never>(() => {}))
-      : transcribe(handle, samples, options);
+      : transcribe(handle, samples, options).then((r) => {
+        engineCpuMs += r.timings?.cpu_ms ?? 0;
+        return r;
+      });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const backstop = new Promise<never>((_, reject) => {
       timer = setTimeout(
