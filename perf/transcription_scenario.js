@@ -28,7 +28,7 @@ import {
 import { EXPECTED_WORDS, SAMPLE } from "./lib/sample.js";
 import { hasExpectedWords } from "./lib/words.js";
 import { baselineThresholds, runThresholds } from "./lib/thresholds.js";
-import { chunkedUpload, nativeMetrics, pollJob } from "./lib/jobs.js";
+import { nativeMetrics, submitAndPoll } from "./lib/jobs.js";
 
 // ---------------------------------------------------------------- config
 
@@ -47,16 +47,8 @@ const LONG_POLL_WAIT_S = Math.max(1, Math.min(30, Math.ceil(POLL_INTERVAL)));
 
 // ---------------------------------------------------------------- metrics
 
-const {
-  transcriptionLatency,
-  transcriptionSuccess,
-  transcriptionFailure,
-  transcriptionAccuracy, // every expected word in the transcript
-  serverQueueWait,
-  serverProcessing,
-  uploadDuration,
-  jobsRefused,
-} = nativeMetrics();
+// transcriptionAccuracy: every expected word in the transcript.
+const METRICS = nativeMetrics();
 
 export const options = {
   scenarios: {
@@ -82,44 +74,20 @@ export const options = {
 
 const HEADERS = { "X-User-ID": USER_ID };
 
-/** Records one iteration's outcome in both rates. */
-function outcome(ok) {
-  transcriptionSuccess.add(ok);
-  transcriptionFailure.add(!ok);
-}
-
 export default function () {
-  const up = chunkedUpload(BASE_URL, HEADERS, {
+  const job = submitAndPoll(BASE_URL, HEADERS, METRICS, {
     filename: "sample.wav",
     bytes: SAMPLE,
     model: WHISPER_MODEL,
-    uploadDuration,
-    refused: jobsRefused,
-  });
-  if (!up) {
-    outcome(false);
-    return;
-  }
-  const job = pollJob(BASE_URL, HEADERS, up.jobId, {
+  }, {
     longPoll: LONG_POLL,
     waitS: LONG_POLL_WAIT_S,
     interval: POLL_INTERVAL,
     maxPolls: MAX_POLLS,
     budgetCheck: "job completed within MAX_POLLS",
   });
-  if (!job) {
-    outcome(false);
-    return;
-  }
-  transcriptionLatency.add((Date.now() - up.started) / 1000);
-  if (typeof job.queue_wait_ms === "number") {
-    serverQueueWait.add(job.queue_wait_ms);
-  }
-  if (typeof job.processing_ms === "number") {
-    serverProcessing.add(job.processing_ms);
-  }
+  if (!job) return;
   const accurate = hasExpectedWords(EXPECTED_WORDS, job.transcript);
-  transcriptionAccuracy.add(accurate);
+  METRICS.transcriptionAccuracy.add(accurate);
   check(job, { "transcript has the expected words": () => accurate });
-  outcome(true);
 }

@@ -26,7 +26,7 @@ import {
   SUMMARY_TREND_STATS,
 } from "./lib/env.js";
 import { baselineThresholds, runThresholds } from "./lib/thresholds.js";
-import { chunkedUpload, nativeMetrics, pollJob } from "./lib/jobs.js";
+import { nativeMetrics, submitAndPoll } from "./lib/jobs.js";
 import {
   classThresholds,
   mergeThresholds,
@@ -66,16 +66,7 @@ const AUDIO = CLASSES.map((c) => open(c.audio, "b"));
 
 // As in transcription_scenario.js, each sample tagged with its class;
 // accurate = a word error rate at most the class's max_wer.
-const {
-  transcriptionLatency,
-  transcriptionSuccess,
-  transcriptionFailure,
-  transcriptionAccuracy,
-  serverQueueWait,
-  serverProcessing,
-  uploadDuration,
-  jobsRefused,
-} = nativeMetrics();
+const METRICS = nativeMetrics();
 /** Word error rate of each completed job with a known text (0..1+). */
 const wordErrors = new Trend("transcription_word_error_rate");
 
@@ -112,47 +103,21 @@ export default function () {
   const index = CYCLE[exec.scenario.iterationInTest % CYCLE.length];
   const c = CLASSES[index];
   const tags = { class: c.name };
-  const outcome = (ok) => {
-    transcriptionSuccess.add(ok, tags);
-    transcriptionFailure.add(!ok, tags);
-  };
-  const up = chunkedUpload(BASE_URL, HEADERS, {
+  const job = submitAndPoll(BASE_URL, HEADERS, METRICS, {
     filename: c.filename,
     bytes: AUDIO[index],
     model: ENV.model,
-    tags,
-    uploadDuration,
-    refused: jobsRefused,
-  });
-  if (!up) {
-    outcome(false);
-    return;
-  }
-  const job = pollJob(BASE_URL, HEADERS, up.jobId, {
+  }, {
     longPoll: LONG_POLL,
     waitS: LONG_POLL_WAIT_S,
     interval: POLL_INTERVAL,
     maxPolls: c.maxPolls,
     budgetCheck: "job completed within its polling budget",
-    tags,
-  });
-  if (!job) {
-    outcome(false);
-    return;
-  }
-  transcriptionLatency.add((Date.now() - up.started) / 1000, tags);
-  if (typeof job.queue_wait_ms === "number") {
-    serverQueueWait.add(job.queue_wait_ms, tags);
-  }
-  if (typeof job.processing_ms === "number") {
-    serverProcessing.add(job.processing_ms, tags);
-  }
-  if (c.text !== null) {
-    const wer = wordErrorRate(c.text, job.transcript);
-    wordErrors.add(wer, tags);
-    const accurate = wer <= c.max_wer;
-    transcriptionAccuracy.add(accurate, tags);
-    check(job, { "transcript within max_wer": () => accurate }, tags);
-  }
-  outcome(true);
+  }, tags);
+  if (!job || c.text === null) return;
+  const wer = wordErrorRate(c.text, job.transcript);
+  wordErrors.add(wer, tags);
+  const accurate = wer <= c.max_wer;
+  METRICS.transcriptionAccuracy.add(accurate, tags);
+  check(job, { "transcript within max_wer": () => accurate }, tags);
 }

@@ -126,3 +126,49 @@ export function pollJob(baseUrl, headers, jobId, o) {
   check(null, { [o.budgetCheck]: () => false }, tags);
   return null;
 }
+
+/**
+ * One iteration of a native-protocol scenario: the upload (`upload`: the
+ * options of {@linkcode chunkedUpload} but its metrics), polling (`poll`:
+ * those of {@linkcode pollJob}), and the iteration's outcome, latency and
+ * the server's queue wait and processing recorded in `m` (from
+ * {@linkcode nativeMetrics}), all with `tags`. Returns the completed job —
+ * its transcript is the caller's to judge — or null when it has none.
+ */
+export function submitAndPoll(baseUrl, headers, m, upload, poll, tags = {}) {
+  const outcome = (ok) => {
+    m.transcriptionSuccess.add(ok, tags);
+    m.transcriptionFailure.add(!ok, tags);
+  };
+  const up = chunkedUpload(
+    baseUrl,
+    headers,
+    Object.assign(
+      { tags, uploadDuration: m.uploadDuration, refused: m.jobsRefused },
+      upload,
+    ),
+  );
+  if (!up) {
+    outcome(false);
+    return null;
+  }
+  const job = pollJob(
+    baseUrl,
+    headers,
+    up.jobId,
+    Object.assign({ tags }, poll),
+  );
+  if (!job) {
+    outcome(false);
+    return null;
+  }
+  m.transcriptionLatency.add((Date.now() - up.started) / 1000, tags);
+  if (typeof job.queue_wait_ms === "number") {
+    m.serverQueueWait.add(job.queue_wait_ms, tags);
+  }
+  if (typeof job.processing_ms === "number") {
+    m.serverProcessing.add(job.processing_ms, tags);
+  }
+  outcome(true);
+  return job;
+}

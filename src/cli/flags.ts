@@ -18,3 +18,18 @@ export function parseFlags<const C extends ParseArgsConfig>(
     throw new ConfigError(usage ? `${message}; ${usage}` : message);
   }
 }
+
+/**
+ * One message for the issues of a schema of flags: `FLAG: message (got
+ * VALUE)` for each, joined by `; ` (`flagOf` names a field's flag).
+ */
+export function flagIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  flagOf: (key: string) => string,
+  raw: Readonly<Record<string, unknown>>,
+): string {
+  return issues.map((i) => {
+    const key = String(i.path[0]);
+    return `${flagOf(key)}: ${i.message} (got ${JSON.stringify(raw[key])})`;
+  }).join("; ");
+}

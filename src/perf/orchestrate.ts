@@ -16,7 +16,7 @@ import { runAssert } from "./baseline/assert_command.ts";
 import { entriesOf, loadBaseline, selectEntries } from "./baseline/baseline.ts";
 import { ConfigError, exitCodeFor } from "../errors/mod.ts";
 import { workloadId } from "./workload/spec.ts";
-import { loadSummary } from "./summary.ts";
+import { loadSummary, type RunSummary } from "./summary.ts";
 import { loadRunMetadata } from "./run_metadata.ts";
 import {
   appendHistory,
@@ -222,17 +222,7 @@ async function judgeByProfile(
       reason: `k6 exited with ${k6Exit} and wrote no summary; see k6.log`,
     };
   }
-  await printKeyFigures(
-    join(runDir, "summary.json"),
-    o.api,
-    say,
-    o.workloadBuilt
-      ? `workload_mix, workload ${o.workloadBuilt.id}`
-      : undefined,
-  );
-  if (o.workloadBuilt) {
-    await printClassFigures(join(runDir, "summary.json"), say);
-  }
+  await printFigures(o, join(runDir, "summary.json"), say);
   if (k6Exit !== 0) {
     return await done({
       code: k6Exit === K6_EXIT.invalidConfig ||
@@ -389,15 +379,7 @@ async function judgeRun(
     }, "failed");
   }
   if (opts.link) await linkLatest(runDir);
-  await printKeyFigures(
-    summaryPath,
-    o.api,
-    say,
-    o.workloadBuilt
-      ? `workload_mix, workload ${o.workloadBuilt.id}`
-      : undefined,
-  );
-  if (o.workloadBuilt) await printClassFigures(summaryPath, say);
+  await printFigures(o, summaryPath, say);
   if (k6Exit === K6_EXIT.invalidConfig || k6Exit === K6_EXIT.scriptException) {
     return await done({
       code: 2,
@@ -545,12 +527,10 @@ async function recordHistory(
 }
 
 /** Per-class figures of a workload run, one line per class. */
-async function printClassFigures(
-  summaryPath: string,
+function printClassFigures(
+  summary: RunSummary,
   say: (l: string) => void,
-): Promise<void> {
-  const summary = await loadSummary(summaryPath).catch(() => undefined);
-  if (!summary) return;
+): void {
   const classes = [...summary.metrics.keys()]
     .map((k) => /^transcription_success_rate\{class:(.+)\}$/.exec(k)?.[1])
     .filter((c): c is string => c !== undefined);
@@ -588,19 +568,35 @@ async function printClassFigures(
   }
 }
 
-/** Prints the run's key figures (those of its scenario) as a table. */
-async function printKeyFigures(
+/**
+ * Prints the run's key figures, and each class's for a workload, from its
+ * summary (read once; nothing is printed when it can't be read).
+ */
+async function printFigures(
+  o: PerfOptions,
   summaryPath: string,
+  say: (l: string) => void,
+): Promise<void> {
+  const summary = await loadSummary(summaryPath).catch(() => undefined);
+  if (!summary) return;
+  printKeyFigures(
+    summary,
+    o.api,
+    say,
+    o.workloadBuilt
+      ? `workload_mix, workload ${o.workloadBuilt.id}`
+      : undefined,
+  );
+  if (o.workloadBuilt) printClassFigures(summary, say);
+}
+
+/** Prints the run's key figures (those of its scenario) as a table. */
+function printKeyFigures(
+  summary: RunSummary,
   api: Api,
   say: (l: string) => void,
   scenario = SCENARIOS[api].k6Scenario,
-): Promise<void> {
-  let summary;
-  try {
-    summary = await loadSummary(summaryPath);
-  } catch {
-    return;
-  }
+): void {
   say(`perf: key figures (${scenario}, --api ${api})`);
   for (const { label, metric, stat, unit } of SCENARIOS[api].figures) {
     const v = summary.metrics.get(metric)?.values[stat] ??

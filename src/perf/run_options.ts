@@ -2,6 +2,7 @@
  * The options of a perf run (`deno task perf`'s flags, validated), their
  * defaults, k6's exit codes, and the names and places of run archives.
  */
+import { flagIssues } from "../cli/mod.ts";
 import { join, relative } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors/mod.ts";
@@ -275,13 +276,11 @@ export function perfOptionsFrom(
       faultApiDelayMs: "--fault-api-delay-ms",
       faultLeakKibPerJob: "--fault-leak-kib-per-job",
     };
-    const msg = parsed.error.issues.map((i) => {
-      const key = String(i.path[0]);
-      return `${names[key] ?? key}: ${i.message} (got ${
-        JSON.stringify(raw[key as keyof typeof raw])
-      })`;
-    }).join("; ");
-    throw new ConfigError(`invalid perf options: ${msg}`);
+    throw new ConfigError(
+      `invalid perf options: ${
+        flagIssues(parsed.error.issues, (k) => names[k] ?? k, raw)
+      }`,
+    );
   }
   if (profile.profile === "spike") {
     const at = durationToSeconds(profile.spikeAt);
@@ -390,13 +389,11 @@ export function profileSettingsFrom(
     const byKey = Object.fromEntries(
       Object.entries(PROFILE_FLAGS).map(([k, [flag]]) => [k, flag]),
     ) as Record<string, string>;
-    const msg = parsed.error.issues.map((i) => {
-      const key = String(i.path[0]);
-      return `--${byKey[key] ?? key}: ${i.message} (got ${
-        JSON.stringify(raw[key])
-      })`;
-    }).join("; ");
-    throw new ConfigError(`invalid perf options: ${msg}`);
+    throw new ConfigError(
+      `invalid perf options: ${
+        flagIssues(parsed.error.issues, (k) => `--${byKey[k] ?? k}`, raw)
+      }`,
+    );
   }
   for (const [flag, profiles] of Object.entries(PROFILE_ONLY)) {
     if (flags[flag] !== undefined && !profiles.includes(parsed.data.profile)) {

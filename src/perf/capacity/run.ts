@@ -17,6 +17,7 @@
  * the report (capacity_report.ts) and the chart (capacity_chart.ts) are pure
  * functions; {@linkcode runCapacity} runs them.
  */
+import { flagIssues } from "../../cli/mod.ts";
 import { join, relative } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../../errors/mod.ts";
@@ -168,13 +169,15 @@ export function capacityOptionsFrom(
   );
   const parsed = CapacitySearchSchema.safeParse(raw);
   if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => {
-      const key = String(i.path[0]) as keyof typeof SEARCH_FLAGS;
-      return `--${SEARCH_FLAGS[key]}: ${i.message} (got ${
-        JSON.stringify(raw[key])
-      })`;
-    }).join("; ");
-    throw new ConfigError(`invalid capacity options: ${msg}`);
+    throw new ConfigError(
+      `invalid capacity options: ${
+        flagIssues(
+          parsed.error.issues,
+          (k) => `--${SEARCH_FLAGS[k as keyof typeof SEARCH_FLAGS]}`,
+          raw,
+        )
+      }`,
+    );
   }
   const s = parsed.data;
   if (s.maxRate < s.startRate) {

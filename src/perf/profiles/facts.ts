@@ -8,7 +8,12 @@ import { readTimedK6Samples, SAMPLES_FILE } from "../../verdict/mod.ts";
 import type { TimedSample } from "../../verdict/mod.ts";
 import { loadSummary, type RunSummary } from "../summary.ts";
 import { type Api, SCENARIOS } from "../scenarios.ts";
-import { loadTimeline, type TimelineSample } from "../timeline/mod.ts";
+import {
+  increase,
+  loadTimeline,
+  serviceSeries,
+  type TimelineSample,
+} from "../timeline/mod.ts";
 
 /** A job's outcome over time: when it was submitted and how long it took. */
 export interface TimedLatency {
@@ -79,15 +84,15 @@ export async function loadRunFacts(
   };
 }
 
-/** The change of a running total of the service's scrapes over the run. */
+/**
+ * How much a running total of the service's scrapes grew over the run (an
+ * API restart's counters start over).
+ */
 export function serviceDelta(
   timeline: readonly TimelineSample[],
   value: (s: NonNullable<TimelineSample["service"]>) => number,
 ): number {
-  const scraped = timeline.filter((s) => s.service);
-  const first = scraped[0]?.service;
-  const last = scraped.at(-1)?.service;
-  return first && last ? Math.max(0, value(last) - value(first)) : 0;
+  return increase(serviceSeries(timeline, value));
 }
 
 /** A Rate's passes and fails in the summary (0 and 0 when absent). */

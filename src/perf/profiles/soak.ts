@@ -9,7 +9,7 @@
  * bytes per job are printed instead.
  */
 import { median } from "../../stats/mod.ts";
-import { memoryGrowth } from "../timeline/mod.ts";
+import { memoryGrowth, serviceSeries } from "../timeline/mod.ts";
 import { type RunFacts, serviceDelta } from "./facts.ts";
 import { jobsDone, noServerErrors } from "./common_checks.ts";
 import type { ProfileSettings } from "./profile.ts";
@@ -85,10 +85,11 @@ export function judgeSoak(f: RunFacts, s: ProfileSettings): ProfileVerdict {
     },
   ];
   const completed = serviceDelta(f.timeline, (x) => x.completed);
-  const redisBytes = serviceDelta(
-    f.timeline,
-    (x) => x.storage_used_bytes ?? 0,
-  );
+  // A gauge, not a running total: its change from the first scrape.
+  const storage = serviceSeries(f.timeline, (x) => x.storage_used_bytes ?? 0);
+  const redisBytes = storage.length
+    ? Math.max(0, storage.at(-1)![1] - storage[0]![1])
+    : 0;
   const redis = growth.find((g) => g.name === "redis");
   const notes = [
     `Redis keeps each job's record for JOB_TTL_S: it grew ${

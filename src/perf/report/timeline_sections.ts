@@ -5,6 +5,7 @@
  */
 import {
   coresOf,
+  increase,
   type Point,
   processNames,
   ratePerSecond,
@@ -18,17 +19,6 @@ import type { ReportSection } from "./page.ts";
 
 const NO_TIMELINE =
   `<p class="note">no timeline in this archive (timeline.jsonl)</p>`;
-
-function total(points: readonly Point[]): number {
-  if (points.length === 0) return 0;
-  // Running totals: a restart (the counter going down) starts over.
-  let sum = 0;
-  for (let i = 1; i < points.length; i++) {
-    const d = points[i]![1] - points[i - 1]![1];
-    sum += d >= 0 ? d : points[i]![1];
-  }
-  return sum;
-}
 
 function peak(points: readonly Point[]): number {
   return points.reduce((m, p) => Math.max(m, p[1]), 0);
@@ -124,10 +114,12 @@ export function serviceSection(
   const totals = htmlTable(
     ["over the run", "count"],
     [
-      ["completed", String(total(completed))],
-      ["failed", String(total(failed))],
-      ...refusals.map((r) => [`refused: ${r.code}`, String(total(r.points))]),
-      ["HTTP 5xx", String(total(http5xx))],
+      ["completed", String(increase(completed))],
+      ["failed", String(increase(failed))],
+      ...refusals.map((
+        r,
+      ) => [`refused: ${r.code}`, String(increase(r.points))]),
+      ["HTTP 5xx", String(increase(http5xx))],
       ["most jobs queued at once", String(peak(queued))],
       ["most pieces queued at once", String(peak(pieces))],
     ],

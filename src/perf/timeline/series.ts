@@ -62,6 +62,19 @@ export function serviceSeries(
 }
 
 /**
+ * How much a running total (completions, refusals) grew over `points`; a
+ * counter that went down (a restart) starts over from its new value.
+ */
+export function increase(points: readonly Point[]): number {
+  let sum = 0;
+  for (let i = 1; i < points.length; i++) {
+    const d = points[i]![1] - points[i - 1]![1];
+    sum += d >= 0 ? d : points[i]![1];
+  }
+  return sum;
+}
+
+/**
  * Per second between consecutive points of a running total (completions,
  * refusals), at the later point's time; a counter that went down (a
  * restart) starts over.

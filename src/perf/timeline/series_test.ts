@@ -5,6 +5,7 @@ import {
 } from "../../testing/assert.ts";
 import {
   coresOf,
+  increase,
   memoryGrowth,
   type Point,
   ratePerSecond,
@@ -73,4 +74,11 @@ Deno.test("memoryGrowth: the warm-up is left out; a leak shows as MiB per hour",
   assertAlmostEquals(g.api!.mibPerHour, 0, 1e-6);
   assertEquals(g["worker-1"]!.seconds, 480);
   assertEquals(memoryGrowth([]), []);
+});
+
+Deno.test("increase sums a running total's growth; a restart starts over", () => {
+  assertEquals(increase([]), 0);
+  assertEquals(increase([[0, 5], [1, 9], [2, 12]]), 7);
+  // Restarted at t=2 (down to 2), then 2 → 6.
+  assertEquals(increase([[0, 5], [1, 9], [2, 2], [3, 6]]), 4 + 2 + 4);
 });
