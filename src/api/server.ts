@@ -48,7 +48,11 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
         log({ level: "warn", msg: "redis error", error: e.message }),
     );
   }
-  await Promise.all([redis, bull].map((r) => waitConnected(r, 10_000)));
+  // The subscriber too: a SUBSCRIBE queued before its connection is ready
+  // can race ioredis's own ready check ("Connection in subscriber mode"),
+  // leaving the API without job events — every long poll then ran to its
+  // timeout (seen once in a perf:ab pair: all 60 jobs at 1.009 s).
+  await Promise.all([redis, bull, sub].map((r) => waitConnected(r, 10_000)));
   const store = new Store(redis, config.REDIS_PREFIX);
   const queue = new TranscribeQueue(bull, config.REDIS_PREFIX);
   const events = new JobEvents(sub, store.keys.jobEvents);
