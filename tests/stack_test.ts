@@ -8,6 +8,7 @@ import {
   assertMatch,
   assertRejects,
 } from "../src/testing/assert.ts";
+import { Redis } from "ioredis";
 import { startStack } from "../src/stack/mod.ts";
 import {
   alive,
@@ -24,6 +25,7 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
   const pids = stack.processes().map((p) => p.pid);
   const apiPort = Number(new URL(stack.baseUrl).port);
   const redisPort = Number(new URL(stack.redisUrl).port);
+  let socket = "";
   let failure: unknown;
   try {
     const { wav, text } = await sample();
@@ -79,6 +81,32 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
       },
     );
 
+    await t.step(
+      "the API and workers reach the stack's Redis over its Unix socket",
+      async () => {
+        const redis = new Redis(stack.redisUrl);
+        try {
+          const me = await redis.call("CLIENT", "ID") as number;
+          const list = await redis.call("CLIENT", "LIST") as string;
+          const clients = list.trim().split("\n").map((line) => ({
+            id: Number(/\bid=(\d+)/.exec(line)?.[1]),
+            name: /\bname=(\S*)/.exec(line)?.[1] ?? "",
+            addr: /\baddr=(\S*)/.exec(line)?.[1] ?? "",
+          }));
+          const service = clients.filter((c) => c.id !== me);
+          // api, api-bull, api-sub, and each worker's own and BullMQ's.
+          assert(service.length >= 7, JSON.stringify(clients));
+          assert(service.some((c) => c.name === "api"));
+          for (const c of service) {
+            assertMatch(c.addr, /^\/.*\/redis\.sock:0$/, JSON.stringify(c));
+          }
+          socket = service[0]!.addr.replace(/:0$/, "");
+        } finally {
+          redis.disconnect();
+        }
+      },
+    );
+
     await t.step("health and metrics", async () => {
       const ready = await (await fetch(`${stack.baseUrl}/health/ready`)).json();
       assertEquals(ready.status, "ready");
@@ -96,7 +124,13 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
   for (const pid of pids) assert(!alive(pid), `process ${pid} still running`);
   assert(!(await portOpen(apiPort)), "API port still bound");
   assert(!(await portOpen(redisPort)), "Redis port still bound");
+  assert(socket !== "", "no socket seen");
+  assert(!(await exists(socket)), `${socket} left behind`);
 });
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
 
 Deno.test("a worker killed mid-job: the job still completes, stored once", async () => {
   // A longer clip so the kill lands while the job is running.

@@ -10,9 +10,10 @@ const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const bool = z.enum(["0", "1", "true", "false"]).transform((v) =>
   v === "1" || v === "true"
 );
+/** `redis://host:port` (or `rediss://`), or the absolute path of Redis's Unix socket. */
 const redisUrl = z.string().regex(
-  /^rediss?:\/\/[^\s]+$/,
-  "must look like redis://host:port",
+  /^(rediss?:\/\/[^\s]+|\/[^\s]+)$/,
+  "must look like redis://host:port or be the absolute path of Redis's Unix socket",
 );
 
 /** Settings shared by the API and the workers. */

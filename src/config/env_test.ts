@@ -32,6 +32,17 @@ Deno.test("config errors name the variable and the expectation", () => {
   );
 });
 
+Deno.test("REDIS_URL takes a redis:// URL or the absolute path of a Unix socket", () => {
+  const byPath = parseEnv(WorkerConfigSchema, {
+    REDIS_URL: "/tmp/stack/redis.sock",
+  });
+  assertEquals(byPath.REDIS_URL, "/tmp/stack/redis.sock");
+  const e = assertThrows(() =>
+    parseEnv(WorkerConfigSchema, { REDIS_URL: "tmp/redis.sock" })
+  );
+  assertMatch((e as Error).message, /absolute path of Redis's Unix socket/);
+});
+
 Deno.test("fault injection can't be enabled by accident", () => {
   const noSwitch = assertThrows(() =>
     parseEnv(WorkerConfigSchema, { FAULT_PROCESSING_DELAY_MS: "50" })

@@ -22,6 +22,7 @@ import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { type Keys, keys } from "./keys.ts";
+import { runScript } from "./lua.ts";
 import { PieceResult } from "./records.ts";
 
 /** Largest priority BullMQ accepts. */
@@ -149,7 +150,8 @@ export class PieceStore {
     spans: readonly PieceSpan[],
     ttlS: number,
   ): Promise<PiecePlan | null> {
-    const [code, base] = await this.redis.eval(
+    const [code, base] = await runScript(
+      this.redis,
       PLAN,
       2,
       this.keys.job(jobId),
@@ -230,7 +232,8 @@ export class PieceStore {
     result: PieceResult,
     ttlS: number,
   ): Promise<PieceCompletion | null> {
-    const [code, done, total] = await this.redis.eval(
+    const [code, done, total] = await runScript(
+      this.redis,
       COMPLETE,
       5,
       this.keys.job(jobId),
@@ -266,7 +269,8 @@ export class PieceStore {
       { length: total },
       (_, i) => this.keys.pieceAudio(jobId, i),
     );
-    return await this.redis.eval(
+    return await runScript(
+      this.redis,
       ABANDON,
       4 + audioKeys.length,
       this.keys.job(jobId),

@@ -74,6 +74,6 @@ export function isRedisOom(error: unknown): boolean {
 export function isRedisDown(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const m = error.message;
-  return /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|enableOfflineQueue|Reached the max retries|Command timed out|EPIPE|connect ETIMEDOUT|LOADING/i
+  return /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|connect ENOENT|enableOfflineQueue|Reached the max retries|Command timed out|EPIPE|connect ETIMEDOUT|LOADING/i
     .test(m);
 }

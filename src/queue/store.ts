@@ -10,7 +10,9 @@
 import { Buffer } from "node:buffer";
 import type { Redis } from "ioredis";
 import { type Keys, keys } from "./keys.ts";
+import { runScript, runScriptBuffer } from "./lua.ts";
 import {
+  CLOSE_SESSION,
   CREATE_JOB,
   CREATE_SESSION,
   FINISH_JOB,
@@ -100,7 +102,8 @@ export class Store {
     ttlS: number,
     maxOpen = 0,
   ): Promise<number | null> {
-    const open = await this.redis.eval(
+    const open = await runScript(
+      this.redis,
       CREATE_SESSION,
       3,
       this.keys.session(s.session_id),
@@ -163,7 +166,8 @@ export class Store {
     ttlMs: number,
     quotaBytes = 0,
   ): Promise<PutChunkResult> {
-    const [code, count] = await this.redis.eval(
+    const [code, count] = await runScript(
+      this.redis,
       PUT_CHUNK,
       3,
       this.keys.chunks(sessionId),
@@ -274,17 +278,16 @@ export class Store {
 
   /** Marks a session finalized and drops its chunks (the audio now lives with the job). */
   async closeSession(s: SessionRecord, fileHash: string): Promise<void> {
-    await this.redis.multi()
-      .hset(
-        this.keys.session(s.session_id),
-        "finalized",
-        "1",
-        "file_hash",
-        fileHash,
-      )
-      .del(this.keys.chunks(s.session_id))
-      .zrem(this.keys.userSessions(s.owner), s.session_id)
-      .exec();
+    await runScript(
+      this.redis,
+      CLOSE_SESSION,
+      3,
+      this.keys.session(s.session_id),
+      this.keys.chunks(s.session_id),
+      this.keys.userSessions(s.owner),
+      s.session_id,
+      fileHash,
+    );
   }
 
   /**
@@ -318,7 +321,8 @@ export class Store {
       fields.options = JSON.stringify(DecodeOptions.parse(job.options));
     }
     if (job.requested_model) fields.requested_model = job.requested_model;
-    const [code, held] = await this.redis.eval(
+    const [code, held] = await runScript(
+      this.redis,
       CREATE_JOB,
       4,
       this.keys.job(job.job_id),
@@ -410,7 +414,8 @@ export class Store {
    */
   async startJob(id: string, workerId: string): Promise<string | null> {
     const now = Date.now();
-    const before = await this.redis.eval(
+    const before = await runScript(
+      this.redis,
       START_JOB,
       1,
       this.keys.job(id),
@@ -443,8 +448,8 @@ export class Store {
     audio: Uint8Array | null;
   }> {
     const now = Date.now();
-    const reply = await this.redis.callBuffer(
-      "EVAL",
+    const reply = await runScriptBuffer(
+      this.redis,
       TAKE_JOB,
       2,
       this.keys.job(id),
@@ -523,7 +528,8 @@ export class Store {
     const first = seconds === null
       ? PROCESSING_BUCKETS.length
       : PROCESSING_BUCKETS.findIndex((b) => seconds <= b);
-    const stored = await this.redis.eval(
+    const stored = await runScript(
+      this.redis,
       FINISH_JOB,
       6,
       this.keys.job(id),

@@ -78,6 +78,17 @@ redis.call('EXPIRE', KEYS[3], ARGV[3])
 return {1}
 `;
 
+// KEYS: session hash, its chunks, the owner's open sessions zset.
+// ARGV: session id, file hash. Marks the session finalized and drops its
+// chunks (the audio now lives with the job) at once: one command where a
+// MULTI … EXEC was five.
+export const CLOSE_SESSION = `
+redis.call('HSET', KEYS[1], 'finalized', '1', 'file_hash', ARGV[2])
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`;
+
 // KEYS: session hash, session tombstone, the owner's open sessions zset.
 // ARGV: now ms, ttl s, most open sessions (0: any), session id, owner,
 // then the session's field/value pairs. Sessions older than the TTL leave

@@ -1,6 +1,8 @@
 /**
  * Starts a private `redis-server` on a free loopback port in a temporary
- * directory, ready when it answers PING.
+ * directory, ready when it answers PING. It listens on a Unix socket in
+ * that directory too: the stack's own processes, on the same host, talk to
+ * it there — a command costs both sides less CPU than over loopback TCP.
  */
 import { connectRedis, waitConnected } from "../queue/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
@@ -43,10 +45,18 @@ export function defaultRedisMaxmemory(memTotalBytes = memTotal()): number {
 /** A running private Redis. */
 export interface RedisServer {
   url: string;
+  /**
+   * Its Unix socket (owner only), or null when the directory's path is too
+   * long for one.
+   */
+  socketPath: string | null;
   port: number;
   process: ManagedProcess;
   stop(): Promise<void>;
 }
+
+/** Longest Unix socket path Linux takes (`sun_path`, 108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
 
 /** Locates `redis-server` on PATH; null when absent. */
 export async function findRedisServer(
@@ -75,6 +85,10 @@ export async function startRedisServer(
       `redis-server not found: run "deno task setup" or install the Debian package redis-server`,
     );
   }
+  const socket = `${options.dir}/redis.sock`;
+  const socketPath = new TextEncoder().encode(socket).length <= MAX_SOCKET_PATH
+    ? socket
+    : null;
   // A port found free can be taken before redis binds it: retry a few times.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -98,6 +112,9 @@ export async function startRedisServer(
       String(options.maxmemory ?? defaultRedisMaxmemory()),
       "--maxmemory-policy",
       "noeviction",
+      ...(socketPath
+        ? ["--unixsocket", socketPath, "--unixsocketperm", "700"]
+        : []),
     ];
     if (options.durable) {
       args.push("--appendonly", "yes", "--appendfsync", "everysec");
@@ -122,6 +139,7 @@ export async function startRedisServer(
       });
       return {
         url,
+        socketPath,
         port,
         process: proc,
         stop: async () => {
