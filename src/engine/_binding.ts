@@ -82,6 +82,11 @@ export interface NativeParams {
   beam_size?: number;
   no_timestamps?: boolean;
   no_context?: boolean;
+  /**
+   * Most tokens of past text (earlier windows' and the initial prompt)
+   * each window is conditioned on; 0: none.
+   */
+  n_max_text_ctx?: number;
   single_segment?: boolean;
   temperature?: number;
   max_tokens?: number;

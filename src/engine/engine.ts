@@ -49,6 +49,13 @@ export interface OpenModelOptions {
   addonPath?: string;
 }
 
+/**
+ * Past-text tokens a window may be prompted with when the caller gives a
+ * prompt (whisper.cpp's default; it takes at most half the text context,
+ * 224 tokens for every Whisper model).
+ */
+const MAX_TEXT_CTX_WITH_PROMPT = 16384;
+
 /** Options of {@linkcode transcribe}. */
 export interface TranscribeOptions {
   /** CPU threads for this call. @default 1 */
@@ -355,6 +362,14 @@ export async function transcribe(
     beam_size: greedy ? 1 : options.beamSize ?? 5,
     no_timestamps: noTimestamps,
     no_context: true,
+    // `no_context` only drops text left from an earlier call: within one
+    // call whisper.cpp still prompts each 30 s window with the text of the
+    // ones before. On long audio that chains errors — the 8-min corpus file
+    // decoded whole fell into "the" for every window from 282 s to the end
+    // (WER 66 %; 16 % without it). Each window stands alone here, as with
+    // faster-whisper's condition_on_previous_text=False; a prompt the
+    // caller gives is kept (it lives in the same past text).
+    n_max_text_ctx: options.prompt ? MAX_TEXT_CTX_WITH_PROMPT : 0,
     max_tokens: maxTokens,
     temperature,
     temperature_inc: options.fallback ? 0.2 : 0,

@@ -309,6 +309,11 @@ Deno.test({
     const model = await openModel(MODEL);
     try {
       const r = await transcribe(model, pcm, { threads: 2 });
+      // Each window on its own: no earlier window's text as its prompt
+      // (whisper counts prompt passes as n_prompt or, batched, n_batchd).
+      const promptPasses = (t: typeof r.timings) =>
+        t!.native!.n_prompt + t!.native!.n_batchd;
+      strictEqual(promptPasses(r.timings), 0);
       strictEqual(r.timings!.audio_ctx, 1500);
       strictEqual(r.timings!.retried, false);
       ok(r.timings!.native!.n_encode >= 2, "two windows encoded");
@@ -316,6 +321,12 @@ Deno.test({
       const expected = words(texts.join(" ")).length;
       const got = words(r.text).length;
       ok(Math.abs(got - expected) <= expected * 0.15, `${got} vs ${expected}`);
+      // A prompt is still heard: the windows are prompted with it.
+      const prompted = await transcribe(model, pcm, {
+        threads: 2,
+        prompt: "Lighthouse keepers.",
+      });
+      ok(promptPasses(prompted.timings) > 0, "the prompt was used");
     } finally {
       await free(model);
     }
