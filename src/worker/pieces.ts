@@ -67,6 +67,7 @@ export async function splitJob(
   model: string,
   audio: DecodedAudio,
 ): Promise<string> {
+  const t0 = performance.now();
   const cuts = splitAtPauses(audio.samples, { maxPieceS: ctx.pieceMaxS });
   const spans: PieceSpan[] = cuts.map((c) => ({
     start_s: c.start / RATE,
@@ -79,6 +80,7 @@ export async function splitJob(
     ctx.ttlS,
   );
   if (plan === null) return "gone";
+  const tPlan = performance.now();
   const used = plan.spans;
   for (let i = 0; i < used.length; i++) {
     if (plan.done.has(i)) continue;
@@ -100,6 +102,7 @@ export async function splitJob(
     plan.priorities,
     plan.done,
   );
+  const tQueued = performance.now();
   await ctx.store.notify(record.job_id); // progress: 0 of n
   ctx.log({
     level: "debug",
@@ -108,6 +111,8 @@ export async function splitJob(
     pieces: used.length,
     audio_s: Math.round(audio.durationS * 10) / 10,
     first_priority: plan.priorities[0],
+    plan_ms: Math.round(tPlan - t0),
+    store_queue_ms: Math.round(tQueued - tPlan),
   });
   return "split";
 }
@@ -140,6 +145,7 @@ export async function processPiece(
       throw new AppError(500, "audio_missing", "the piece's audio expired");
     }
     const attempt = await ctx.pieces.start(p.parent, p.index, ctx.ttlS);
+    const startedAtMs = Date.now();
     const t0 = performance.now();
     const audio = await ctx.decode(bytes);
     const out = await ctx.transcribeClip(
@@ -158,6 +164,7 @@ export async function processPiece(
       worker_id: ctx.workerId,
       processing_ms: Math.round(processingMs * 10) / 10,
       attempts: attempt,
+      started_at_ms: startedAtMs,
     };
     const c = await ctx.pieces.complete(p.parent, p.owner, result, ctx.ttlS);
     if (c === null) return "gone";
