@@ -201,6 +201,11 @@ export class PieceStore {
     return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
   }
 
+  /** Drops the audio of piece `index` (its job is gone or final). */
+  async dropAudio(jobId: string, index: number): Promise<void> {
+    await this.redis.del(this.keys.pieceAudio(jobId, index));
+  }
+
   /**
    * Counts a worker starting piece `index`; returns the attempt's number
    * (a piece whose worker died is started again by another).

@@ -58,8 +58,9 @@ export interface PieceContext {
 
 /**
  * Splits `audio` of job `record` at pauses, stores the pieces' audio and
- * queues them. Idempotent: a retried split keeps the first plan and only
- * queues the pieces not yet stored. Returns "split" or "gone".
+ * queues them, the first ones as soon as they are stored. Idempotent: a
+ * retried split keeps the first plan and only queues the pieces not yet
+ * stored. Returns "split", or "gone" when the job was cancelled.
  */
 export async function splitJob(
   ctx: PieceContext,
@@ -82,26 +83,40 @@ export async function splitJob(
   if (plan === null) return "gone";
   const tPlan = performance.now();
   const used = plan.spans;
-  for (let i = 0; i < used.length; i++) {
-    if (plan.done.has(i)) continue;
-    const s = used[i]!;
-    const from = Math.round(s.start_s * RATE);
-    const to = Math.round(s.end_s * RATE);
-    await ctx.pieces.putAudio(
+  // In the order they will run; doubling batches (1, 2, 4, …) of audio
+  // writes and one queue call each, so idle workers start on the first
+  // pieces within a round trip or two of the plan while the rest is stored.
+  const todo = used.map((_, i) => i)
+    .filter((i) => !plan.done.has(i))
+    .sort((a, b) => plan.priorities[a]! - plan.priorities[b]!);
+  let queued = 0;
+  for (let size = 1; queued < todo.length; size *= 2) {
+    if (queued > 0 && !isLive(await ctx.store.getJob(record.job_id))) {
+      // Cancelled while it was being queued: the pieces queued so far find
+      // the job gone and drop their audio.
+      return "gone";
+    }
+    const batch = todo.slice(queued, queued + size);
+    await Promise.all(batch.map((i) => {
+      const from = Math.round(used[i]!.start_s * RATE);
+      const to = Math.round(used[i]!.end_s * RATE);
+      return ctx.pieces.putAudio(
+        record.job_id,
+        i,
+        encodeWav(audio.samples.subarray(from, to), { sampleRate: RATE }),
+        ctx.ttlS,
+      );
+    }));
+    await ctx.queue.enqueuePieces(
       record.job_id,
-      i,
-      encodeWav(audio.samples.subarray(from, to), { sampleRate: RATE }),
-      ctx.ttlS,
+      record.owner,
+      model,
+      used,
+      plan.priorities,
+      new Set(used.map((_, i) => i).filter((i) => !batch.includes(i))),
     );
+    queued += batch.length;
   }
-  await ctx.queue.enqueuePieces(
-    record.job_id,
-    record.owner,
-    model,
-    used,
-    plan.priorities,
-    plan.done,
-  );
   const tQueued = performance.now();
   await ctx.store.notify(record.job_id); // progress: 0 of n
   ctx.log({
@@ -130,7 +145,12 @@ export async function processPiece(
   faultDelayMs: number,
 ): Promise<string> {
   const record = await ctx.store.getJob(p.parent);
-  if (record === null || isFinal(record)) return "gone";
+  if (record === null || isFinal(record)) {
+    // Queued after its job was cancelled (the split was still queueing):
+    // nothing else drops its audio.
+    await ctx.pieces.dropAudio(p.parent, p.index);
+    return "gone";
+  }
   if (await ctx.pieces.isStored(p.parent, p.index)) {
     // A retry of a piece whose result was stored (its worker died after
     // storing): the job may still need stitching.
@@ -259,4 +279,8 @@ export async function failSplitJob(
 
 function isFinal(job: JobRecord): boolean {
   return job.status === "completed" || job.status === "failed";
+}
+
+function isLive(job: JobRecord | null): boolean {
+  return job !== null && !isFinal(job);
 }
