@@ -12,7 +12,7 @@ import {
 } from "../queue/mod.ts";
 import { type PieceContext, processPiece, splitJob } from "./pieces.ts";
 
-Deno.test("splitJob queues every piece with its audio, and a piece of a cancelled job drops its audio", async (t) => {
+Deno.test("splitJob queues every piece with its audio, longest first, and a piece of a cancelled job drops its audio", async (t) => {
   const server = await testRedis();
   const redis = connectRedis(server.url, { forBullmq: true });
   const prefix = testPrefix("split");
@@ -59,10 +59,22 @@ Deno.test("splitJob queues every piece with its audio, and a piece of a cancelle
       assertEquals(await splitJob(ctx, record, "m", audio), "split");
       const total = (await store.getJob("j1"))!.pieces_total!;
       assert(total >= 5, `a 100 s recording in ${total} pieces`);
+      const queued: { length: number; priority: number }[] = [];
       for (let i = 0; i < total; i++) {
         const job = await queue.pieces.getJob(pieceJobId("j1", i));
         assertEquals(job?.data.piece?.index, i);
         assert((await pieces.audio("j1", i))?.byteLength, `piece ${i} audio`);
+        const p = job!.data.piece!;
+        queued.push({ length: p.end_s - p.start_s, priority: job!.priority });
+      }
+      // The workers take them longest first.
+      const byPriority = queued.sort((a, b) => a.priority - b.priority);
+      assertEquals(
+        byPriority.map((q) => q.priority),
+        queued.map((_, i) => i + 1),
+      );
+      for (let i = 1; i < byPriority.length; i++) {
+        assert(byPriority[i]!.length <= byPriority[i - 1]!.length);
       }
       // A retried split queues nothing twice.
       assertEquals(await splitJob(ctx, record, "m", audio), "split");
