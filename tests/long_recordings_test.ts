@@ -117,6 +117,30 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
           { reference: rec.text, hypothesis: job.transcript },
         ]);
         assert(wer < 25, `WER ${wer} % against the reference`);
+        // Each piece says when it started, within the job's lifetime; the
+        // longer half of the pieces started before the shorter half.
+        const created = Date.parse(job.created_at);
+        const completed = Date.parse(job.completed_at);
+        for (const p of job.pieces) {
+          assert(
+            p.started_at_ms >= created && p.started_at_ms <= completed,
+            `piece ${p.index} started at ${p.started_at_ms}`,
+          );
+        }
+        const byStart = [...job.pieces].sort((a: Job, b: Job) =>
+          a.started_at_ms - b.started_at_ms
+        );
+        const meanLength = (ps: Job[]) =>
+          ps.reduce((s: number, p: Job) => s + p.end_s - p.start_s, 0) /
+          ps.length;
+        const half = Math.floor(byStart.length / 2);
+        assert(
+          meanLength(byStart.slice(0, half)) >=
+            meanLength(byStart.slice(-half)),
+          `longest first: ${
+            byStart.map((p: Job) => (p.end_s - p.start_s).toFixed(1))
+          }`,
+        );
         const used = new Set(job.pieces.map((p: Job) => p.worker_id));
         assert(used.size >= 2, `pieces were shared: ${[...used].join(",")}`);
         Object.assign(figures, {

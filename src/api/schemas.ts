@@ -76,6 +76,7 @@ export function jobView(j: JobRecord, pieces: PieceResult[] | null = null) {
       worker_id: p.worker_id,
       processing_ms: p.processing_ms,
       attempts: p.attempts,
+      started_at_ms: p.started_at_ms ?? null,
     })) ?? null,
     partial_transcript: split && pieces && j.status === "processing"
       ? stitchPieces(pieces, { prefixOnly: true }).transcript

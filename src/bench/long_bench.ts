@@ -473,7 +473,11 @@ export async function runLongBench(
           } s, ` +
             `WER ${last.wer_pct.toFixed(2)} %, ${
               pieces
-                ? `${pieces.count} pieces on ${pieces.worker_ids.length} worker(s)`
+                ? `${pieces.count} pieces on ${pieces.worker_ids.length} worker(s)${
+                  pieces.timeline
+                    ? `, lead ${pieces.timeline.lead_ms} ms, tail ${pieces.timeline.tail_ms} ms (alone ${pieces.timeline.alone_ms} ms)`
+                    : ""
+                }`
                 : "not split"
             }`,
         );

@@ -1,7 +1,8 @@
 /**
  * The arithmetic and the table of `deno task bench:long`: per-run records,
  * medians over runs, real-time factors, ours ÷ peer ratios, and per-piece
- * processing figures from a job record's `pieces`.
+ * processing figures and the timeline around them from a job record's
+ * `pieces`.
  *
  * @module
  */
@@ -17,6 +18,21 @@ export interface PieceStats {
   p95_ms: number;
   /** Distinct `worker_id`s that took pieces, sorted. */
   worker_ids: string[];
+  /** Where the job's wall time went around its pieces; null without times. */
+  timeline: PieceTimeline | null;
+}
+
+/**
+ * A split job's time outside its pieces' computation, from the pieces'
+ * `started_at_ms` and the job's `created_at` / `completed_at`.
+ */
+export interface PieceTimeline {
+  /** Job created (upload stored) → first piece started: decode, cut, queue. */
+  lead_ms: number;
+  /** First worker with no piece left → job completed. */
+  tail_ms: number;
+  /** Last piece running alone (every other worker done) → job completed. */
+  alone_ms: number;
 }
 
 /** One measured transcription of one recording. */
@@ -52,6 +68,10 @@ export interface SystemSummary {
   piece_p95_ms: number | null;
   /** Every worker that took a piece in any run, sorted. */
   worker_ids: string[];
+  /** Medians over runs of each run's {@linkcode PieceTimeline}; null without. */
+  lead_ms: number | null;
+  tail_ms: number | null;
+  alone_ms: number | null;
   /** Each run's wall time, in run order. */
   walls_s: number[];
 }
@@ -97,6 +117,38 @@ export function pieceStats(job: unknown): PieceStats | null {
     p50_ms: percentile(times, 50),
     p95_ms: percentile(times, 95),
     worker_ids: [...workers].sort(),
+    timeline: pieceTimeline(job),
+  };
+}
+
+/**
+ * The {@linkcode PieceTimeline} of a job record; null when a piece has no
+ * `started_at_ms` or the job no `created_at` / `completed_at`.
+ */
+export function pieceTimeline(job: unknown): PieceTimeline | null {
+  const j = job as Record<string, unknown> | null;
+  const created = Date.parse(String(j?.created_at ?? ""));
+  const completed = Date.parse(String(j?.completed_at ?? ""));
+  const pieces = j?.pieces;
+  if (!Number.isFinite(created) || !Number.isFinite(completed)) return null;
+  if (!Array.isArray(pieces) || pieces.length === 0) return null;
+  let first = Infinity;
+  const lastEnd = new Map<string, number>();
+  for (const p of pieces) {
+    const o = p as Record<string, unknown>;
+    const start = o.started_at_ms;
+    const ms = o.processing_ms;
+    if (typeof start !== "number" || typeof ms !== "number") return null;
+    first = Math.min(first, start);
+    const w = String(o.worker_id);
+    lastEnd.set(w, Math.max(lastEnd.get(w) ?? 0, start + ms));
+  }
+  const ends = [...lastEnd.values()].sort((a, b) => a - b);
+  const round = (v: number) => Math.max(0, Math.round(v));
+  return {
+    lead_ms: round(first - created),
+    tail_ms: round(completed - ends[0]!),
+    alone_ms: ends.length < 2 ? 0 : round(completed - ends.at(-2)!),
   };
 }
 
@@ -106,6 +158,7 @@ export function summarizeSystem(
 ): SystemSummary | null {
   if (runs.length === 0) return null;
   const split = runs.flatMap((r) => r.pieces ? [r.pieces] : []);
+  const timelines = split.flatMap((p) => p.timeline ? [p.timeline] : []);
   const wall = median(runs.map((r) => r.wall_s));
   return {
     runs: runs.length,
@@ -117,6 +170,11 @@ export function summarizeSystem(
     piece_p50_ms: split.length ? median(split.map((p) => p.p50_ms)) : null,
     piece_p95_ms: split.length ? median(split.map((p) => p.p95_ms)) : null,
     worker_ids: [...new Set(split.flatMap((p) => p.worker_ids))].sort(),
+    lead_ms: timelines.length ? median(timelines.map((t) => t.lead_ms)) : null,
+    tail_ms: timelines.length ? median(timelines.map((t) => t.tail_ms)) : null,
+    alone_ms: timelines.length
+      ? median(timelines.map((t) => t.alone_ms))
+      : null,
     walls_s: runs.map((r) => r.wall_s),
   };
 }
@@ -188,6 +246,7 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
     "WER %",
     "words out/ref",
     "piece p50/p95 ms",
+    "lead/tail/alone ms",
     "ours÷peer",
   ]];
   for (const s of summaries) {
@@ -210,6 +269,11 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
         fixed(m.wer_pct, 2),
         `${m.words_out}/${m.reference_words}`,
         pieces,
+        m.lead_ms === null
+          ? "-"
+          : `${fixed(m.lead_ms, 0)} / ${fixed(m.tail_ms, 0)} / ${
+            fixed(m.alone_ms, 0)
+          }`,
         system === "ours" ? fixed(s.ratio_ours_peer, 2) : "",
       ]);
       first = false;

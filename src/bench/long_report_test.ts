@@ -4,6 +4,7 @@ import {
   type LongRun,
   type LongSystem,
   pieceStats,
+  pieceTimeline,
   realTimeFactor,
   summarizeRuns,
 } from "./long_report.ts";
@@ -52,6 +53,7 @@ Deno.test("pieceStats gives p50/p95 of processing_ms and the distinct workers", 
       p50_ms: 300,
       p95_ms: 480,
       worker_ids: ["worker-1", "worker-2"],
+      timeline: null,
     });
   });
   await t.step("a job without pieces", () => {
@@ -61,12 +63,60 @@ Deno.test("pieceStats gives p50/p95 of processing_ms and the distinct workers", 
   });
 });
 
+Deno.test("pieceTimeline measures the lead before the first piece and the tail after the workers run dry", async (t) => {
+  const created = Date.parse("2026-12-06T10:00:00.000Z");
+  const piece = (worker: string, start: number, ms: number) => ({
+    worker_id: worker,
+    started_at_ms: created + start,
+    processing_ms: ms,
+  });
+  await t.step("three workers", () => {
+    const job = {
+      created_at: "2026-12-06T10:00:00.000Z",
+      completed_at: "2026-12-06T10:00:05.000Z",
+      pieces: [
+        piece("w1", 300, 2000),
+        piece("w2", 310, 2500),
+        piece("w3", 320, 1000),
+        piece("w3", 1330, 3650), // ends at 4980
+        piece("w1", 2310, 1500), // ends at 3810
+      ],
+    };
+    // Lead: 300 ms; w2 runs dry at 2810, w1 at 3810, w3 at 4980.
+    assertEquals(pieceTimeline(job), {
+      lead_ms: 300,
+      tail_ms: 2190,
+      alone_ms: 1190,
+    });
+    assertEquals(pieceStats(job)?.timeline?.lead_ms, 300);
+  });
+  await t.step("pieces without start times, or a job not finished", () => {
+    assertEquals(
+      pieceTimeline({
+        created_at: "2026-12-06T10:00:00.000Z",
+        completed_at: "2026-12-06T10:00:05.000Z",
+        pieces: [{ worker_id: "w1", processing_ms: 10 }],
+      }),
+      null,
+    );
+    assertEquals(
+      pieceTimeline({
+        created_at: "2026-12-06T10:00:00.000Z",
+        completed_at: null,
+        pieces: [piece("w1", 0, 10)],
+      }),
+      null,
+    );
+  });
+});
+
 Deno.test("summarizeRuns takes medians, real-time factors and ours ÷ peer", () => {
   const piece = (p50: number, p95: number, ids: string[]) => ({
     count: 4,
     p50_ms: p50,
     p95_ms: p95,
     worker_ids: ids,
+    timeline: { lead_ms: p50 / 10, tail_ms: p95 / 10, alone_ms: 100 },
   });
   const runs = [
     run("ours", 1, 10, 15, { pieces: piece(2000, 3000, ["w1", "w2"]) }),
@@ -89,6 +139,9 @@ Deno.test("summarizeRuns takes medians, real-time factors and ours ÷ peer", () 
   assertEquals(s.ours?.piece_p50_ms, 2200);
   assertEquals(s.ours?.piece_p95_ms, 3100);
   assertEquals(s.ours?.worker_ids, ["w1", "w2", "w3"]);
+  assertEquals(s.ours?.lead_ms, 220);
+  assertEquals(s.ours?.tail_ms, 310);
+  assertEquals(s.ours?.alone_ms, 100);
   assertEquals(s.ours?.walls_s, [10, 14, 12]);
   assertEquals(s.peer?.wall_s, 5);
   assertEquals(s.peer?.rtf, 5 / 120);
@@ -103,6 +156,7 @@ Deno.test("summarizeRuns takes medians, real-time factors and ours ÷ peer", () 
   assertEquals(lines.length, 4);
   assert(lines[1]!.startsWith("2min (120.0 s)  ours (stack)"), lines[1]);
   assert(lines[1]!.includes("2200 / 3100"), lines[1]);
+  assert(lines[1]!.includes("220 / 310 / 100"), lines[1]);
   assert(lines[1]!.trimEnd().endsWith("2.40"), lines[1]);
   assert(lines[2]!.includes("0.0417"), lines[2]);
   assert(lines[3]!.includes("n/a (job not split)"), lines[3]);

@@ -12,7 +12,8 @@
  * Fairness: each identity has a counter of its unfinished pieces. A new
  * job's pieces get the queue priorities `counter + 1 … counter + n`, so an
  * identity with little work queued goes ahead of one with a long backlog,
- * while one identity's own pieces keep their order. Short jobs are not
+ * while one identity's jobs keep their order (within a job, the longest
+ * pieces go first: {@linkcode piecePriorities}). Short jobs are not
  * split and carry no priority, which BullMQ serves before any prioritized
  * job.
  *
@@ -110,6 +111,26 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 return left
 `;
 
+/**
+ * Queue priorities `base + 1 … base + n` of a job's pieces, longest piece
+ * first (equal lengths in recording order): the workers that take the last
+ * pieces finish close together, instead of one long piece running alone
+ * while the others wait.
+ */
+export function piecePriorities(
+  spans: readonly PieceSpan[],
+  base: number,
+): number[] {
+  const length = (i: number) => spans[i]!.end_s - spans[i]!.start_s;
+  const order = spans.map((_, i) => i)
+    .sort((a, b) => length(b) - length(a) || a - b);
+  const priorities = new Array<number>(spans.length);
+  order.forEach((index, rank) => {
+    priorities[index] = Math.min(MAX_PRIORITY, base + rank + 1);
+  });
+  return priorities;
+}
+
 /** Typed access to the pieces of split jobs. */
 export class PieceStore {
   readonly keys: Keys;
@@ -174,10 +195,7 @@ export class PieceStore {
       created: code === 1,
       total,
       spans: planned,
-      priorities: Array.from(
-        { length: total },
-        (_, i) => Math.min(MAX_PRIORITY, base + i + 1),
-      ),
+      priorities: piecePriorities(planned, base),
       done,
     };
   }
@@ -201,6 +219,11 @@ export class PieceStore {
   async audio(jobId: string, index: number): Promise<Uint8Array | null> {
     const b = await this.redis.getBuffer(this.keys.pieceAudio(jobId, index));
     return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  }
+
+  /** Drops the audio of piece `index` (its job is gone or final). */
+  async dropAudio(jobId: string, index: number): Promise<void> {
+    await this.redis.del(this.keys.pieceAudio(jobId, index));
   }
 
   /**

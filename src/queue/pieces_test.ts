@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { connectRedis, PieceStore, Store } from "./mod.ts";
+import { connectRedis, piecePriorities, PieceStore, Store } from "./mod.ts";
 import type { PieceResult } from "./records.ts";
 import { testPrefix, testRedis } from "../testing/redis.ts";
 
@@ -132,4 +132,14 @@ Deno.test("PieceStore plans once, stores each piece once and orders identities f
     redis.disconnect();
     await server.stop();
   }
+});
+
+Deno.test("piecePriorities runs a job's longest pieces first, equal ones in order", () => {
+  const s = (...lengths: number[]) => {
+    let t = 0;
+    return lengths.map((l) => ({ start_s: t, end_s: t += l }));
+  };
+  assertEquals(piecePriorities(s(15, 20, 10, 20, 18), 0), [4, 1, 5, 2, 3]);
+  assertEquals(piecePriorities(s(20, 20, 20), 6), [7, 8, 9]);
+  assertEquals(piecePriorities([], 3), []);
 });

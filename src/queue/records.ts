@@ -52,6 +52,8 @@ export const PieceResult = z.object({
   worker_id: z.string(),
   processing_ms: z.number(),
   attempts: z.number().int(),
+  /** When the worker started it, ms since the epoch (the job's timeline). */
+  started_at_ms: z.number().optional(),
 });
 /** One finished piece. */
 export type PieceResult = z.infer<typeof PieceResult>;

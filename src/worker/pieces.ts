@@ -58,8 +58,9 @@ export interface PieceContext {
 
 /**
  * Splits `audio` of job `record` at pauses, stores the pieces' audio and
- * queues them. Idempotent: a retried split keeps the first plan and only
- * queues the pieces not yet stored. Returns "split" or "gone".
+ * queues them, the first ones as soon as they are stored. Idempotent: a
+ * retried split keeps the first plan and only queues the pieces not yet
+ * stored. Returns "split", or "gone" when the job was cancelled.
  */
 export async function splitJob(
   ctx: PieceContext,
@@ -67,6 +68,7 @@ export async function splitJob(
   model: string,
   audio: DecodedAudio,
 ): Promise<string> {
+  const t0 = performance.now();
   const cuts = splitAtPauses(audio.samples, { maxPieceS: ctx.pieceMaxS });
   const spans: PieceSpan[] = cuts.map((c) => ({
     start_s: c.start / RATE,
@@ -79,27 +81,43 @@ export async function splitJob(
     ctx.ttlS,
   );
   if (plan === null) return "gone";
+  const tPlan = performance.now();
   const used = plan.spans;
-  for (let i = 0; i < used.length; i++) {
-    if (plan.done.has(i)) continue;
-    const s = used[i]!;
-    const from = Math.round(s.start_s * RATE);
-    const to = Math.round(s.end_s * RATE);
-    await ctx.pieces.putAudio(
+  // In the order they will run; doubling batches (1, 2, 4, …) of audio
+  // writes and one queue call each, so idle workers start on the first
+  // pieces within a round trip or two of the plan while the rest is stored.
+  const todo = used.map((_, i) => i)
+    .filter((i) => !plan.done.has(i))
+    .sort((a, b) => plan.priorities[a]! - plan.priorities[b]!);
+  let queued = 0;
+  for (let size = 1; queued < todo.length; size *= 2) {
+    if (queued > 0 && !isLive(await ctx.store.getJob(record.job_id))) {
+      // Cancelled while it was being queued: the pieces queued so far find
+      // the job gone and drop their audio.
+      return "gone";
+    }
+    const batch = todo.slice(queued, queued + size);
+    await Promise.all(batch.map((i) => {
+      const from = Math.round(used[i]!.start_s * RATE);
+      const to = Math.round(used[i]!.end_s * RATE);
+      return ctx.pieces.putAudio(
+        record.job_id,
+        i,
+        encodeWav(audio.samples.subarray(from, to), { sampleRate: RATE }),
+        ctx.ttlS,
+      );
+    }));
+    await ctx.queue.enqueuePieces(
       record.job_id,
-      i,
-      encodeWav(audio.samples.subarray(from, to), { sampleRate: RATE }),
-      ctx.ttlS,
+      record.owner,
+      model,
+      used,
+      plan.priorities,
+      new Set(used.map((_, i) => i).filter((i) => !batch.includes(i))),
     );
+    queued += batch.length;
   }
-  await ctx.queue.enqueuePieces(
-    record.job_id,
-    record.owner,
-    model,
-    used,
-    plan.priorities,
-    plan.done,
-  );
+  const tQueued = performance.now();
   await ctx.store.notify(record.job_id); // progress: 0 of n
   ctx.log({
     level: "debug",
@@ -108,6 +126,8 @@ export async function splitJob(
     pieces: used.length,
     audio_s: Math.round(audio.durationS * 10) / 10,
     first_priority: plan.priorities[0],
+    plan_ms: Math.round(tPlan - t0),
+    store_queue_ms: Math.round(tQueued - tPlan),
   });
   return "split";
 }
@@ -125,7 +145,12 @@ export async function processPiece(
   faultDelayMs: number,
 ): Promise<string> {
   const record = await ctx.store.getJob(p.parent);
-  if (record === null || isFinal(record)) return "gone";
+  if (record === null || isFinal(record)) {
+    // Queued after its job was cancelled (the split was still queueing):
+    // nothing else drops its audio.
+    await ctx.pieces.dropAudio(p.parent, p.index);
+    return "gone";
+  }
   if (await ctx.pieces.isStored(p.parent, p.index)) {
     // A retry of a piece whose result was stored (its worker died after
     // storing): the job may still need stitching.
@@ -140,6 +165,7 @@ export async function processPiece(
       throw new AppError(500, "audio_missing", "the piece's audio expired");
     }
     const attempt = await ctx.pieces.start(p.parent, p.index, ctx.ttlS);
+    const startedAtMs = Date.now();
     const t0 = performance.now();
     const audio = await ctx.decode(bytes);
     const out = await ctx.transcribeClip(
@@ -158,6 +184,7 @@ export async function processPiece(
       worker_id: ctx.workerId,
       processing_ms: Math.round(processingMs * 10) / 10,
       attempts: attempt,
+      started_at_ms: startedAtMs,
     };
     const c = await ctx.pieces.complete(p.parent, p.owner, result, ctx.ttlS);
     if (c === null) return "gone";
@@ -252,4 +279,8 @@ export async function failSplitJob(
 
 function isFinal(job: JobRecord): boolean {
   return job.status === "completed" || job.status === "failed";
+}
+
+function isLive(job: JobRecord | null): boolean {
+  return job !== null && !isFinal(job);
 }

@@ -269,6 +269,7 @@ export async function startWorker(
       );
     }
     const jobId = job.id!;
+    const tTake = performance.now();
     // One round trip: the job moved to processing, its record and audio.
     const { before, job: record, audio: bytes } = await store.takeJob(
       jobId,
@@ -300,6 +301,13 @@ export async function startWorker(
       const t0 = performance.now();
       const audio = await decodeAudio(bytes);
       if (record && audio.durationS > config.PIECE_THRESHOLD_S) {
+        log({
+          level: "debug",
+          msg: "job decoded",
+          job_id: jobId,
+          take_ms: Math.round(t0 - tTake),
+          decode_ms: Math.round(performance.now() - t0),
+        });
         return await splitJob(pieceCtx, record, modelName, audio);
       }
       const result = await transcribeLimited(
