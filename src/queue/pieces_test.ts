@@ -1,5 +1,11 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { connectRedis, piecePriorities, PieceStore, Store } from "./mod.ts";
+import {
+  connectRedis,
+  LONGEST_FIRST_TAIL,
+  piecePriorities,
+  PieceStore,
+  Store,
+} from "./mod.ts";
 import type { PieceResult } from "./records.ts";
 import { testPrefix, testRedis } from "../testing/redis.ts";
 
@@ -134,12 +140,20 @@ Deno.test("PieceStore plans once, stores each piece once and orders identities f
   }
 });
 
-Deno.test("piecePriorities runs a job's longest pieces first, equal ones in order", () => {
+Deno.test("piecePriorities: recording order, the last pieces longest first (equal ones in order)", () => {
   const s = (...lengths: number[]) => {
     let t = 0;
     return lengths.map((l) => ({ start_s: t, end_s: t += l }));
   };
+  // Up to LONGEST_FIRST_TAIL pieces: all longest first.
+  assertEquals(LONGEST_FIRST_TAIL, 8);
   assertEquals(piecePriorities(s(15, 20, 10, 20, 18), 0), [4, 1, 5, 2, 3]);
   assertEquals(piecePriorities(s(20, 20, 20), 6), [7, 8, 9]);
   assertEquals(piecePriorities([], 3), []);
+  // More: the first in recording order (whatever their length), then the
+  // last eight longest first.
+  assertEquals(
+    piecePriorities(s(5, 20, 12, 19, 11, 20, 14, 18, 10, 16, 9, 20), 100),
+    [101, 102, 103, 104, 110, 105, 109, 107, 111, 108, 112, 106],
+  );
 });
