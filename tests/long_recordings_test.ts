@@ -308,26 +308,39 @@ Deno.test("long recordings: a worker SIGKILLed mid-piece loses only that piece's
   try {
     const rec = await longRecording(100);
     const id = await submit(stack, rec.wav, "long-k");
-    await pollFor(
+    // The worker that delivered the latest piece, once it has taken its
+    // next one: a heartbeat written after that delivery saying "busy" (a
+    // piece lasts over 2 s here, a heartbeat comes every second). A beat from
+    // before the delivery could still say "busy" while the worker sat
+    // between pieces, and killing it then redid nothing.
+    const delivered = await pollFor(
       "a piece to be done",
       async () => {
         const { body } = await getJob(stack, id, "long-k", 2);
-        return body.progress?.pieces_done >= 1 ? true : undefined;
+        if (!(body.progress?.pieces_done >= 1)) return undefined;
+        const last = (body.pieces as Job[]).reduce((a: Job, b: Job) =>
+          a.started_at_ms + a.processing_ms >= b.started_at_ms + b.processing_ms
+            ? a
+            : b
+        );
+        return {
+          worker: last.worker_id as string,
+          at: last.started_at_ms + last.processing_ms,
+        };
       },
       90_000,
       50,
     );
-    // A worker with a piece in hand (its heartbeat says busy).
     const victim = await pollFor(
-      "a busy worker",
+      `${delivered.worker} to take its next piece (heartbeat busy)`,
       async () => {
-        for (const key of await view.redis.keys(view.keys.worker("*"))) {
-          const beat = JSON.parse(await view.redis.get(key) ?? "{}");
-          if (beat.busy > 0) return beat.worker_id as string;
-        }
-        return undefined;
+        const raw = await view.redis.get(view.keys.worker(delivered.worker));
+        const beat = JSON.parse(raw ?? "{}");
+        return beat.busy > 0 && beat.at > delivered.at + 100
+          ? beat.worker_id as string
+          : undefined;
       },
-      30_000,
+      5_000,
       20,
     );
     const proc = stack.processes().find((p) => p.name === workerName(victim));
