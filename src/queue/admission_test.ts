@@ -43,7 +43,31 @@ Deno.test("Admission judges short jobs by their own backlog and long recordings 
       async () => {
         // Slow pieces (RTF 0.5) and 40 queued pieces of someone's recordings.
         for (let i = 0; i < 5; i++) await store.recordPiece(15, 30);
-        for (let i = 0; i < 5; i++) await store.recordProcessing(0.1);
+        // Five whole jobs of 0.1 s each, finished the way a worker does.
+        for (let i = 0; i < 5; i++) {
+          const id = `short-${i}`;
+          await store.createJob(
+            {
+              job_id: id,
+              owner: "bob",
+              model_name: "m",
+              language: "en",
+              filename: "a.wav",
+              file_hash: "h",
+              file_size: 1,
+              audio_duration_s: 1,
+            },
+            new Uint8Array([1]),
+            60,
+          );
+          await store.completeJob(id, {
+            transcript: "",
+            segments: [],
+            processing_ms: 100,
+            audio_duration_s: 1,
+            model_name: "m",
+          }, { recordProcessing: true });
+        }
         const spans = Array.from({ length: 40 }, (_, i) => ({
           start_s: i * 30,
           end_s: (i + 1) * 30,

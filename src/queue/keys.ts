@@ -32,6 +32,12 @@ export function keys(prefix: string) {
     workersPattern: `${prefix}:worker:*`,
     jobEvents: `${prefix}:events:jobs`,
     stats: `${prefix}:stats`,
+    /** Hash: the shared histogram of whole jobs' processing seconds. */
+    processingHistogram: `${prefix}:stats:processing`,
+    /** List: the last jobs' processing seconds (admission's mean). */
+    recentJobs: `${prefix}:stats:recent`,
+    /** List: the last pieces' real-time factors (long admission). */
+    recentPieces: `${prefix}:stats:recent_pieces`,
     bullPrefix: `${prefix}:bull`,
   };
 }

@@ -479,8 +479,9 @@ export class Store {
   /**
    * Stores a transcript once; returns false when the job was already final
    * or gone. With `recordProcessing`, the job's processing time also goes
-   * into the shared histogram (see {@linkcode Store.recordProcessing}) in
-   * the same script.
+   * into the shared histogram ({@linkcode Store.processingHistogram}) and
+   * the recent jobs' mean ({@linkcode Store.recentProcessingMean}) in the
+   * same script.
    */
   async completeJob(
     id: string,
@@ -536,8 +537,8 @@ export class Store {
       this.keys.stats,
       this.keys.longQueued,
       this.keys.audio(id),
-      `${this.keys.stats}:processing`,
-      `${this.keys.stats}:recent`,
+      this.keys.processingHistogram,
+      this.keys.recentJobs,
       id,
       status,
       this.keys.userPrefix,
@@ -579,26 +580,12 @@ export class Store {
     return { completed: Number(c ?? 0), failed: Number(f ?? 0) };
   }
 
-  /** Adds one job's processing time to the shared histogram. */
-  async recordProcessing(seconds: number): Promise<void> {
-    const key = `${this.keys.stats}:processing`;
-    const p = this.redis.pipeline();
-    PROCESSING_BUCKETS.forEach((b, i) => {
-      if (seconds <= b) p.hincrby(key, `b${i}`, 1);
-    });
-    p.hincrbyfloat(key, "sum", seconds);
-    p.hincrby(key, "count", 1);
-    p.lpush(`${this.keys.stats}:recent`, seconds.toFixed(4));
-    p.ltrim(`${this.keys.stats}:recent`, 0, RECENT_JOBS - 1);
-    await p.exec();
-  }
-
   /**
    * Mean processing seconds of the last {@linkcode RECENT_JOBS} jobs; null
    * before any job has finished.
    */
   async recentProcessingMean(): Promise<number | null> {
-    return meanOf(await this.redis.lrange(`${this.keys.stats}:recent`, 0, -1));
+    return meanOf(await this.redis.lrange(this.keys.recentJobs, 0, -1));
   }
 
   /**
@@ -607,7 +594,7 @@ export class Store {
    */
   async recordPiece(processingS: number, audioS: number): Promise<void> {
     if (!(audioS > 0)) return;
-    const key = `${this.keys.stats}:recent_pieces`;
+    const key = this.keys.recentPieces;
     await this.redis.multi()
       .lpush(key, (processingS / audioS).toFixed(5))
       .ltrim(key, 0, RECENT_JOBS - 1)
@@ -620,13 +607,13 @@ export class Store {
    */
   async recentPieceRtf(): Promise<number | null> {
     return meanOf(
-      await this.redis.lrange(`${this.keys.stats}:recent_pieces`, 0, -1),
+      await this.redis.lrange(this.keys.recentPieces, 0, -1),
     );
   }
 
   /** The shared job processing-seconds histogram. */
   async processingHistogram(): Promise<HistogramSeries> {
-    const h = await this.redis.hgetall(`${this.keys.stats}:processing`);
+    const h = await this.redis.hgetall(this.keys.processingHistogram);
     return {
       buckets: PROCESSING_BUCKETS.map((_, i) => Number(h[`b${i}`] ?? 0)),
       sum: Number(h.sum ?? 0),
