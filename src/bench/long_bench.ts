@@ -1,8 +1,10 @@
 /**
  * `deno task bench:long`'s measurement: long espeak-ng recordings end to end
  * through the real stack (one `POST /jobs`, long-polled to the end) and
- * through faster-whisper in one Python process, alternating run by run, plus
- * our engine in-process on the whole file at full context ("sequential").
+ * through faster-whisper in one Python process and through our engine alone
+ * (the same pieces in this process: the stack's floor), alternating run by
+ * run, plus our engine in-process on the whole file at full context
+ * ("sequential").
  *
  * @module
  */
@@ -19,6 +21,8 @@ import {
   transcribe,
 } from "../engine/mod.ts";
 import { verifyInstalledModel } from "../models/mod.ts";
+import { parseEnv, WorkerConfigSchema } from "../config/mod.ts";
+import { piecesThroughEngine } from "./long_engine.ts";
 import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { SAMPLE_CLIP } from "./engine_throughput.ts";
@@ -60,6 +64,11 @@ export interface LongBenchOptions {
   peerThreads: number;
   /** Model of the stack and of the sequential reference. */
   model: string;
+  /**
+   * Concurrent 1-thread streams of the engine-alone runs (the recording's
+   * pieces in this process); 0 skips them.
+   */
+  engineStreams: number;
   /** Measure the in-process full-context reference too. */
   sequential: boolean;
   /** Threads of the sequential reference. */
@@ -100,12 +109,13 @@ export function estimateMinutes(
   audioS: readonly number[],
   repeat: number,
   sequential: boolean,
+  engine = false,
 ): number {
   // Seen on the 2-core machine (2026-12-06, shared with other work): stack
-  // 0.04–0.13 × audio, peer 0.03–0.05 ×, sequential (full context, 2
-  // threads) 0.1–1.0 ×; start-up ≈ 40 s.
+  // 0.04–0.13 × audio, peer 0.03–0.05 ×, engine alone 0.02–0.03 ×,
+  // sequential (full context, 2 threads) 0.1–1.0 ×; start-up ≈ 40 s.
   const total = audioS.reduce((a, b) => a + b, 0);
-  const s = 40 + total * repeat * (0.12 + 0.045) +
+  const s = 40 + total * repeat * (0.12 + 0.045 + (engine ? 0.03 : 0)) +
     (sequential ? total * 0.5 : 0);
   return Math.max(1, Math.ceil(s / 60));
 }
@@ -236,8 +246,8 @@ export async function transcribeThroughOpenAi(
 /**
  * Runs the bench: provisions, generates the recordings, installs the peer
  * (or says why not), starts the stack and the peer, warms both with the
- * one-second sample, then for each recording `repeat` times ours then peer,
- * then the sequential reference once. Writes `bench_long.json` (also when
+ * one-second sample, then for each recording `repeat` times ours, peer and
+ * the engine alone, then the sequential reference once. Writes `bench_long.json` (also when
  * it fails part-way, with an `error`) and stops every process it started.
  *
  * @throws {ConfigError} (exit 2) when espeak-ng is missing or a recording has no text.
@@ -265,12 +275,14 @@ export async function runLongBench(
       whisper_threads: 1,
       peer_threads: o.peerThreads,
       peer_compute_type: "int8",
+      engine_streams: o.engineStreams,
       api: o.api ?? "native",
       sequential: o.sequential,
       sequential_threads: o.sequentialThreads,
       repeat: o.repeat,
       recordings: o.recordings,
-      order: "per recording: ours, peer, ours, peer, …, then sequential once",
+      order:
+        "per recording: ours, peer, engine alone, ours, …, then sequential once",
     },
     runs,
   };
@@ -388,6 +400,12 @@ export async function runLongBench(
       }
       : { available: false, reason: peerUnavailable };
 
+    // The settings the stack's workers read from this environment (the
+    // engine-alone runs follow them).
+    const pieceSettings = parseEnv(
+      WorkerConfigSchema,
+    );
+
     // Our stack, mirroring `deno task perf`: workers × 1 whisper thread.
     say(
       `bench:long: starting the stack (${o.workers} workers × 1 thread, ${o.model})`,
@@ -422,10 +440,25 @@ export async function runLongBench(
       const w = await watch(peer.transcribe(samplePath));
       say(`bench:long: warm-up peer: ${w.wall_s.toFixed(2)} s`);
     }
+    if (o.engineStreams > 0) {
+      model = await guard(
+        openModel((await verifyInstalledModel(o.model)).path),
+      );
+      const t0 = performance.now();
+      await guard(transcribe(model, (await decodeAudio(sample)).samples, {
+        threads: 1,
+      }));
+      say(
+        `bench:long: warm-up engine alone: ${
+          ((performance.now() - t0) / 1000).toFixed(2)
+        } s`,
+      );
+    }
 
     for (const rec of recordings) {
       const audioS = rec.sidecar.duration_s;
       const wav = await Deno.readFile(rec.wavPath);
+      let samples: Float32Array | undefined;
       for (let i = 1; i <= o.repeat; i++) {
         const oursLoad = await loadAverage();
         const { wall_s, job, cues } = await watch(
@@ -508,13 +541,43 @@ export async function runLongBench(
           );
           await write();
         }
+        if (model && o.engineStreams > 0) {
+          samples ??= (await decodeAudio(wav)).samples;
+          const engineLoad = await loadAverage();
+          const e = await guard(
+            piecesThroughEngine(model, samples, pieceSettings, o.engineStreams),
+          );
+          runs.push({
+            recording: rec.name,
+            system: "engine",
+            index: i,
+            wall_s: e.wall_s,
+            audio_s: audioS,
+            ...werAndWords(rec.text, e.text),
+            pieces: null,
+            transcript: e.text,
+            detail: {
+              load_1m_before: engineLoad,
+              pieces: e.pieces,
+              streams: e.streams,
+              retried: e.retried,
+            },
+          });
+          say(
+            `bench:long: ${rec.name} run ${i}/${o.repeat} engine alone: ${
+              e.wall_s.toFixed(2)
+            } s, WER ${
+              runs.at(-1)!.wer_pct.toFixed(2)
+            } %, ${e.pieces} pieces, ` +
+              `${e.streams} streams × 1 thread`,
+          );
+          await write();
+        }
       }
       if (o.sequential) {
-        if (!model) {
-          model = await guard(
-            openModel((await verifyInstalledModel(o.model)).path),
-          );
-        }
+        model ??= await guard(
+          openModel((await verifyInstalledModel(o.model)).path),
+        );
         const seqLoad = await loadAverage();
         const t0 = performance.now();
         const audio = await decodeAudio(wav);

@@ -1,6 +1,7 @@
 /**
  * The arithmetic and the table of `deno task bench:long`: per-run records,
- * medians over runs, real-time factors, ours ÷ peer ratios, and per-piece
+ * medians over runs, real-time factors, ours ÷ peer and ours ÷ engine alone
+ * ratios, and per-piece
  * processing figures and the timeline around them from a job record's
  * `pieces`.
  *
@@ -9,7 +10,7 @@
 import { median, percentile } from "../stats/mod.ts";
 
 /** Which system a run measured. */
-export type LongSystem = "ours" | "peer" | "sequential";
+export type LongSystem = "ours" | "peer" | "engine" | "sequential";
 
 /** Per-piece figures of one job (a job split into pieces across workers). */
 export interface PieceStats {
@@ -83,9 +84,15 @@ export interface RecordingSummary {
   reference_words: number;
   ours: SystemSummary | null;
   peer: SystemSummary | null;
+  /** The same pieces through the engine alone, in the bench's process. */
+  engine: SystemSummary | null;
   sequential: SystemSummary | null;
   /** Median ours wall ÷ median peer wall; null without both. */
   ratio_ours_peer: number | null;
+  /** Median engine-alone wall ÷ median peer wall: the stack's floor. */
+  ratio_engine_peer: number | null;
+  /** Median ours wall ÷ median engine-alone wall: what the stack adds. */
+  ratio_ours_engine: number | null;
 }
 
 /** Real-time factor: `wall_s / audio_s`. @throws {RangeError} when audio_s ≤ 0. */
@@ -192,16 +199,20 @@ export function summarizeRuns(
     const first = runs.find((r) => r.recording === recording)!;
     const ours = of("ours");
     const peer = of("peer");
+    const engine = of("engine");
+    const ratio = (a: SystemSummary | null, b: SystemSummary | null) =>
+      a && b && b.wall_s > 0 ? a.wall_s / b.wall_s : null;
     return {
       recording,
       audio_s: first.audio_s,
       reference_words: first.reference_words,
       ours,
       peer,
+      engine,
       sequential: of("sequential"),
-      ratio_ours_peer: ours && peer && peer.wall_s > 0
-        ? ours.wall_s / peer.wall_s
-        : null,
+      ratio_ours_peer: ratio(ours, peer),
+      ratio_engine_peer: ratio(engine, peer),
+      ratio_ours_engine: ratio(ours, engine),
     };
   });
 }
@@ -210,6 +221,7 @@ export function summarizeRuns(
 export const SYSTEM_LABELS: Record<LongSystem, string> = {
   ours: "ours (stack)",
   peer: "faster-whisper",
+  engine: "engine alone",
   sequential: "ours sequential",
 };
 
@@ -234,7 +246,7 @@ export function alignColumns(rows: readonly (readonly string[])[]): string {
 /**
  * The plain-text table: one row per recording and system, with medians,
  * the per-piece figures ("n/a (job not split)" when no run was split) and
- * the ours ÷ peer ratio on the "ours" row.
+ * the ratio to the peer on the "ours" and "engine alone" rows.
  */
 export function formatTable(summaries: readonly RecordingSummary[]): string {
   const rows: string[][] = [[
@@ -247,15 +259,15 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
     "words out/ref",
     "piece p50/p95 ms",
     "lead/tail/alone ms",
-    "ours÷peer",
+    "÷ peer",
   ]];
   for (const s of summaries) {
-    const systems: LongSystem[] = ["ours", "peer", "sequential"];
+    const systems: LongSystem[] = ["ours", "engine", "peer", "sequential"];
     let first = true;
     for (const system of systems) {
       const m = s[system];
       if (!m) continue;
-      const pieces = system === "peer"
+      const pieces = system === "peer" || system === "engine"
         ? "-"
         : m.piece_p50_ms === null
         ? "n/a (job not split)"
@@ -274,7 +286,11 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
           : `${fixed(m.lead_ms, 0)} / ${fixed(m.tail_ms, 0)} / ${
             fixed(m.alone_ms, 0)
           }`,
-        system === "ours" ? fixed(s.ratio_ours_peer, 2) : "",
+        system === "ours"
+          ? fixed(s.ratio_ours_peer, 2)
+          : system === "engine"
+          ? fixed(s.ratio_engine_peer, 2)
+          : "",
       ]);
       first = false;
     }

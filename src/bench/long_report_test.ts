@@ -170,3 +170,35 @@ Deno.test("summarizeRuns without a peer has no ratio", () => {
   assertEquals(s?.ours?.piece_p50_ms, null);
   assert(formatTable([s!]).includes("n/a (job not split)"));
 });
+
+Deno.test("summarizeRuns compares the stack with the engine alone and both with the peer", () => {
+  const runs = [
+    run("ours", 1, 11, 16),
+    run("peer", 1, 14, 15),
+    run("engine", 1, 10, 16),
+    run("ours", 2, 12, 16),
+    run("peer", 2, 13, 15),
+    run("engine", 2, 9, 16),
+    run("ours", 3, 10, 16),
+    run("peer", 3, 12, 15),
+    run("engine", 3, 11, 16),
+  ];
+  const [s] = summarizeRuns(runs);
+  assert(s);
+  assertEquals(s.engine?.runs, 3);
+  assertEquals(s.engine?.wall_s, 10);
+  assertEquals(s.ratio_ours_peer, 11 / 13);
+  assertEquals(s.ratio_engine_peer, 10 / 13);
+  assertEquals(s.ratio_ours_engine, 1.1);
+  const lines = formatTable([s]).split("\n");
+  assertEquals(lines.length, 4);
+  assert(lines[0]!.trimEnd().endsWith("÷ peer"), lines[0]);
+  assert(lines[2]!.includes("engine alone"), lines[2]);
+  assert(lines[2]!.trimEnd().endsWith("0.77"), lines[2]);
+  assert(lines[3]!.includes("faster-whisper"), lines[3]);
+  // Without engine runs there is no engine row and no ratio to it.
+  const [t] = summarizeRuns(runs.filter((r) => r.system !== "engine"));
+  assertEquals(t?.engine, null);
+  assertEquals(t?.ratio_engine_peer, null);
+  assertEquals(t?.ratio_ours_engine, null);
+});

@@ -1,23 +1,27 @@
 /**
  * `deno task bench:long [--recordings 2min,8min] [--repeat 3] [--workers N]
- * [--peer-threads N] [--model NAME] [--no-sequential] [--fairness N]
- * [--api native|openai] [--out DIR]`: one long
+ * [--peer-threads N] [--engine-streams N] [--model NAME] [--no-sequential]
+ * [--fairness N] [--api native|openai] [--out DIR]`: one long
  * recording at a time end to end through our stack (one `POST /jobs`,
  * long-polled; with `--api openai` one `POST /v1/audio/transcriptions`
- * answering SubRip) against faster-whisper 1.2.1 on the same tiny.en weights, in
- * the same run, alternating ours, peer, ours, peer …; then our engine
- * in-process on the whole file at full context ("sequential", skipped with
- * `--no-sequential`); then fairness: N copies (default 4, 0 skips) of the
- * last recording from one identity while another sends 1 s clips at 1/s.
+ * answering SubRip) against faster-whisper 1.2.1 on the same tiny.en weights
+ * and against our engine alone (the same pieces, cut and set up as the
+ * workers do, in this process with N streams × 1 thread; 0 skips it: the
+ * stack's floor), in the same run, alternating ours, peer, engine, ours …;
+ * then our engine in-process on the whole file at full context
+ * ("sequential", skipped with `--no-sequential`); then fairness: N copies
+ * (default 4, 0 skips) of the last recording from one identity while
+ * another sends 1 s clips at 1/s.
  *
  * Prints a table of medians (wall s, real-time factor, WER %, words out /
- * reference words, per-piece processing p50/p95, ours ÷ peer) on stdout and
+ * reference words, per-piece processing p50/p95, ours ÷ peer, engine alone
+ * ÷ peer) and what the stack adds over the engine alone on stdout, and
  * writes every run, the medians and the machine's facts to
  * `<out>/bench_long.json` (default `perf/results/bench-long-<time>/`).
  * Defaults: workers = cores + 1 (as `deno task perf`), 1 whisper thread
- * each; peer threads = cores; sequential threads = cores; model
- * tiny.en-q8_0. When faster-whisper can't be installed the bench says so and
- * measures ours alone.
+ * each; peer threads = cores; engine streams = cores; sequential threads =
+ * cores; model tiny.en-q8_0. When faster-whisper can't be installed the
+ * bench says so and measures ours alone.
  *
  * Exit 0 done, 1 a run failed or Ctrl-C, 2 a bad flag or missing espeak-ng.
  *
@@ -33,7 +37,8 @@ import { LONG_RECORDINGS, LONG_TEXT_DIR } from "../bench/long_corpus.ts";
 import { formatTable } from "../bench/long_report.ts";
 
 const USAGE = "usage: deno task bench:long [--recordings 2min,8min] " +
-  "[--repeat N] [--workers N] [--peer-threads N] [--model NAME] " +
+  "[--repeat N] [--workers N] [--peer-threads N] [--engine-streams N] " +
+  "[--model NAME] " +
   "[--no-sequential] [--fairness N] [--api native|openai] [--out DIR]";
 
 /** Approximate durations of the committed recordings, for the notice. */
@@ -72,6 +77,7 @@ async function main(): Promise<number> {
       repeat: { type: "string" },
       workers: { type: "string" },
       "peer-threads": { type: "string" },
+      "engine-streams": { type: "string" },
       model: { type: "string" },
       "no-sequential": { type: "boolean", default: false },
       fairness: { type: "string" },
@@ -107,6 +113,13 @@ async function main(): Promise<number> {
     1,
     256,
   );
+  const engineStreams = intFlag(
+    "engine-streams",
+    values["engine-streams"],
+    cores,
+    0,
+    64,
+  );
   const model = values.model ?? DEFAULT_MODEL;
   const sequential = !values["no-sequential"];
   const fairnessRecordings = intFlag("fairness", values.fairness, 4, 0, 16);
@@ -124,6 +137,7 @@ async function main(): Promise<number> {
     recordings.map((r) => APPROX_AUDIO_S[r] ?? 300),
     repeat,
     sequential,
+    engineStreams > 0,
   ) + Math.ceil(
     // The fairness phase: the recordings at ~0.03 × their audio.
     fairnessRecordings * (APPROX_AUDIO_S[recordings.at(-1)!] ?? 300) * 0.03 /
@@ -135,6 +149,11 @@ async function main(): Promise<number> {
     } × ${repeat} run${repeat === 1 ? "" : "s"}, ~${minutes} min ` +
       `(${recordings.join(", ")}; ours: ${workers} workers × 1 thread, ` +
       `faster-whisper: ${peerThreads} thread(s)` +
+      `${
+        engineStreams
+          ? `, engine alone: ${engineStreams} streams × 1 thread`
+          : ""
+      }` +
       `${sequential ? `, sequential: ${cores} threads` : ""}); out ${outDir}`,
   );
 
@@ -154,6 +173,7 @@ async function main(): Promise<number> {
       repeat,
       workers,
       peerThreads,
+      engineStreams,
       model,
       sequential,
       sequentialThreads: cores,
@@ -168,6 +188,15 @@ async function main(): Promise<number> {
       console.log(`faster-whisper: not measured (${result.peerUnavailable})`);
     }
     for (const s of result.summaries) {
+      if (s.ratio_ours_engine !== null) {
+        console.log(
+          `${s.recording}: the stack took ${
+            s.ratio_ours_engine.toFixed(2)
+          } × the engine alone on the same pieces (${
+            s.ours!.wall_s.toFixed(2)
+          } vs ${s.engine!.wall_s.toFixed(2)} s)`,
+        );
+      }
       const ids = s.ours?.worker_ids ?? [];
       console.log(
         `${s.recording}: workers that took pieces: ${

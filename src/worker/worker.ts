@@ -28,6 +28,7 @@ import {
   splitJob,
 } from "./pieces.ts";
 import { recordSegments } from "./segments.ts";
+import { engineSettings } from "./engine_settings.ts";
 
 /** A job record's decoding fields when the record is gone. */
 const DEFAULT_CLIP_JOB: ClipJob = { language: "en", options: {} };
@@ -42,13 +43,6 @@ import {
 } from "../engine/mod.ts";
 import { readGgmlLayout, verifyInstalledModel } from "../models/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-
-/** The engine's `flashAttn` for each `FLASH_ATTN` setting. */
-const FLASH_ATTN = {
-  off: false,
-  "full-context": "full-context",
-  on: true,
-} as const satisfies Record<string, TranscribeOptions["flashAttn"]>;
 
 /** A running worker. */
 export interface RunningWorker {
@@ -215,20 +209,13 @@ export async function startWorker(
     durationS: number,
     job: ClipJob,
   ): TranscribeOptions => ({
+    ...engineSettings(config, durationS),
     timeLimitMs: timeLimitMs(durationS),
-    threads: config.WHISPER_THREADS,
     language: job.language === "auto" ? "auto" : job.language,
     prompt: job.options.prompt,
     temperature: job.options.temperature,
     detail: job.options.detail !== undefined,
     wordTimestamps: job.options.detail === "word",
-    audioCtx: audioCtxFor(durationS, {
-      enabled: config.AUDIO_CTX === "auto",
-      floor: config.AUDIO_CTX_FLOOR,
-      margin: config.AUDIO_CTX_MARGIN_S,
-    }),
-    minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
-    flashAttn: FLASH_ATTN[config.FLASH_ATTN],
   });
 
   const pieceCtx: PieceContext = {

@@ -1,0 +1,51 @@
+/**
+ * The engine settings a worker gives every clip and piece, from its
+ * configuration — one place, so what measures the engine alone
+ * (`deno task bench:long`) runs exactly what the workers run.
+ *
+ * @module
+ */
+import type { WorkerConfig } from "../config/mod.ts";
+import { audioCtxFor, type TranscribeOptions } from "../engine/mod.ts";
+
+/** The engine's `flashAttn` for each `FLASH_ATTN` setting. */
+const FLASH_ATTN = {
+  off: false,
+  "full-context": "full-context",
+  on: true,
+} as const satisfies Record<string, TranscribeOptions["flashAttn"]>;
+
+/** The settings of {@linkcode engineSettings}. */
+export type EngineSettings =
+  & Required<
+    Pick<TranscribeOptions, "threads" | "audioCtx" | "flashAttn">
+  >
+  & Pick<TranscribeOptions, "minAvgLogprob">;
+
+/**
+ * Threads, the encoder context sized to `durationS` seconds of audio, the
+ * confidence gate and flash attention, as `config` sets them.
+ */
+export function engineSettings(
+  config: Pick<
+    WorkerConfig,
+    | "WHISPER_THREADS"
+    | "AUDIO_CTX"
+    | "AUDIO_CTX_FLOOR"
+    | "AUDIO_CTX_MARGIN_S"
+    | "AUDIO_CTX_MIN_LOGPROB"
+    | "FLASH_ATTN"
+  >,
+  durationS: number,
+): EngineSettings {
+  return {
+    threads: config.WHISPER_THREADS,
+    audioCtx: audioCtxFor(durationS, {
+      enabled: config.AUDIO_CTX === "auto",
+      floor: config.AUDIO_CTX_FLOOR,
+      margin: config.AUDIO_CTX_MARGIN_S,
+    }),
+    minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
+    flashAttn: FLASH_ATTN[config.FLASH_ATTN],
+  };
+}
