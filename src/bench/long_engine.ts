@@ -35,6 +35,7 @@ export type PieceSettings = Pick<
   | "AUDIO_CTX_FLOOR"
   | "AUDIO_CTX_MARGIN_S"
   | "AUDIO_CTX_MIN_LOGPROB"
+  | "PIECE_MIN_LOGPROB"
   | "FLASH_ATTN"
 >;
 
@@ -78,6 +79,7 @@ export async function piecesThroughEngine(
         engineSettings(
           { ...settings, WHISPER_THREADS: 1 },
           pcm.length / 16_000,
+          true,
         ),
       );
       texts[index] = r.text.trim();

@@ -11,6 +11,11 @@ const bool = z.enum(["0", "1", "true", "false"]).transform((v) =>
   v === "1" || v === "true"
 );
 /** `redis://host:port` (or `rediss://`), or the absolute path of Redis's Unix socket. */
+/** A mean token log-probability threshold: -30..0, or `off` (-Infinity). */
+const minLogprob = z.union([
+  z.literal("off").transform(() => -Infinity),
+  z.coerce.number().min(-30).max(0),
+], { error: "expected a number in -30..0, or off" });
 const redisUrl = z.string().regex(
   /^(rediss?:\/\/[^\s]+|\/[^\s]+)$/,
   "must look like redis://host:port or be the absolute path of Redis's Unix socket",
@@ -178,28 +183,39 @@ export const WorkerConfigSchema = z.object({
    */
   AUDIO_CTX_MARGIN_S: z.coerce.number().min(0).max(30).optional(),
   /**
-   * Confidence gate of the sized context: a transcript whose text tokens
-   * average a log-probability below this is redone at full context. A
-   * number in -30..0, or `off`; unset: the engine's default
-   * (`DEFAULT_MIN_AVG_LOGPROB`, -0.6).
-   */
-  /**
    * Flash attention: `off`, `full-context` (only the passes at the full
    * context, where it saves ~86 MiB of peak memory at ~25 % more time), or
    * `on` (every pass; slower at short contexts too).
    */
   FLASH_ATTN: z.enum(["off", "full-context", "on"]).default("off"),
-  AUDIO_CTX_MIN_LOGPROB: z.union([
-    z.literal("off").transform(() => -Infinity),
-    z.coerce.number().min(-30).max(0),
-  ]).optional(),
+  /**
+   * Confidence gate of the sized context: a transcript whose text tokens
+   * average a log-probability below this is redone at full context. A
+   * number in -30..0, or `off`; unset: the engine's default
+   * (`DEFAULT_MIN_AVG_LOGPROB`, -0.6). Whole jobs only; pieces of long
+   * recordings follow PIECE_MIN_LOGPROB.
+   */
+  AUDIO_CTX_MIN_LOGPROB: minLogprob.optional(),
+  /**
+   * The confidence gate for pieces of long recordings, as
+   * AUDIO_CTX_MIN_LOGPROB; off by default: a piece's sized context is
+   * already most of the full one, and averaged over four cut positions of
+   * both long recordings the gate's full-context redos cost 5–30 % more
+   * time for 0.2–1.0 point of word error rate (docs/performance.md).
+   */
+  PIECE_MIN_LOGPROB: minLogprob.default(-Infinity),
   /**
    * Pieces of long recordings this worker runs at once, besides its
    * WORKER_CONCURRENCY whole jobs (0: this worker takes no pieces).
    */
   PIECE_CONCURRENCY: intFrom(0, 64).default(1),
-  /** Longest piece of a split recording, seconds (whisper's window is 30). */
-  PIECE_MAX_S: z.coerce.number().min(2).max(30).default(20),
+  /**
+   * Longest piece of a split recording, seconds (whisper's window is 30).
+   * 15: the encoder's cost grows faster than the piece, and without the
+   * gate 15 s pieces took 7–8 % less time than 20 s ones at a like word
+   * error rate (docs/performance.md).
+   */
+  PIECE_MAX_S: z.coerce.number().min(2).max(30).default(15),
   JOB_ATTEMPTS: intFrom(1, 20).default(3),
   /**
    * A transcription (a whole job, or one piece of a long recording) is

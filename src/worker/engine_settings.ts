@@ -24,7 +24,9 @@ export type EngineSettings =
 
 /**
  * Threads, the encoder context sized to `durationS` seconds of audio, the
- * confidence gate and flash attention, as `config` sets them.
+ * confidence gate and flash attention, as `config` sets them. A `piece` of
+ * a long recording takes PIECE_MIN_LOGPROB for its gate, a whole job
+ * AUDIO_CTX_MIN_LOGPROB.
  */
 export function engineSettings(
   config: Pick<
@@ -34,9 +36,11 @@ export function engineSettings(
     | "AUDIO_CTX_FLOOR"
     | "AUDIO_CTX_MARGIN_S"
     | "AUDIO_CTX_MIN_LOGPROB"
+    | "PIECE_MIN_LOGPROB"
     | "FLASH_ATTN"
   >,
   durationS: number,
+  piece = false,
 ): EngineSettings {
   return {
     threads: config.WHISPER_THREADS,
@@ -45,7 +49,9 @@ export function engineSettings(
       floor: config.AUDIO_CTX_FLOOR,
       margin: config.AUDIO_CTX_MARGIN_S,
     }),
-    minAvgLogprob: config.AUDIO_CTX_MIN_LOGPROB,
+    minAvgLogprob: piece
+      ? config.PIECE_MIN_LOGPROB
+      : config.AUDIO_CTX_MIN_LOGPROB,
     flashAttn: FLASH_ATTN[config.FLASH_ATTN],
   };
 }

@@ -204,12 +204,16 @@ export async function startWorker(
     return Promise.race([work, backstop]).finally(() => clearTimeout(timer));
   };
 
-  /** The engine options for a clip of `durationS` of job `job`. */
+  /**
+   * The engine options for a clip of `durationS` of job `job` (a `piece` of
+   * a long recording, or a whole job).
+   */
   const clipOptions = (
     durationS: number,
     job: ClipJob,
+    piece = false,
   ): TranscribeOptions => ({
-    ...engineSettings(config, durationS),
+    ...engineSettings(config, durationS, piece),
     timeLimitMs: timeLimitMs(durationS),
     language: job.language === "auto" ? "auto" : job.language,
     prompt: job.options.prompt,
@@ -237,7 +241,7 @@ export async function startWorker(
       const r = await transcribeLimited(
         handle,
         samples,
-        clipOptions(samples.length / 16_000, job),
+        clipOptions(samples.length / 16_000, job, true),
       );
       return { text: r.text, segments: r.segments };
     },
