@@ -27,6 +27,8 @@ export interface WordTimingOptions {
   pieceMaxS: number;
   /** Threads per call. @default 2 */
   threads?: number;
+  /** The pieces' confidence gate (the workers' PIECE_MIN_LOGPROB). */
+  minAvgLogprob?: number;
 }
 
 /** The report, with the recording's length, pieces and WER. */
@@ -64,6 +66,7 @@ export async function measureWordTiming(
       const r = await transcribe(model, pcm, {
         threads: options.threads ?? 2,
         audioCtx: audioCtxFor(pcm.length / 16_000),
+        minAvgLogprob: options.minAvgLogprob,
         wordTimestamps: true,
       });
       texts.push(r.text);

@@ -199,9 +199,9 @@ export const WorkerConfigSchema = z.object({
   /**
    * The confidence gate for pieces of long recordings, as
    * AUDIO_CTX_MIN_LOGPROB; off by default: a piece's sized context is
-   * already most of the full one, and averaged over four cut positions of
-   * both long recordings the gate's full-context redos cost 5–30 % more
-   * time for 0.2–1.0 point of word error rate (docs/performance.md).
+   * already a large part of the full one, and averaged over four cut
+   * positions of both long recordings the gate's full-context redos cost 5–30
+   * % more time for at most 1.0 point of word error rate (docs/performance.md).
    */
   PIECE_MIN_LOGPROB: minLogprob.default(-Infinity),
   /**
