@@ -13,7 +13,10 @@ import { splitAtPauses } from "../audio/mod.ts";
 import type { WorkerConfig } from "../config/mod.ts";
 import { type ModelHandle, transcribe } from "../engine/mod.ts";
 import { piecePriorities } from "../queue/pieces.ts";
-import { engineSettings } from "../worker/engine_settings.ts";
+import {
+  type EngineConfig,
+  engineSettings,
+} from "../worker/engine_settings.ts";
 
 /** What {@linkcode piecesThroughEngine} measured. */
 export interface EngineAloneRun {
@@ -23,21 +26,14 @@ export interface EngineAloneRun {
   text: string;
   pieces: number;
   streams: number;
-  /** Pieces the confidence gate redid at full context. */
+  /** Pieces redone at full context (the confidence gate, the runaway guard). */
   retried: number;
 }
 
 /** The worker settings {@linkcode piecesThroughEngine} follows. */
-export type PieceSettings = Pick<
-  WorkerConfig,
-  | "PIECE_MAX_S"
-  | "AUDIO_CTX"
-  | "AUDIO_CTX_FLOOR"
-  | "AUDIO_CTX_MARGIN_S"
-  | "AUDIO_CTX_MIN_LOGPROB"
-  | "PIECE_MIN_LOGPROB"
-  | "FLASH_ATTN"
->;
+export type PieceSettings =
+  & Omit<EngineConfig, "WHISPER_THREADS">
+  & Pick<WorkerConfig, "PIECE_MAX_S">;
 
 /**
  * Cuts `samples` (16 kHz mono) as a worker does and transcribes every

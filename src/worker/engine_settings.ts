@@ -22,6 +22,18 @@ export type EngineSettings =
   >
   & Pick<TranscribeOptions, "minAvgLogprob">;
 
+/** The worker settings {@linkcode engineSettings} reads. */
+export type EngineConfig = Pick<
+  WorkerConfig,
+  | "WHISPER_THREADS"
+  | "AUDIO_CTX"
+  | "AUDIO_CTX_FLOOR"
+  | "AUDIO_CTX_MARGIN_S"
+  | "AUDIO_CTX_MIN_LOGPROB"
+  | "PIECE_MIN_LOGPROB"
+  | "FLASH_ATTN"
+>;
+
 /**
  * Threads, the encoder context sized to `durationS` seconds of audio, the
  * confidence gate and flash attention, as `config` sets them. A `piece` of
@@ -29,16 +41,7 @@ export type EngineSettings =
  * AUDIO_CTX_MIN_LOGPROB.
  */
 export function engineSettings(
-  config: Pick<
-    WorkerConfig,
-    | "WHISPER_THREADS"
-    | "AUDIO_CTX"
-    | "AUDIO_CTX_FLOOR"
-    | "AUDIO_CTX_MARGIN_S"
-    | "AUDIO_CTX_MIN_LOGPROB"
-    | "PIECE_MIN_LOGPROB"
-    | "FLASH_ATTN"
-  >,
+  config: EngineConfig,
   durationS: number,
   piece = false,
 ): EngineSettings {
