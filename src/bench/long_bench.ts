@@ -247,8 +247,9 @@ export async function transcribeThroughOpenAi(
  * Runs the bench: provisions, generates the recordings, installs the peer
  * (or says why not), starts the stack and the peer, warms both with the
  * one-second sample, then for each recording `repeat` times ours, peer and
- * the engine alone, then the sequential reference once. Writes `bench_long.json` (also when
- * it fails part-way, with an `error`) and stops every process it started.
+ * the engine alone, then the sequential reference once. Writes
+ * `bench_long.json` (also when it fails part-way, with an `error`) and stops
+ * every process it started.
  *
  * @throws {ConfigError} (exit 2) when espeak-ng is missing or a recording has no text.
  */
@@ -402,9 +403,7 @@ export async function runLongBench(
 
     // The settings the stack's workers read from this environment (the
     // engine-alone runs follow them).
-    const pieceSettings = parseEnv(
-      WorkerConfigSchema,
-    );
+    const pieceSettings = parseEnv(WorkerConfigSchema);
 
     // Our stack, mirroring `deno task perf`: workers × 1 whisper thread.
     say(
