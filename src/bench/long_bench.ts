@@ -22,7 +22,7 @@ import {
 } from "../engine/mod.ts";
 import { verifyInstalledModel } from "../models/mod.ts";
 import { parseEnv, WorkerConfigSchema } from "../config/mod.ts";
-import { piecesThroughEngine } from "./long_engine.ts";
+import { piecesOverLayouts, piecesThroughEngine } from "./long_engine.ts";
 import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { SAMPLE_CLIP } from "./engine_throughput.ts";
@@ -69,6 +69,11 @@ export interface LongBenchOptions {
    * pieces in this process); 0 skips them.
    */
   engineStreams: number;
+  /**
+   * Cut layouts of the engine-alone word error rate: the recording as is,
+   * then after 3, 6, … s of leading silence (1: as is only).
+   */
+  layouts: number;
   /** Measure the in-process full-context reference too. */
   sequential: boolean;
   /** Threads of the sequential reference. */
@@ -102,6 +107,19 @@ export interface LongBenchResult {
   jsonPath: string;
   /** The fairness measurement, when it ran. */
   fairness: FairnessResult | null;
+  /** Per recording, the engine alone's WER over cut layouts (when measured). */
+  layouts: LayoutsSummary[];
+}
+
+/** The engine alone's word error rate over several cut layouts. */
+export interface LayoutsSummary {
+  recording: string;
+  offsets_s: number[];
+  pieces: number[];
+  wer_pct: number[];
+  mean_wer_pct: number;
+  min_wer_pct: number;
+  max_wer_pct: number;
 }
 
 /** Rough wall time of a bench, minutes, for the up-front notice. */
@@ -266,6 +284,7 @@ export async function runLongBench(
     Promise.race([p, o.interrupt]);
 
   const runs: LongRun[] = [];
+  const layouts: LayoutsSummary[] = [];
   const report: Record<string, unknown> = {
     schema: "bench-long/1",
     started_at: startedAt,
@@ -277,6 +296,7 @@ export async function runLongBench(
       peer_threads: o.peerThreads,
       peer_compute_type: "int8",
       engine_streams: o.engineStreams,
+      layouts: o.layouts,
       api: o.api ?? "native",
       sequential: o.sequential,
       sequential_threads: o.sequentialThreads,
@@ -286,6 +306,7 @@ export async function runLongBench(
         "per recording: ours, peer, engine alone, ours, …, then sequential once",
     },
     runs,
+    layouts,
   };
   const write = async (extra: Record<string, unknown> = {}) => {
     await Deno.writeTextFile(
@@ -573,6 +594,47 @@ export async function runLongBench(
           await write();
         }
       }
+      const engineRun = runs.findLast((r) =>
+        r.recording === rec.name && r.system === "engine"
+      );
+      if (model && samples && engineRun && o.layouts > 1) {
+        const offsets = Array.from(
+          { length: o.layouts - 1 },
+          (_, k) => 3 * (k + 1),
+        );
+        const more = await guard(
+          piecesOverLayouts(
+            model,
+            samples,
+            pieceSettings,
+            o.engineStreams,
+            offsets,
+          ),
+        );
+        const wers = [
+          engineRun.wer_pct,
+          ...more.map((m) => werAndWords(rec.text, m.text).wer_pct),
+        ];
+        const summary: LayoutsSummary = {
+          recording: rec.name,
+          offsets_s: [0, ...offsets],
+          pieces: [
+            Number(engineRun.detail?.pieces),
+            ...more.map((m) => m.pieces),
+          ],
+          wer_pct: wers,
+          mean_wer_pct: wers.reduce((a, b) => a + b, 0) / wers.length,
+          min_wer_pct: Math.min(...wers),
+          max_wer_pct: Math.max(...wers),
+        };
+        layouts.push(summary);
+        say(
+          `bench:long: ${rec.name} engine alone over ${wers.length} cut layouts: WER ${
+            wers.map((w) => w.toFixed(2)).join(" / ")
+          } %`,
+        );
+        await write();
+      }
       if (o.sequential) {
         model ??= await guard(
           openModel((await verifyInstalledModel(o.model)).path),
@@ -638,6 +700,7 @@ export async function runLongBench(
       peerUnavailable,
       jsonPath,
       fairness,
+      layouts,
     };
   } catch (error) {
     await write({ error: String((error as Error)?.message ?? error) }).catch(

@@ -5,7 +5,12 @@ import { modelsDir, parseEnv, WorkerConfigSchema } from "../config/mod.ts";
 import { free, openModel } from "../engine/mod.ts";
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { longRecording } from "../testing/long_audio.ts";
-import { type PieceSettings, piecesThroughEngine } from "./long_engine.ts";
+import {
+  type PieceSettings,
+  piecesOverLayouts,
+  piecesThroughEngine,
+  withLeadingSilence,
+} from "./long_engine.ts";
 
 const MODEL = join(modelsDir(), "ggml-tiny.en-q8_0.bin");
 const haveModel = await Deno.stat(MODEL).then(() => true, () => false);
@@ -56,6 +61,28 @@ Deno.test({
           `${r.pieces} pieces at 30 s`,
         );
       });
+      await t.step(
+        "other cut layouts: the speech after leading silence",
+        async () => {
+          const runs = await piecesOverLayouts(model, samples, DEFAULTS, 2, [
+            0,
+            6,
+          ]);
+          assertEquals(runs.map((r) => r.offset_s), [0, 6]);
+          assertEquals(
+            runs[1]!.pieces,
+            splitAtPauses(withLeadingSilence(samples, 6), {
+              maxPieceS: DEFAULTS.PIECE_MAX_S,
+            }).length,
+          );
+          for (const r of runs) {
+            const wer = wordErrorRate([
+              { reference: rec.text, hypothesis: r.text },
+            ]);
+            assert(wer < 25, `offset ${r.offset_s} s: WER ${wer} %`);
+          }
+        },
+      );
       await t.step("streams must be a whole number >= 1", async () => {
         for (const streams of [0, 1.5, -1]) {
           await assertRejects(() =>
@@ -67,4 +94,22 @@ Deno.test({
       await free(model);
     }
   },
+});
+
+Deno.test("withLeadingSilence puts the samples after that many seconds of zeros", () => {
+  const s = new Float32Array([0.5, -0.25, 1]);
+  const out = withLeadingSilence(s, 0.5);
+  assertEquals(out.length, 8_000 + 3);
+  assert(out.subarray(0, 8_000).every((v) => v === 0), "silence first");
+  assertEquals([...out.subarray(8_000)], [0.5, -0.25, 1]);
+  assertEquals([...withLeadingSilence(s, 0)], [0.5, -0.25, 1]);
+  for (const bad of [-1, NaN, Infinity]) {
+    let threw = false;
+    try {
+      withLeadingSilence(s, bad);
+    } catch (error) {
+      threw = error instanceof RangeError;
+    }
+    assert(threw, `seconds ${bad} must be refused`);
+  }
 });

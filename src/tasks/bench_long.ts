@@ -1,6 +1,7 @@
 /**
  * `deno task bench:long [--recordings 2min,8min] [--repeat 3] [--workers N]
- * [--peer-threads N] [--engine-streams N] [--model NAME] [--no-sequential]
+ * [--peer-threads N] [--engine-streams N] [--layouts N] [--model NAME]
+ * [--no-sequential]
  * [--fairness N] [--api native|openai] [--out DIR]`: one long
  * recording at a time end to end through our stack (one `POST /jobs`,
  * long-polled; with `--api openai` one `POST /v1/audio/transcriptions`
@@ -8,6 +9,9 @@
  * and against our engine alone (the same pieces, cut and set up as the
  * workers do, in this process with N streams × 1 thread; 0 skips it: the
  * stack's floor), in the same run, alternating ours, peer, engine, ours …;
+ * then the engine alone's word error rate over `--layouts` cut layouts
+ * (default 4: the recording after 0, 3, 6, 9 s of leading silence, which
+ * moves where the pieces are cut; 1 skips it);
  * then our engine in-process on the whole file at full context
  * ("sequential", skipped with `--no-sequential`); then fairness: N copies
  * (default 4, 0 skips) of the last recording from one identity while
@@ -38,7 +42,7 @@ import { formatTable } from "../bench/long_report.ts";
 
 const USAGE = "usage: deno task bench:long [--recordings 2min,8min] " +
   "[--repeat N] [--workers N] [--peer-threads N] [--engine-streams N] " +
-  "[--model NAME] " +
+  "[--layouts N] [--model NAME] " +
   "[--no-sequential] [--fairness N] [--api native|openai] [--out DIR]";
 
 /** Approximate durations of the committed recordings, for the notice. */
@@ -78,6 +82,7 @@ async function main(): Promise<number> {
       workers: { type: "string" },
       "peer-threads": { type: "string" },
       "engine-streams": { type: "string" },
+      layouts: { type: "string" },
       model: { type: "string" },
       "no-sequential": { type: "boolean", default: false },
       fairness: { type: "string" },
@@ -120,6 +125,7 @@ async function main(): Promise<number> {
     0,
     64,
   );
+  const layouts = intFlag("layouts", values.layouts, 4, 1, 16);
   const model = values.model ?? DEFAULT_MODEL;
   const sequential = !values["no-sequential"];
   const fairnessRecordings = intFlag("fairness", values.fairness, 4, 0, 16);
@@ -138,6 +144,11 @@ async function main(): Promise<number> {
     repeat,
     sequential,
     engineStreams > 0,
+  ) + Math.ceil(
+    // The extra cut layouts of the engine alone: ~0.025 × the audio each.
+    (engineStreams > 0 ? layouts - 1 : 0) *
+      recordings.reduce((a, r) => a + (APPROX_AUDIO_S[r] ?? 300), 0) * 0.025 /
+      60,
   ) + Math.ceil(
     // The fairness phase: the recordings at ~0.03 × their audio.
     fairnessRecordings * (APPROX_AUDIO_S[recordings.at(-1)!] ?? 300) * 0.03 /
@@ -174,6 +185,7 @@ async function main(): Promise<number> {
       workers,
       peerThreads,
       engineStreams,
+      layouts,
       model,
       sequential,
       sequentialThreads: cores,
@@ -202,6 +214,15 @@ async function main(): Promise<number> {
         `${s.recording}: workers that took pieces: ${
           ids.length ? ids.join(", ") : "n/a (job not split)"
         }`,
+      );
+    }
+    for (const l of result.layouts) {
+      console.log(
+        `${l.recording}: engine alone's WER over ${l.wer_pct.length} cut layouts (${
+          l.offsets_s.join("/")
+        } s of leading silence): mean ${l.mean_wer_pct.toFixed(2)} %, ${
+          l.min_wer_pct.toFixed(2)
+        }–${l.max_wer_pct.toFixed(2)} %`,
       );
     }
     const f = result.fairness;
