@@ -13,7 +13,6 @@ import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { decodeAudio, readBase64File } from "../audio/mod.ts";
 import { normalizeWords, wordErrorRate } from "../accuracy/mod.ts";
-import { parseSrt } from "../subtitles/mod.ts";
 import {
   free,
   type ModelHandle,
@@ -27,15 +26,21 @@ import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { SAMPLE_CLIP } from "./engine_throughput.ts";
 import {
+  transcribeThroughOpenAi,
+  transcribeThroughStack,
+} from "./long_clients.ts";
+import {
   ensureLongRecording,
   EspeakMissingError,
   espeakVersion,
   type LongRecording,
 } from "./long_corpus.ts";
 import {
+  type LayoutsSummary,
   type LongRun,
   pieceStats,
   type RecordingSummary,
+  summarizeLayouts,
   summarizeRuns,
 } from "./long_report.ts";
 import {
@@ -48,9 +53,6 @@ import {
 } from "./peer_faster_whisper.ts";
 
 import { type FairnessResult, measureFairness } from "./long_fairness.ts";
-
-/** The identity bench:long submits its jobs as. */
-export const BENCH_LONG_USER = "bench-long";
 
 /** Options of {@linkcode runLongBench}. */
 export interface LongBenchOptions {
@@ -111,17 +113,6 @@ export interface LongBenchResult {
   layouts: LayoutsSummary[];
 }
 
-/** The engine alone's word error rate over several cut layouts. */
-export interface LayoutsSummary {
-  recording: string;
-  offsets_s: number[];
-  pieces: number[];
-  wer_pct: number[];
-  mean_wer_pct: number;
-  min_wer_pct: number;
-  max_wer_pct: number;
-}
-
 /** Rough wall time of a bench, minutes, for the up-front notice. */
 export function estimateMinutes(
   audioS: readonly number[],
@@ -180,85 +171,6 @@ function werAndWords(reference: string, hypothesis: string) {
     words_out: normalizeWords(hypothesis).length,
     reference_words: normalizeWords(reference).length,
   };
-}
-
-// deno-lint-ignore no-explicit-any
-type JobRecord = any;
-
-/** POSTs `wav` to /jobs and long-polls it to the end; the job and the wall time. */
-export async function transcribeThroughStack(
-  baseUrl: string,
-  wav: Uint8Array,
-  filename: string,
-  timeoutMs: number,
-): Promise<{ wall_s: number; job: JobRecord }> {
-  const headers = { "x-user-id": BENCH_LONG_USER };
-  const form = new FormData();
-  form.append("file", new Blob([wav as BlobPart]), filename);
-  const t0 = performance.now();
-  const r = await fetch(`${baseUrl}/jobs`, {
-    method: "POST",
-    headers,
-    body: form,
-  });
-  if (r.status !== 202) {
-    throw new Error(`POST /jobs: ${r.status} ${await r.text()}`);
-  }
-  const id = (await r.json()).job_id as string;
-  const deadline = t0 + timeoutMs;
-  while (true) {
-    const g = await fetch(`${baseUrl}/jobs/${id}?wait=30`, { headers });
-    if (g.status !== 200) {
-      throw new Error(`GET /jobs/${id}: ${g.status} ${await g.text()}`);
-    }
-    const job = await g.json();
-    if (job.status === "completed") {
-      return { wall_s: (performance.now() - t0) / 1000, job };
-    }
-    if (job.status === "failed") {
-      throw new Error(`job ${id} failed: ${JSON.stringify(job.error)}`);
-    }
-    if (performance.now() > deadline) {
-      throw new Error(
-        `job ${id} still ${job.status} after ${timeoutMs / 1000} s`,
-      );
-    }
-  }
-}
-
-/**
- * POSTs `wav` to `/v1/audio/transcriptions` for SubRip, waits for the
- * answer (the request ends with the job), then reads the job back for its
- * pieces; the job, the wall time of the request and the number of cues.
- */
-export async function transcribeThroughOpenAi(
-  baseUrl: string,
-  wav: Uint8Array,
-  filename: string,
-): Promise<{ wall_s: number; job: JobRecord; cues: number }> {
-  const headers = { authorization: `Bearer ${BENCH_LONG_USER}` };
-  const form = new FormData();
-  form.append("file", new Blob([wav as BlobPart]), filename);
-  form.append("model", "whisper-1");
-  form.append("response_format", "srt");
-  const t0 = performance.now();
-  const r = await fetch(`${baseUrl}/v1/audio/transcriptions`, {
-    method: "POST",
-    headers,
-    body: form,
-  });
-  const srt = await r.text();
-  const wall_s = (performance.now() - t0) / 1000;
-  if (r.status !== 200) {
-    throw new Error(`POST /v1/audio/transcriptions: ${r.status} ${srt}`);
-  }
-  const cues = parseSrt(srt).length;
-  const id = r.headers.get("x-job-id");
-  const g = await fetch(`${baseUrl}/jobs/${id}`, { headers });
-  if (g.status !== 200) {
-    throw new Error(`GET /jobs/${id}: ${g.status} ${await g.text()}`);
-  }
-  return { wall_s, job: await g.json(), cues };
 }
 
 /**
@@ -611,26 +523,23 @@ export async function runLongBench(
             offsets,
           ),
         );
-        const wers = [
-          engineRun.wer_pct,
-          ...more.map((m) => werAndWords(rec.text, m.text).wer_pct),
-        ];
-        const summary: LayoutsSummary = {
-          recording: rec.name,
-          offsets_s: [0, ...offsets],
-          pieces: [
-            Number(engineRun.detail?.pieces),
-            ...more.map((m) => m.pieces),
-          ],
-          wer_pct: wers,
-          mean_wer_pct: wers.reduce((a, b) => a + b, 0) / wers.length,
-          min_wer_pct: Math.min(...wers),
-          max_wer_pct: Math.max(...wers),
-        };
+        const summary = summarizeLayouts(
+          rec.name,
+          [{
+            offset_s: 0,
+            pieces: Number(engineRun.detail?.pieces),
+            wer_pct: engineRun.wer_pct,
+          }]
+            .concat(more.map((m) => ({
+              offset_s: m.offset_s,
+              pieces: m.pieces,
+              wer_pct: werAndWords(rec.text, m.text).wer_pct,
+            }))),
+        );
         layouts.push(summary);
         say(
-          `bench:long: ${rec.name} engine alone over ${wers.length} cut layouts: WER ${
-            wers.map((w) => w.toFixed(2)).join(" / ")
+          `bench:long: ${rec.name} engine alone over ${summary.wer_pct.length} cut layouts: WER ${
+            summary.wer_pct.map((w) => w.toFixed(2)).join(" / ")
           } %`,
         );
         await write();

@@ -297,3 +297,39 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
   }
   return alignColumns(rows);
 }
+
+/** The engine alone's word error rate over several cut layouts. */
+export interface LayoutsSummary {
+  recording: string;
+  offsets_s: number[];
+  pieces: number[];
+  wer_pct: number[];
+  mean_wer_pct: number;
+  min_wer_pct: number;
+  max_wer_pct: number;
+}
+
+/**
+ * The {@linkcode LayoutsSummary} of `recording` from one word error rate per
+ * cut layout (in the order measured).
+ *
+ * @throws {RangeError} when `layouts` is empty.
+ */
+export function summarizeLayouts(
+  recording: string,
+  layouts: readonly { offset_s: number; pieces: number; wer_pct: number }[],
+): LayoutsSummary {
+  if (layouts.length === 0) {
+    throw new RangeError("summarizeLayouts: no layout measured");
+  }
+  const wers = layouts.map((l) => l.wer_pct);
+  return {
+    recording,
+    offsets_s: layouts.map((l) => l.offset_s),
+    pieces: layouts.map((l) => l.pieces),
+    wer_pct: wers,
+    mean_wer_pct: wers.reduce((a, b) => a + b, 0) / wers.length,
+    min_wer_pct: Math.min(...wers),
+    max_wer_pct: Math.max(...wers),
+  };
+}

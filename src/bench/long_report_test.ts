@@ -6,6 +6,7 @@ import {
   pieceStats,
   pieceTimeline,
   realTimeFactor,
+  summarizeLayouts,
   summarizeRuns,
 } from "./long_report.ts";
 
@@ -201,4 +202,22 @@ Deno.test("summarizeRuns compares the stack with the engine alone and both with 
   assertEquals(t?.engine, null);
   assertEquals(t?.ratio_engine_peer, null);
   assertEquals(t?.ratio_ours_engine, null);
+});
+
+Deno.test("summarizeLayouts gives each layout's WER, their mean and range", () => {
+  const s = summarizeLayouts("2min", [
+    { offset_s: 0, pieces: 9, wer_pct: 16 },
+    { offset_s: 3, pieces: 10, wer_pct: 19 },
+    { offset_s: 6, pieces: 9, wer_pct: 18 },
+  ]);
+  assertEquals(s, {
+    recording: "2min",
+    offsets_s: [0, 3, 6],
+    pieces: [9, 10, 9],
+    wer_pct: [16, 19, 18],
+    mean_wer_pct: 53 / 3,
+    min_wer_pct: 16,
+    max_wer_pct: 19,
+  });
+  assertThrows(() => summarizeLayouts("2min", []));
 });

@@ -9,4 +9,5 @@ export * from "./engine_throughput.ts";
 export * from "./long_corpus.ts";
 export * from "./long_report.ts";
 export * from "./long_bench.ts";
+export * from "./long_clients.ts";
 export * from "./peer_faster_whisper.ts";
