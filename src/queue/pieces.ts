@@ -13,9 +13,9 @@
  * job's pieces get the queue priorities `counter + 1 … counter + n`, so an
  * identity with little work queued goes ahead of one with a long backlog,
  * while one identity's jobs keep their order (within a job, recording
- * order but the last pieces longest first: {@linkcode piecePriorities}). Short jobs are not
- * split and carry no priority, which BullMQ serves before any prioritized
- * job.
+ * order but the last pieces longest first: {@linkcode piecePriorities}).
+ * Short jobs are not split and carry no priority, which BullMQ serves before
+ * any prioritized job.
  *
  * @module
  */
