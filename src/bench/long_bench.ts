@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
-import { decodeAudio, readBase64File } from "../audio/mod.ts";
+import { decodeAudio, encodeWav, readBase64File } from "../audio/mod.ts";
 import { normalizeWords, wordErrorRate } from "../accuracy/mod.ts";
 import {
   free,
@@ -21,7 +21,7 @@ import {
 } from "../engine/mod.ts";
 import { verifyInstalledModel } from "../models/mod.ts";
 import { parseEnv, WorkerConfigSchema } from "../config/mod.ts";
-import { piecesOverLayouts, piecesThroughEngine } from "./long_engine.ts";
+import { piecesThroughEngine, withLeadingSilence } from "./long_engine.ts";
 import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { SAMPLE_CLIP } from "./engine_throughput.ts";
@@ -36,6 +36,7 @@ import {
   type LongRecording,
 } from "./long_corpus.ts";
 import {
+  type LayoutMeasure,
   type LayoutsSummary,
   type LongRun,
   pieceStats,
@@ -72,8 +73,9 @@ export interface LongBenchOptions {
    */
   engineStreams: number;
   /**
-   * Cut layouts of the engine-alone word error rate: the recording as is,
-   * then after 3, 6, … s of leading silence (1: as is only).
+   * Cut layouts of the word error rates: the recording as is, then after 3,
+   * 6, … s of leading silence (1: as is only), through the engine alone's
+   * pieces and (when they run) the peer and the whole-file pass.
    */
   layouts: number;
   /** Measure the in-process full-context reference too. */
@@ -109,7 +111,7 @@ export interface LongBenchResult {
   jsonPath: string;
   /** The fairness measurement, when it ran. */
   fairness: FairnessResult | null;
-  /** Per recording, the engine alone's WER over cut layouts (when measured). */
+  /** Per recording, the WERs over cut layouts (when measured). */
   layouts: LayoutsSummary[];
 }
 
@@ -122,10 +124,12 @@ export function estimateMinutes(
 ): number {
   // Seen on the 2-core machine (2026-12-06, shared with other work): stack
   // 0.04–0.13 × audio, peer 0.03–0.05 ×, engine alone 0.02–0.03 ×,
-  // sequential (full context, 2 threads) 0.1–1.0 ×; start-up ≈ 40 s.
+  // sequential (full context, 2 threads) ~0.03 × (it was 0.1–1.0 × before
+  // each 30 s window stopped being prompted with the ones before);
+  // start-up ≈ 40 s.
   const total = audioS.reduce((a, b) => a + b, 0);
   const s = 40 + total * repeat * (0.12 + 0.045 + (engine ? 0.03 : 0)) +
-    (sequential ? total * 0.5 : 0);
+    (sequential ? total * 0.05 : 0);
   return Math.max(1, Math.ceil(s / 60));
 }
 
@@ -177,7 +181,8 @@ function werAndWords(reference: string, hypothesis: string) {
  * Runs the bench: provisions, generates the recordings, installs the peer
  * (or says why not), starts the stack and the peer, warms both with the
  * one-second sample, then for each recording `repeat` times ours, peer and
- * the engine alone, then the sequential reference once. Writes
+ * the engine alone, then the sequential reference once, then the other
+ * cut layouts (engine alone, peer, sequential on each). Writes
  * `bench_long.json` (also when it fails part-way, with an `error`) and stops
  * every process it started.
  *
@@ -215,7 +220,7 @@ export async function runLongBench(
       repeat: o.repeat,
       recordings: o.recordings,
       order:
-        "per recording: ours, peer, engine alone, ours, …, then sequential once",
+        "per recording: ours, peer, engine alone, ours, …, then sequential once, then per extra cut layout: engine alone, peer, sequential",
     },
     runs,
     layouts,
@@ -241,6 +246,8 @@ export async function runLongBench(
   let stack: Stack | null = null;
   let peer: Peer | null = null;
   let model: ModelHandle | null = null;
+  /** Shifted copies of a recording for the peer (removed at the end). */
+  let layoutDir: string | null = null;
   let ok = false;
   try {
     await guard(setup({ models: [o.model], k6: false, say }));
@@ -506,56 +513,22 @@ export async function runLongBench(
           await write();
         }
       }
-      const engineRun = runs.findLast((r) =>
-        r.recording === rec.name && r.system === "engine"
-      );
-      if (model && samples && engineRun && o.layouts > 1) {
-        const offsets = Array.from(
-          { length: o.layouts - 1 },
-          (_, k) => 3 * (k + 1),
-        );
-        const more = await guard(
-          piecesOverLayouts(
-            model,
-            samples,
-            pieceSettings,
-            o.engineStreams,
-            offsets,
-          ),
-        );
-        const summary = summarizeLayouts(
-          rec.name,
-          [{
-            offset_s: 0,
-            pieces: Number(engineRun.detail?.pieces),
-            wer_pct: engineRun.wer_pct,
-          }]
-            .concat(more.map((m) => ({
-              offset_s: m.offset_s,
-              pieces: m.pieces,
-              wer_pct: werAndWords(rec.text, m.text).wer_pct,
-            }))),
-        );
-        layouts.push(summary);
-        say(
-          `bench:long: ${rec.name} engine alone over ${summary.wer_pct.length} cut layouts: WER ${
-            summary.wer_pct.map((w) => w.toFixed(2)).join(" / ")
-          } %`,
-        );
-        await write();
-      }
-      if (o.sequential) {
+      samples ??= (await decodeAudio(wav)).samples;
+      /** Our engine on the whole file at full context, in this process. */
+      const wholeFile = async (pcm: Float32Array) => {
         model ??= await guard(
           openModel((await verifyInstalledModel(o.model)).path),
         );
-        const seqLoad = await loadAverage();
         const t0 = performance.now();
-        const audio = await decodeAudio(wav);
-        const out = await guard(transcribe(model, audio.samples, {
+        const out = await guard(transcribe(model, pcm, {
           threads: o.sequentialThreads,
           audioCtx: 0,
         }));
-        const wall_s = (performance.now() - t0) / 1000;
+        return { wall_s: (performance.now() - t0) / 1000, out };
+      };
+      if (o.sequential) {
+        const seqLoad = await loadAverage();
+        const { wall_s, out } = await wholeFile(samples);
         runs.push({
           recording: rec.name,
           system: "sequential",
@@ -577,6 +550,71 @@ export async function runLongBench(
           `bench:long: ${rec.name} sequential (${o.sequentialThreads} threads, full context): ` +
             `${wall_s.toFixed(2)} s, WER ${runs.at(-1)!.wer_pct.toFixed(2)} %`,
         );
+        await write();
+      }
+
+      // More cut layouts: the same speech after 3, 6, … s of silence,
+      // through the engine alone's pieces and, on the same shifted files,
+      // the peer and our whole-file pass.
+      const lastOf = (system: LongRun["system"]) =>
+        runs.findLast((r) => r.recording === rec.name && r.system === system);
+      const engineRun = lastOf("engine");
+      if (model && engineRun && o.layouts > 1) {
+        const measures: LayoutMeasure[] = [{
+          offset_s: 0,
+          pieces: Number(engineRun.detail?.pieces),
+          engine: engineRun.wer_pct,
+          peer: lastOf("peer")?.wer_pct ?? null,
+          sequential: lastOf("sequential")?.wer_pct ?? null,
+        }];
+        for (let k = 1; k < o.layouts; k++) {
+          const offset_s = 3 * k;
+          const shifted = withLeadingSilence(samples, offset_s);
+          const wer = (text: string) => werAndWords(rec.text, text).wer_pct;
+          const e = await guard(
+            piecesThroughEngine(
+              model,
+              shifted,
+              pieceSettings,
+              o.engineStreams,
+            ),
+          );
+          const m: LayoutMeasure = {
+            offset_s,
+            pieces: e.pieces,
+            engine: wer(e.text),
+            peer: null,
+            sequential: null,
+          };
+          if (peer) {
+            layoutDir ??= await Deno.makeTempDir({
+              prefix: "bench-long-layouts-",
+            });
+            const path = join(layoutDir, `${rec.name}-${offset_s}s.wav`);
+            await Deno.writeFile(
+              path,
+              encodeWav(shifted, { sampleRate: 16_000 }),
+            );
+            m.peer = wer((await watch(peer.transcribe(path))).text);
+            await Deno.remove(path);
+          }
+          if (o.sequential) {
+            m.sequential = wer((await wholeFile(shifted)).out.text);
+          }
+          measures.push(m);
+          say(
+            `bench:long: ${rec.name} after ${offset_s} s of silence: WER engine alone ${
+              m.engine.toFixed(2)
+            } % (${m.pieces} pieces)${
+              m.peer === null ? "" : `, faster-whisper ${m.peer!.toFixed(2)} %`
+            }${
+              m.sequential === null
+                ? ""
+                : `, whole-file ${m.sequential!.toFixed(2)} %`
+            }`,
+          );
+        }
+        layouts.push(summarizeLayouts(rec.name, measures));
         await write();
       }
     }
@@ -618,6 +656,9 @@ export async function runLongBench(
     throw error;
   } finally {
     if (peer) await peer.close();
+    if (layoutDir) {
+      await Deno.remove(layoutDir, { recursive: true }).catch(() => {});
+    }
     if (stack) {
       say("bench:long: stopping the stack");
       await stack.stop();

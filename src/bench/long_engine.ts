@@ -109,39 +109,3 @@ export function withLeadingSilence(
   out.set(samples, lead);
   return out;
 }
-
-/** One cut layout's result of {@linkcode piecesOverLayouts}. */
-export interface LayoutRun {
-  /** Seconds of silence before the speech. */
-  offset_s: number;
-  pieces: number;
-  wall_s: number;
-  text: string;
-}
-
-/**
- * The engine alone on the recording shifted by each of `offsetsS` seconds
- * of leading silence: the splitter then cuts the same speech in other
- * places. Which words a piece loses depends on where the cuts fall, so a
- * word error rate from one layout is one draw; the spread over layouts
- * says how far to trust it.
- */
-export async function piecesOverLayouts(
-  model: ModelHandle,
-  samples: Float32Array,
-  settings: PieceSettings,
-  streams: number,
-  offsetsS: readonly number[],
-): Promise<LayoutRun[]> {
-  const runs: LayoutRun[] = [];
-  for (const offset_s of offsetsS) {
-    const r = await piecesThroughEngine(
-      model,
-      withLeadingSilence(samples, offset_s),
-      settings,
-      streams,
-    );
-    runs.push({ offset_s, pieces: r.pieces, wall_s: r.wall_s, text: r.text });
-  }
-  return runs;
-}

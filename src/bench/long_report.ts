@@ -298,11 +298,9 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
   return alignColumns(rows);
 }
 
-/** The engine alone's word error rate over several cut layouts. */
-export interface LayoutsSummary {
-  recording: string;
-  offsets_s: number[];
-  pieces: number[];
+/** One system's word error rate over the cut layouts. */
+export interface LayoutWer {
+  /** One per layout, in the order of {@linkcode LayoutsSummary.offsets_s}. */
   wer_pct: number[];
   mean_wer_pct: number;
   min_wer_pct: number;
@@ -310,26 +308,126 @@ export interface LayoutsSummary {
 }
 
 /**
- * The {@linkcode LayoutsSummary} of `recording` from one word error rate per
- * cut layout (in the order measured).
+ * Word error rates over several cut layouts of one recording (the speech
+ * after 0, 3, 6, … s of leading silence): the engine alone's pieces, and on
+ * the same shifted files faster-whisper and our whole-file pass, so that
+ * issue 12's accuracy targets compare mean with mean rather than one draw
+ * with another.
+ */
+export interface LayoutsSummary {
+  recording: string;
+  offsets_s: number[];
+  /** The engine alone's pieces per layout. */
+  pieces: number[];
+  engine: LayoutWer;
+  /** Null unless measured on every layout. */
+  peer: LayoutWer | null;
+  /** Our whole-file pass at full context; null unless on every layout. */
+  sequential: LayoutWer | null;
+  /** Engine mean − peer mean, points; null without the peer. */
+  engine_minus_peer: number | null;
+  /** Engine mean − whole-file mean, points; null without it. */
+  engine_minus_sequential: number | null;
+}
+
+/** One layout's measurements for {@linkcode summarizeLayouts}. */
+export interface LayoutMeasure {
+  offset_s: number;
+  pieces: number;
+  /** The engine alone's WER on its pieces, %. */
+  engine: number;
+  peer?: number | null;
+  sequential?: number | null;
+}
+
+function layoutWer(wers: readonly number[]): LayoutWer {
+  return {
+    wer_pct: [...wers],
+    mean_wer_pct: wers.reduce((a, b) => a + b, 0) / wers.length,
+    min_wer_pct: Math.min(...wers),
+    max_wer_pct: Math.max(...wers),
+  };
+}
+
+/**
+ * The {@linkcode LayoutsSummary} of `recording` from each layout's word
+ * error rates (in the order measured). The peer and the whole-file pass
+ * count only when measured on every layout.
  *
  * @throws {RangeError} when `layouts` is empty.
  */
 export function summarizeLayouts(
   recording: string,
-  layouts: readonly { offset_s: number; pieces: number; wer_pct: number }[],
+  layouts: readonly LayoutMeasure[],
 ): LayoutsSummary {
   if (layouts.length === 0) {
     throw new RangeError("summarizeLayouts: no layout measured");
   }
-  const wers = layouts.map((l) => l.wer_pct);
+  const everywhere = (key: "peer" | "sequential") => {
+    const wers = layouts.map((l) => l[key]);
+    return wers.every((w): w is number => typeof w === "number")
+      ? layoutWer(wers)
+      : null;
+  };
+  const engine = layoutWer(layouts.map((l) => l.engine));
+  const peer = everywhere("peer");
+  const sequential = everywhere("sequential");
   return {
     recording,
     offsets_s: layouts.map((l) => l.offset_s),
     pieces: layouts.map((l) => l.pieces),
-    wer_pct: wers,
-    mean_wer_pct: wers.reduce((a, b) => a + b, 0) / wers.length,
-    min_wer_pct: Math.min(...wers),
-    max_wer_pct: Math.max(...wers),
+    engine,
+    peer,
+    sequential,
+    engine_minus_peer: peer ? engine.mean_wer_pct - peer.mean_wer_pct : null,
+    engine_minus_sequential: sequential
+      ? engine.mean_wer_pct - sequential.mean_wer_pct
+      : null,
   };
+}
+
+/** Issue 12's accuracy targets, in points of WER. */
+export const WER_TARGETS = {
+  /** Ours at most this much over faster-whisper. */
+  overPeer: 1,
+  /** Ours at most this much over our own whole-file pass. */
+  overSequential: 0,
+} as const;
+
+/**
+ * The lines `deno task bench:long` prints for a {@linkcode LayoutsSummary}:
+ * each system's mean and range over the layouts, then the accuracy targets
+ * judged on the means.
+ */
+export function formatLayouts(l: LayoutsSummary): string[] {
+  const range = (w: LayoutWer) =>
+    `mean ${w.mean_wer_pct.toFixed(2)} % (${w.min_wer_pct.toFixed(2)}–${
+      w.max_wer_pct.toFixed(2)
+    })`;
+  const systems = [
+    `engine alone's pieces ${range(l.engine)}`,
+    ...(l.peer ? [`faster-whisper ${range(l.peer)}`] : []),
+    ...(l.sequential ? [`our whole-file pass ${range(l.sequential)}`] : []),
+  ];
+  const verdict = (delta: number, bound: number, against: string) =>
+    `${l.recording}: WER ≤ ${against}${
+      bound ? ` + ${bound}` : ""
+    } on the means: ${delta <= bound ? "met" : "not met"} (${
+      delta >= 0 ? "+" : ""
+    }${delta.toFixed(2)} points)`;
+  return [
+    `${l.recording}: WER over ${l.offsets_s.length} cut layouts (${
+      l.offsets_s.join("/")
+    } s of leading silence): ${systems.join("; ")}`,
+    ...(l.engine_minus_peer === null ? [] : [
+      verdict(l.engine_minus_peer, WER_TARGETS.overPeer, "faster-whisper"),
+    ]),
+    ...(l.engine_minus_sequential === null ? [] : [
+      verdict(
+        l.engine_minus_sequential,
+        WER_TARGETS.overSequential,
+        "our whole-file pass",
+      ),
+    ]),
+  ];
 }

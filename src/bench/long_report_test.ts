@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
 import {
+  formatLayouts,
   formatTable,
   type LongRun,
   type LongSystem,
@@ -204,20 +205,85 @@ Deno.test("summarizeRuns compares the stack with the engine alone and both with 
   assertEquals(t?.ratio_ours_engine, null);
 });
 
-Deno.test("summarizeLayouts gives each layout's WER, their mean and range", () => {
+Deno.test("summarizeLayouts gives each system's WER per layout, mean, range and the gaps", () => {
   const s = summarizeLayouts("2min", [
-    { offset_s: 0, pieces: 9, wer_pct: 16 },
-    { offset_s: 3, pieces: 10, wer_pct: 19 },
-    { offset_s: 6, pieces: 9, wer_pct: 18 },
+    { offset_s: 0, pieces: 9, engine: 16, peer: 14, sequential: 15 },
+    { offset_s: 3, pieces: 10, engine: 19, peer: 15, sequential: 16 },
+    { offset_s: 6, pieces: 9, engine: 18, peer: 13, sequential: 14 },
   ]);
   assertEquals(s, {
     recording: "2min",
     offsets_s: [0, 3, 6],
     pieces: [9, 10, 9],
-    wer_pct: [16, 19, 18],
-    mean_wer_pct: 53 / 3,
-    min_wer_pct: 16,
-    max_wer_pct: 19,
+    engine: {
+      wer_pct: [16, 19, 18],
+      mean_wer_pct: 53 / 3,
+      min_wer_pct: 16,
+      max_wer_pct: 19,
+    },
+    peer: {
+      wer_pct: [14, 15, 13],
+      mean_wer_pct: 14,
+      min_wer_pct: 13,
+      max_wer_pct: 15,
+    },
+    sequential: {
+      wer_pct: [15, 16, 14],
+      mean_wer_pct: 15,
+      min_wer_pct: 14,
+      max_wer_pct: 16,
+    },
+    engine_minus_peer: 53 / 3 - 14,
+    engine_minus_sequential: 53 / 3 - 15,
   });
   assertThrows(() => summarizeLayouts("2min", []));
+});
+
+Deno.test("summarizeLayouts leaves out a system missing from any layout", () => {
+  const s = summarizeLayouts("8min", [
+    { offset_s: 0, pieces: 39, engine: 17, peer: 16, sequential: 16 },
+    { offset_s: 3, pieces: 40, engine: 17, peer: null, sequential: 16 },
+  ]);
+  assertEquals(s.peer, null);
+  assertEquals(s.engine_minus_peer, null);
+  assertEquals(s.sequential?.mean_wer_pct, 16);
+  assertEquals(s.engine_minus_sequential, 1);
+});
+
+Deno.test("formatLayouts prints the means and judges issue 12's WER targets on them", () => {
+  const met = formatLayouts(summarizeLayouts("8min", [
+    { offset_s: 0, pieces: 39, engine: 16.5, peer: 16, sequential: 17 },
+    { offset_s: 3, pieces: 40, engine: 16.5, peer: 15.8, sequential: 16.6 },
+  ]));
+  assertEquals(met.length, 3);
+  assert(met[0]!.startsWith("8min: WER over 2 cut layouts (0/3 s"), met[0]);
+  assert(met[0]!.includes("engine alone's pieces mean 16.50 % (16.50–16.50)"));
+  assert(met[0]!.includes("faster-whisper mean 15.90 % (15.80–16.00)"));
+  assert(met[0]!.includes("our whole-file pass mean 16.80 %"));
+  assertEquals(
+    met[1],
+    "8min: WER ≤ faster-whisper + 1 on the means: met (+0.60 points)",
+  );
+  assertEquals(
+    met[2],
+    "8min: WER ≤ our whole-file pass on the means: met (-0.30 points)",
+  );
+  const missed = formatLayouts(summarizeLayouts("2min", [
+    { offset_s: 0, pieces: 9, engine: 18.55, peer: 14.77, sequential: 15.58 },
+  ]));
+  assertEquals(
+    missed[1],
+    "2min: WER ≤ faster-whisper + 1 on the means: not met (+3.78 points)",
+  );
+  assertEquals(
+    missed[2],
+    "2min: WER ≤ our whole-file pass on the means: not met (+2.97 points)",
+  );
+  // The engine alone only: no verdict can be given.
+  assertEquals(
+    formatLayouts(summarizeLayouts("2min", [
+      { offset_s: 0, pieces: 9, engine: 18 },
+    ])).length,
+    1,
+  );
 });
