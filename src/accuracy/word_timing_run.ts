@@ -29,6 +29,8 @@ export interface WordTimingOptions {
   threads?: number;
   /** The pieces' confidence gate (the workers' PIECE_MIN_LOGPROB). */
   minAvgLogprob?: number;
+  /** The pieces' temperature fallback (the workers' PIECE_FALLBACK). */
+  fallback?: boolean;
 }
 
 /** The report, with the recording's length, pieces and WER. */
@@ -67,6 +69,7 @@ export async function measureWordTiming(
         threads: options.threads ?? 2,
         audioCtx: audioCtxFor(pcm.length / 16_000),
         minAvgLogprob: options.minAvgLogprob,
+        fallback: options.fallback,
         wordTimestamps: true,
       });
       texts.push(r.text);

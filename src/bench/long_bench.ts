@@ -520,9 +520,11 @@ export async function runLongBench(
           openModel((await verifyInstalledModel(o.model)).path),
         );
         const t0 = performance.now();
+        // The pieces' decoding but for the split: the same fallback.
         const out = await guard(transcribe(model, pcm, {
           threads: o.sequentialThreads,
           audioCtx: 0,
+          fallback: pieceSettings.PIECE_FALLBACK,
         }));
         return { wall_s: (performance.now() - t0) / 1000, out };
       };
@@ -542,6 +544,7 @@ export async function runLongBench(
             load_1m_before: seqLoad,
             threads: o.sequentialThreads,
             audio_ctx: 0,
+            fallback: pieceSettings.PIECE_FALLBACK,
             segments: out.segments.length,
             timings: out.timings ?? null,
           },

@@ -70,7 +70,7 @@ Deno.test("the engine patches apply to pristine smart-whisper sources once", asy
     await applyPatches(root);
     strictEqual(
       PATCHES.map((p) => p.name).join(","),
-      "01-binding.patch,02-loader.patch,03-speed.patch,04-flash-attn.patch,05-time-limit.patch,06-state-pool.patch,07-encoder-sgemm.patch,08-mel.patch,09-thread-cpu.patch",
+      "01-binding.patch,02-loader.patch,03-speed.patch,04-flash-attn.patch,05-time-limit.patch,06-state-pool.patch,07-encoder-sgemm.patch,08-mel.patch,09-thread-cpu.patch,10-reseed.patch",
     );
     const binding = await Deno.readTextFile(
       join(root, "src/binding/binding.cc"),
@@ -83,6 +83,11 @@ Deno.test("the engine patches apply to pristine smart-whisper sources once", asy
     );
     ok(whisper.includes("whisper_service_state_timings"));
     ok(whisper.includes("wstate.flash_attn"));
+    // Patch 10: the first decoder is reseeded per call, not only per state.
+    strictEqual(
+      whisper.split("state->decoders[0].rng = std::mt19937(0);").length - 1,
+      2,
+    );
     const transcribe = await Deno.readTextFile(
       join(root, "src/binding/transcribe.cc"),
     );

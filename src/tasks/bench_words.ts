@@ -5,7 +5,7 @@
  * recording built from the committed clips (no espeak-ng needed). Prints
  * one JSON line: clips, words, onset and offset errors in ms (median, p95,
  * median signed bias), words lying in pauses, WER. Pieces are cut and gated
- * as the workers do (`PIECE_MAX_S`, `PIECE_MIN_LOGPROB` from the environment;
+ * as the workers do (`PIECE_MAX_S`, `PIECE_MIN_LOGPROB`, `PIECE_FALLBACK` from the environment;
  * `--piece-max-s` overrides the first).
  *
  * Exit 0 done, 2 a bad flag or a model that is not installed.
@@ -50,6 +50,7 @@ async function main(): Promise<number> {
     seconds,
     pieceMaxS,
     minAvgLogprob: WORKERS.PIECE_MIN_LOGPROB,
+    fallback: WORKERS.PIECE_FALLBACK,
   });
   console.log(JSON.stringify({ model: values.model, ...result }));
   return 0;

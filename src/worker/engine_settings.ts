@@ -20,7 +20,7 @@ export type EngineSettings =
   & Required<
     Pick<TranscribeOptions, "threads" | "audioCtx" | "flashAttn">
   >
-  & Pick<TranscribeOptions, "minAvgLogprob">;
+  & Pick<TranscribeOptions, "minAvgLogprob" | "fallback">;
 
 /** The worker settings {@linkcode engineSettings} reads. */
 export type EngineConfig = Pick<
@@ -31,14 +31,16 @@ export type EngineConfig = Pick<
   | "AUDIO_CTX_MARGIN_S"
   | "AUDIO_CTX_MIN_LOGPROB"
   | "PIECE_MIN_LOGPROB"
+  | "PIECE_FALLBACK"
   | "FLASH_ATTN"
 >;
 
 /**
  * Threads, the encoder context sized to `durationS` seconds of audio, the
- * confidence gate and flash attention, as `config` sets them. A `piece` of
- * a long recording takes PIECE_MIN_LOGPROB for its gate, a whole job
- * AUDIO_CTX_MIN_LOGPROB.
+ * confidence gate, the temperature fallback and flash attention, as
+ * `config` sets them. A `piece` of a long recording takes PIECE_MIN_LOGPROB
+ * for its gate and PIECE_FALLBACK; a whole job AUDIO_CTX_MIN_LOGPROB and no
+ * fallback.
  */
 export function engineSettings(
   config: EngineConfig,
@@ -55,6 +57,7 @@ export function engineSettings(
     minAvgLogprob: piece
       ? config.PIECE_MIN_LOGPROB
       : config.AUDIO_CTX_MIN_LOGPROB,
+    fallback: piece && config.PIECE_FALLBACK,
     flashAttn: FLASH_ATTN[config.FLASH_ATTN],
   };
 }

@@ -1,6 +1,7 @@
 import { parseEnv, WorkerConfigSchema } from "../config/mod.ts";
 import { audioCtxFor } from "../engine/mod.ts";
-import { assertEquals } from "../testing/assert.ts";
+import { ConfigError } from "../errors/mod.ts";
+import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
 import { engineSettings } from "./engine_settings.ts";
 
 const config = (env: Record<string, string> = {}) =>
@@ -20,6 +21,22 @@ Deno.test("engineSettings: whole jobs take AUDIO_CTX_MIN_LOGPROB, pieces PIECE_M
     engineSettings(config({ AUDIO_CTX_MIN_LOGPROB: "off" }), 1).minAvgLogprob,
     -Infinity,
   );
+});
+
+Deno.test("engineSettings: pieces fall back to higher temperatures unless PIECE_FALLBACK is off; whole jobs never", () => {
+  assertEquals(engineSettings(config(), 14, true).fallback, true);
+  assertEquals(engineSettings(config(), 1).fallback, false);
+  for (const off of ["0", "false"]) {
+    const c = config({ PIECE_FALLBACK: off });
+    assertEquals(engineSettings(c, 14, true).fallback, false);
+  }
+  assertEquals(
+    engineSettings(config({ PIECE_FALLBACK: "1" }), 20, false).fallback,
+    false,
+  );
+  const error = assertThrows(() => config({ PIECE_FALLBACK: "maybe" }));
+  assert(error instanceof ConfigError, String(error));
+  assert(error.message.includes("PIECE_FALLBACK"), error.message);
 });
 
 Deno.test("engineSettings: threads, the sized context and flash attention from the configuration", () => {
