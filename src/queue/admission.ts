@@ -110,7 +110,13 @@ export class Admission {
         slots,
         meanJobS,
       };
-    this.#cached = { at: Date.now(), value };
+    // A limit from the assumed mean is not kept: once the first job has
+    // finished, the next check uses its measured time. (Kept for
+    // `refreshMs`, a burst right after start-up was judged by the guess of
+    // 1 s per job for up to a second after the real mean was known.)
+    this.#cached = mean === null && this.#maxBacklog === 0
+      ? null
+      : { at: Date.now(), value };
     return value;
   }
 

@@ -3,6 +3,7 @@ import { OverloadedError } from "../errors/mod.ts";
 import {
   Admission,
   connectRedis,
+  DEFAULT_JOB_SECONDS,
   PieceStore,
   publishHeartbeat,
   Store,
@@ -112,6 +113,68 @@ Deno.test("Admission judges short jobs by their own backlog and long recordings 
         await admission.check(5);
       },
     );
+  } finally {
+    await queue.close();
+    redis.disconnect();
+    await server.stop();
+  }
+});
+
+Deno.test("Admission keeps a derived limit for refreshMs, but not one from the assumed mean", async () => {
+  const server = await testRedis();
+  const redis = connectRedis(server.url, { forBullmq: true });
+  const prefix = testPrefix("admission-prior");
+  const store = new Store(redis, prefix);
+  const queue = new TranscribeQueue(redis, prefix);
+  try {
+    await publishHeartbeat(redis, prefix, {
+      worker_id: "w1",
+      pid: 1,
+      ready: true,
+      reason: null,
+      models: ["m"],
+      busy: 0,
+      concurrency: 2,
+      threads: 1,
+      at: Date.now(),
+    }, 60_000);
+    const admission = new Admission(store, queue, prefix, {
+      pollBudgetS: 10,
+      refreshMs: 60_000,
+    });
+    const finish = async (id: string, processingMs: number) => {
+      await store.createJob(
+        {
+          job_id: id,
+          owner: "bob",
+          model_name: "m",
+          language: "en",
+          filename: "a.wav",
+          file_hash: "h",
+          file_size: 1,
+          audio_duration_s: 1,
+        },
+        new Uint8Array([1]),
+        60,
+      );
+      await store.completeJob(id, {
+        transcript: "",
+        segments: [],
+        processing_ms: processingMs,
+        audio_duration_s: 1,
+        model_name: "m",
+      }, { recordProcessing: true });
+    };
+    // No job finished yet: 2 slots × 10 s / the assumed 1 s per job.
+    const prior = await admission.limit();
+    assertEquals([prior.meanJobS, prior.limit], [DEFAULT_JOB_SECONDS, 20]);
+    // The first job finishes in 0.1 s: the very next check knows it.
+    await finish("a", 100);
+    const measured = await admission.limit();
+    assertEquals([measured.meanJobS, measured.limit], [0.1, 200]);
+    // A measured limit is kept for refreshMs: a slow job changes nothing yet.
+    await finish("b", 1900);
+    assertEquals((await admission.limit()).limit, 200);
   } finally {
     await queue.close();
     redis.disconnect();
