@@ -397,7 +397,8 @@ export async function runLongBench(
     for (const rec of recordings) {
       const audioS = rec.sidecar.duration_s;
       const wav = await Deno.readFile(rec.wavPath);
-      let samples: Float32Array | undefined;
+      // Decoded once: the engine alone, the whole-file pass and the layouts.
+      const samples = (await decodeAudio(wav)).samples;
       for (let i = 1; i <= o.repeat; i++) {
         const oursLoad = await loadAverage();
         const { wall_s, job, cues } = await watch(
@@ -481,7 +482,6 @@ export async function runLongBench(
           await write();
         }
         if (model && o.engineStreams > 0) {
-          samples ??= (await decodeAudio(wav)).samples;
           const engineLoad = await loadAverage();
           const e = await guard(
             piecesThroughEngine(model, samples, pieceSettings, o.engineStreams),
@@ -513,7 +513,6 @@ export async function runLongBench(
           await write();
         }
       }
-      samples ??= (await decodeAudio(wav)).samples;
       /** Our engine on the whole file at full context, in this process. */
       const wholeFile = async (pcm: Float32Array) => {
         model ??= await guard(

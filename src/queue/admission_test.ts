@@ -11,6 +11,54 @@ import {
 } from "./mod.ts";
 import { testPrefix, testRedis } from "../testing/redis.ts";
 
+/** A ready live worker with `concurrency` slots, as its heartbeat says. */
+async function readyWorker(
+  redis: Parameters<typeof publishHeartbeat>[0],
+  prefix: string,
+  concurrency: number,
+): Promise<void> {
+  await publishHeartbeat(redis, prefix, {
+    worker_id: "w1",
+    pid: 1,
+    ready: true,
+    reason: null,
+    models: ["m"],
+    busy: 0,
+    concurrency,
+    threads: 1,
+    at: Date.now(),
+  }, 60_000);
+}
+
+/** A whole 1 s job created and finished the way a worker does. */
+async function finishShortJob(
+  store: Store,
+  id: string,
+  processingMs: number,
+): Promise<void> {
+  await store.createJob(
+    {
+      job_id: id,
+      owner: "bob",
+      model_name: "m",
+      language: "en",
+      filename: "a.wav",
+      file_hash: "h",
+      file_size: 1,
+      audio_duration_s: 1,
+    },
+    new Uint8Array([1]),
+    60,
+  );
+  await store.completeJob(id, {
+    transcript: "",
+    segments: [],
+    processing_ms: processingMs,
+    audio_duration_s: 1,
+    model_name: "m",
+  }, { recordProcessing: true });
+}
+
 Deno.test("Admission judges short jobs by their own backlog and long recordings by audio seconds", async (t) => {
   const server = await testRedis();
   const redis = connectRedis(server.url, { forBullmq: true });
@@ -20,17 +68,7 @@ Deno.test("Admission judges short jobs by their own backlog and long recordings 
   const queue = new TranscribeQueue(redis, prefix);
   try {
     // One ready worker with one slot.
-    await publishHeartbeat(redis, prefix, {
-      worker_id: "w1",
-      pid: 1,
-      ready: true,
-      reason: null,
-      models: ["m"],
-      busy: 0,
-      concurrency: 1,
-      threads: 1,
-      at: Date.now(),
-    }, 60_000);
+    await readyWorker(redis, prefix, 1);
     const admission = new Admission(store, queue, prefix, {
       maxBacklog: 3,
       pieceThresholdS: 30,
@@ -46,28 +84,7 @@ Deno.test("Admission judges short jobs by their own backlog and long recordings 
         for (let i = 0; i < 5; i++) await store.recordPiece(15, 30);
         // Five whole jobs of 0.1 s each, finished the way a worker does.
         for (let i = 0; i < 5; i++) {
-          const id = `short-${i}`;
-          await store.createJob(
-            {
-              job_id: id,
-              owner: "bob",
-              model_name: "m",
-              language: "en",
-              filename: "a.wav",
-              file_hash: "h",
-              file_size: 1,
-              audio_duration_s: 1,
-            },
-            new Uint8Array([1]),
-            60,
-          );
-          await store.completeJob(id, {
-            transcript: "",
-            segments: [],
-            processing_ms: 100,
-            audio_duration_s: 1,
-            model_name: "m",
-          }, { recordProcessing: true });
+          await finishShortJob(store, `short-${i}`, 100);
         }
         const spans = Array.from({ length: 40 }, (_, i) => ({
           start_s: i * 30,
@@ -127,53 +144,20 @@ Deno.test("Admission keeps a derived limit for refreshMs, but not one from the a
   const store = new Store(redis, prefix);
   const queue = new TranscribeQueue(redis, prefix);
   try {
-    await publishHeartbeat(redis, prefix, {
-      worker_id: "w1",
-      pid: 1,
-      ready: true,
-      reason: null,
-      models: ["m"],
-      busy: 0,
-      concurrency: 2,
-      threads: 1,
-      at: Date.now(),
-    }, 60_000);
+    await readyWorker(redis, prefix, 2);
     const admission = new Admission(store, queue, prefix, {
       pollBudgetS: 10,
       refreshMs: 60_000,
     });
-    const finish = async (id: string, processingMs: number) => {
-      await store.createJob(
-        {
-          job_id: id,
-          owner: "bob",
-          model_name: "m",
-          language: "en",
-          filename: "a.wav",
-          file_hash: "h",
-          file_size: 1,
-          audio_duration_s: 1,
-        },
-        new Uint8Array([1]),
-        60,
-      );
-      await store.completeJob(id, {
-        transcript: "",
-        segments: [],
-        processing_ms: processingMs,
-        audio_duration_s: 1,
-        model_name: "m",
-      }, { recordProcessing: true });
-    };
     // No job finished yet: 2 slots × 10 s / the assumed 1 s per job.
     const prior = await admission.limit();
     assertEquals([prior.meanJobS, prior.limit], [DEFAULT_JOB_SECONDS, 20]);
     // The first job finishes in 0.1 s: the very next check knows it.
-    await finish("a", 100);
+    await finishShortJob(store, "a", 100);
     const measured = await admission.limit();
     assertEquals([measured.meanJobS, measured.limit], [0.1, 200]);
     // A measured limit is kept for refreshMs: a slow job changes nothing yet.
-    await finish("b", 1900);
+    await finishShortJob(store, "b", 1900);
     assertEquals((await admission.limit()).limit, 200);
   } finally {
     await queue.close();
