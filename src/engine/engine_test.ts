@@ -157,6 +157,31 @@ Deno.test({
 
 Deno.test({
   name:
+    "a prompted call runs once, at the full context (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async () => {
+    const { pcm, text } = await loadAssetClip("sample");
+    const model = await openModel(MODEL);
+    try {
+      // At the sample's reduced context (112) this prompt made whisper drop
+      // the timestamps and repeat "Open the door." to its token limit; the
+      // runaway guard then decoded the clip again at the full context.
+      const result = await transcribe(model, pcm, {
+        audioCtx: 112,
+        prompt: "Lighthouse keepers, logbooks and schooners.",
+      });
+      deepStrictEqual(words(result.text), words(text));
+      strictEqual(result.timings?.audio_ctx, 0);
+      strictEqual(result.timings?.retried, false);
+      strictEqual(result.timings?.native?.n_encode, 1);
+    } finally {
+      await free(model);
+    }
+  },
+});
+
+Deno.test({
+  name:
     "transcribe's fallback decodes an unsure window again at higher temperatures, deterministically (needs ggml-tiny.en.bin)",
   ignore: !haveModel,
   fn: async () => {
