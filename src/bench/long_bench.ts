@@ -569,10 +569,10 @@ export async function runLongBench(
           peer: lastOf("peer")?.wer_pct ?? null,
           sequential: lastOf("sequential")?.wer_pct ?? null,
         }];
+        const wer = (text: string) => werAndWords(rec.text, text).wer_pct;
         for (let k = 1; k < o.layouts; k++) {
           const offset_s = 3 * k;
           const shifted = withLeadingSilence(samples, offset_s);
-          const wer = (text: string) => werAndWords(rec.text, text).wer_pct;
           const e = await guard(
             piecesThroughEngine(
               model,

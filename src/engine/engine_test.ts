@@ -11,11 +11,29 @@ import { loadAssetClip } from "../testing/clips.ts";
 import { normalizeWords as words } from "../accuracy/mod.ts";
 import { ensureEngine } from "./build.ts";
 import { DEFAULT_MIN_AVG_LOGPROB } from "./confidence_gate.ts";
-import { engineSystemInfo, free, openModel, transcribe } from "./engine.ts";
+import {
+  engineSystemInfo,
+  free,
+  type ModelHandle,
+  openModel,
+  transcribe,
+} from "./engine.ts";
 import { GGML_MAGIC } from "./model_guard.ts";
 
 const MODEL = join(modelsDir(), "ggml-tiny.en.bin");
 const haveModel = await Deno.stat(MODEL).then(() => true, () => false);
+
+/** Runs `fn` with the f16 tiny.en model open, and frees it afterwards. */
+async function withModel(
+  fn: (model: ModelHandle) => Promise<void>,
+): Promise<void> {
+  const model = await openModel(MODEL);
+  try {
+    await fn(model);
+  } finally {
+    await free(model);
+  }
+}
 
 /** Header of a tiny.en-shaped ggml file: magic + 11 int32 hparams. */
 function tinyHeader(): Uint8Array {
@@ -141,17 +159,14 @@ Deno.test({
   ignore: !haveModel,
   fn: async () => {
     const { pcm, text } = await loadAssetClip("sample");
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       const result = await transcribe(model, pcm, { threads: 2 });
       deepStrictEqual(words(result.text), words(text));
       ok(result.segments.length >= 1);
       const last = result.segments.at(-1)!;
       ok(last.end_s > 0 && last.end_s <= pcm.length / 16_000);
       strictEqual(result.timings?.threads, 2);
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
 
@@ -161,8 +176,7 @@ Deno.test({
   ignore: !haveModel,
   fn: async () => {
     const { pcm, text } = await loadAssetClip("sample");
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       // At the sample's reduced context (112) this prompt made whisper drop
       // the timestamps and repeat "Open the door." to its token limit; the
       // runaway guard then decoded the clip again at the full context.
@@ -174,9 +188,7 @@ Deno.test({
       strictEqual(result.timings?.audio_ctx, 0);
       strictEqual(result.timings?.retried, false);
       strictEqual(result.timings?.native?.n_encode, 1);
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
 
@@ -192,8 +204,7 @@ Deno.test({
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return 0.1 * (seed / 1073741824 - 1);
     });
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       const run = (clip: Float32Array, fallback: boolean) =>
         transcribe(model, clip, {
           threads: 1,
@@ -216,9 +227,7 @@ Deno.test({
       // drew on from where the first had left the generator.
       strictEqual(again.text, first.text);
       strictEqual(decodes(again), decodes(first));
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
 
@@ -229,17 +238,14 @@ Deno.test({
   fn: async () => {
     const a = await loadAssetClip("clips/02");
     const b = await loadAssetClip("clips/09");
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       const [ra, rb] = await Promise.all([
         transcribe(model, a.pcm, { threads: 1 }),
         transcribe(model, b.pcm, { threads: 1 }),
       ]);
       deepStrictEqual(words(ra.text), words(a.text));
       deepStrictEqual(words(rb.text), words(b.text));
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
 
@@ -249,8 +255,7 @@ Deno.test({
   ignore: !haveModel,
   fn: async () => {
     const { pcm, text } = await loadAssetClip("sample");
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       // Concurrent calls: each state keeps its own choice.
       const results = await Promise.all([
         transcribe(model, pcm, { audioCtx: 0, flashAttn: "full-context" }),
@@ -259,9 +264,7 @@ Deno.test({
       ]);
       for (const r of results) deepStrictEqual(words(r.text), words(text));
       strictEqual(results[2]!.timings?.audio_ctx, 112);
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
 
@@ -301,8 +304,7 @@ Deno.test({
     // a tempT." with an average token log-probability near -1.
     const unsure = await loadAssetClip("clips/05");
     const sample = await loadAssetClip("sample");
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       await t.step(
         "the gate retries it and returns the full-context text",
         async () => {
@@ -350,9 +352,7 @@ Deno.test({
           RangeError,
         );
       });
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
 
@@ -373,8 +373,7 @@ Deno.test({
     }
     const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
     parts.reduce((at, p) => (pcm.set(p, at), at + p.length), 0);
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       const r = await transcribe(model, pcm, { threads: 2 });
       // Each window on its own: no earlier window's text as its prompt
       // (whisper counts prompt passes as n_prompt or, batched, n_batchd).
@@ -394,9 +393,7 @@ Deno.test({
         prompt: "Lighthouse keepers.",
       });
       ok(promptPasses(prompted.timings) > 0, "the prompt was used");
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
 
@@ -409,8 +406,7 @@ Deno.test({
     // 50 s of the sample repeated: two full-context windows.
     const long = new Float32Array(pcm.length * 45);
     for (let i = 0; i < 45; i++) long.set(pcm, i * pcm.length);
-    const model = await openModel(MODEL);
-    try {
+    await withModel(async (model) => {
       let t0 = performance.now();
       await transcribe(model, long, { audioCtx: 0 });
       const whole = performance.now() - t0;
@@ -437,8 +433,6 @@ Deno.test({
         transcribe(model, pcm, { timeLimitMs: 0 }),
         RangeError,
       );
-    } finally {
-      await free(model);
-    }
+    });
   },
 });
