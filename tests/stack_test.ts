@@ -19,6 +19,7 @@ import {
   words,
 } from "./_client.ts";
 import { longClip, removeLogs } from "./chaos_helpers.ts";
+import { until } from "./_wait.ts";
 
 Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
   const stack = await startStack({ workers: 2 });
@@ -107,6 +108,25 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
       },
     );
 
+    await t.step(
+      "the API's log holds its own lines only, no runtime warning",
+      async () => {
+        // Deno 2.9's Deno.serve warned on every start that request.signal
+        // aborts after a successful response ("legacy behavior"); deno.json
+        // opts into the new behavior (aborts when the client goes away).
+        const lines = (await Deno.readTextFile(`${stack.logDir}/api.log`))
+          .split("\n").filter((l) => l !== "");
+        assert(lines.length >= 2, lines.join("\n"));
+        for (const line of lines) {
+          assert(
+            /^listening: /.test(line) ||
+              JSON.parse(line).component === "api",
+            `not the API's own line: ${line}`,
+          );
+        }
+      },
+    );
+
     await t.step("health and metrics", async () => {
       const ready = await (await fetch(`${stack.baseUrl}/health/ready`)).json();
       assertEquals(ready.status, "ready");
@@ -163,6 +183,72 @@ Deno.test("a worker killed mid-job: the job still completes, stored once", async
     assertEquals(stack.restarts(), 1);
     const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
     assertMatch(metrics, /whisper_jobs\{status="completed"\} 1\n/);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await stack.stop();
+    await removeLogs(stack, failure);
+  }
+});
+
+Deno.test("a /v1 client that hangs up takes its queued job with it; one that waits gets its text", async () => {
+  // One worker held 3 s per job, so the second job waits in the queue.
+  const stack = await startStack({
+    workers: 1,
+    workerEnv: {
+      FAULT_INJECTION: "test-only",
+      FAULT_PROCESSING_DELAY_MS: "3000",
+    },
+  });
+  let failure: unknown;
+  // Each step well within the worker's 3 s hold.
+  const WAIT = { timeoutMs: 2500, intervalMs: 20 };
+  const soon = (ok: () => Promise<boolean>) => async () =>
+    (await ok()) ? true : undefined;
+  const v1 = (user: string, wav: Uint8Array, signal?: AbortSignal) => {
+    const form = new FormData();
+    form.append("file", new Blob([wav as BlobPart]), "s.wav");
+    form.append("model", "whisper-1");
+    return fetch(`${stack.baseUrl}/v1/audio/transcriptions`, {
+      method: "POST",
+      headers: { "x-user-id": user },
+      body: form,
+      signal,
+    });
+  };
+  const jobsOf = async (user: string) =>
+    (await (await fetch(`${stack.baseUrl}/jobs`, {
+      headers: { "x-user-id": user },
+    })).json()).jobs as { job_id: string; status: string }[];
+  try {
+    const { wav, text } = await sample();
+    const stays = v1("stays", wav);
+    await until(
+      "the first job to start",
+      soon(async () => (await jobsOf("stays"))[0]?.status === "processing"),
+      WAIT,
+    );
+    const hangUp = new AbortController();
+    const gone = v1("gone", wav, hangUp.signal).catch((e: unknown) => e);
+    await until(
+      "the second job to queue",
+      soon(async () => (await jobsOf("gone"))[0]?.status === "queued"),
+      WAIT,
+    );
+    hangUp.abort();
+    assert((await gone) instanceof Error);
+    // Cancelled while the worker is still busy with the first job.
+    await until(
+      "the second job to go",
+      soon(async () => (await jobsOf("gone")).length === 0),
+      WAIT,
+    );
+    assertEquals((await jobsOf("stays"))[0]?.status, "processing");
+    const done = await stays;
+    assertEquals(done.status, 200);
+    assertEquals(words((await done.json()).text), words(text));
+    assertEquals((await jobsOf("stays"))[0]?.status, "completed");
   } catch (error) {
     failure = error;
     throw error;

@@ -16,7 +16,7 @@ import { checkHeaderSize, type Env, errorResponse } from "./http.ts";
 import { JobService, type JobServiceDeps } from "./job_service.ts";
 import { healthRoutes, UNAUTHENTICATED_PATHS } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
-import type { GuardStats } from "./guard/mod.ts";
+import { CONNECTION_HEADER, type GuardStats } from "./guard/mod.ts";
 import { LongPollLimiter } from "./long_polls.ts";
 import { openAiRoutes } from "./routes/openai.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
@@ -28,6 +28,11 @@ export interface ApiDeps extends JobServiceDeps {
   events: JobEvents;
   /** The connection guard's counts, when one is in front (metrics). */
   connections?: () => GuardStats | null;
+  /**
+   * The connection guard's signal for a {@linkcode CONNECTION_HEADER} value
+   * (its client went away), when one is in front.
+   */
+  clientGone?: (header: string) => AbortSignal | undefined;
   /** Writes one structured log line. */
   log?: Logger;
 }
@@ -63,6 +68,8 @@ export function createApp(deps: ApiDeps): Hono<Env> {
           ? { id: null }
           : identity.resolve(c.req.raw.headers),
       );
+      const connection = deps.clientGone && c.req.header(CONNECTION_HEADER);
+      if (connection) c.set("guardGone", deps.clientGone!(connection));
       if (config.FAULT_API_DELAY_MS > 0 && !c.req.path.startsWith("/health")) {
         // Fault injection (FAULT_INJECTION=test-only): measures the perf verdict.
         await new Promise((r) => setTimeout(r, config.FAULT_API_DELAY_MS));

@@ -25,7 +25,24 @@ import { describeIssues } from "./schemas.ts";
  * Hono environment of the API: the caller resolved by the middleware, and
  * the code of the error a request was answered with (for the metrics).
  */
-export type Env = { Variables: { caller: Caller; errorCode?: string } };
+export type Env = {
+  Variables: {
+    caller: Caller;
+    errorCode?: string;
+    /** The connection guard's signal for this request's client, if any. */
+    guardGone?: AbortSignal;
+  };
+};
+
+/**
+ * Aborts when the request's client has gone away: the connection guard's
+ * word for it (the HTTP server misses it once a body has been read), or
+ * the request's own signal (in-process requests, no guard in front).
+ */
+export function clientGone(c: Context<Env>): AbortSignal {
+  const guard = c.get("guardGone");
+  return guard ? AbortSignal.any([guard, c.req.raw.signal]) : c.req.raw.signal;
+}
 
 /** Multipart framing allowed on top of the data, bytes. */
 export const MULTIPART_OVERHEAD = 64 * 1024;

@@ -19,7 +19,7 @@ import { createLogger } from "../log/mod.ts";
 import { errorBody } from "../errors/mod.ts";
 import { createApp } from "./app.ts";
 import { checkUpload } from "./audio_check.ts";
-import { type Guard, type GuardStats, startGuard } from "./guard/mod.ts";
+import { type Guard, startGuard } from "./guard/mod.ts";
 
 /** A running API server. */
 export interface ApiServer {
@@ -73,9 +73,11 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     return cached.models;
   };
 
-  const guardStats: { current: GuardStats | null } = { current: null };
+  // The guard starts after the HTTP server behind it: late-bound.
+  const guardRef: { current: Guard | null } = { current: null };
   const app = createApp({
-    connections: () => guardStats.current,
+    connections: () => guardRef.current?.stats ?? null,
+    clientGone: (header) => guardRef.current?.clientGone(header),
     config,
     store,
     queue,
@@ -135,7 +137,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     await removeSocket();
     throw error;
   }
-  guardStats.current = guard.stats;
+  guardRef.current = guard;
   const addr = guard.addr;
   const url = `http://${addr.hostname}:${addr.port}`;
   log({ msg: "listening", url });

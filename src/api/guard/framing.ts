@@ -82,8 +82,18 @@ export class Framing {
     return this.#state === "head";
   }
 
-  /** Consumes `bytes`; throws {@linkcode FramingError} on malformed framing. */
-  push(bytes: Uint8Array): void {
+  /** Bytes of the head still arriving (the last ones pushed), else 0. */
+  get openHeadBytes(): number {
+    return this.#state === "head" ? this.#headLen : 0;
+  }
+
+  /**
+   * Consumes `bytes`; returns the offsets in `bytes` just past each head
+   * that ended in them (the final line break's last byte + 1). Throws
+   * {@linkcode FramingError} on malformed framing.
+   */
+  push(bytes: Uint8Array): number[] {
+    const headEnds: number[] = [];
     let i = 0;
     while (i < bytes.length) {
       switch (this.#state) {
@@ -116,7 +126,10 @@ export class Framing {
           }
           this.#head.push(bytes.subarray(i, j));
           i = j;
-          if (done) this.#headDone();
+          if (done) {
+            headEnds.push(j);
+            this.#headDone();
+          }
           break;
         }
         case "length": {
@@ -168,6 +181,7 @@ export class Framing {
           break;
       }
     }
+    return headEnds;
   }
 
   /** The peer closed: a close-delimited body ends here. */

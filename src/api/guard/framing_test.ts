@@ -156,3 +156,23 @@ Deno.test("Framing refuses malformed framing", () => {
   ) as FramingError;
   assertEquals(e.status, 431);
 });
+
+Deno.test("Framing.push gives the offset just past each head that ends in the bytes", () => {
+  const f = new Framing({ headStart() {}, head: requestBody, end() {} });
+  const two = enc.encode(GET + CL);
+  assertEquals(f.push(two), [GET.length, GET.length + CL.indexOf("hello")]);
+  // A head split over three pushes ends in the third, at its own offset.
+  const split = enc.encode(GET);
+  assertEquals(f.openHeadBytes, 0);
+  assertEquals(f.push(split.subarray(0, 10)), []);
+  assertEquals(f.openHeadBytes, 10);
+  assertEquals(f.push(split.subarray(10, GET.length - 1)), []);
+  assertEquals(f.openHeadBytes, GET.length - 1);
+  assertEquals(f.push(split.subarray(GET.length - 1)), [1]);
+  assertEquals(f.openHeadBytes, 0);
+  // Body bytes end no head.
+  assertEquals(f.push(enc.encode(CL).subarray(0, CL.indexOf("hello"))), [
+    CL.indexOf("hello"),
+  ]);
+  assertEquals(f.push(enc.encode("hello")), []);
+});

@@ -9,6 +9,15 @@
  * response has begun. The connection to the HTTP server behind it is made
  * only once a complete head has arrived, so half-sent heads cost one socket
  * each, not three.
+ *
+ * The guard also tells the app when a client goes away. Deno 2.9's
+ * `Deno.serve` doesn't notice a client that hangs up once the request's body
+ * has been read (its `request.signal` fires only for bodiless requests), so
+ * a waiting `/v1` transcription would never learn its caller left. Each
+ * request head is forwarded with the header {@linkcode CONNECTION_HEADER}
+ * naming its client connection, and {@linkcode Guard.clientGone} gives that
+ * connection's signal, aborted when the client stops sending (hangs up or
+ * half-closes: nginx's reading too) or the connection is closed.
  */
 import { errorBody } from "../../errors/mod.ts";
 import type { Logger } from "../../log/mod.ts";
@@ -48,10 +57,23 @@ export interface GuardStats {
   cut: Record<CutReason, number>;
 }
 
+/**
+ * The request header the guard adds to every request head it forwards: its
+ * client connection's token (the last value counts; a client's own copy
+ * comes before it).
+ */
+export const CONNECTION_HEADER = "x-guard-connection";
+
 /** A running guard. */
 export interface Guard {
   addr: Deno.NetAddr;
   stats: GuardStats;
+  /**
+   * The signal of the client connection named by a {@linkcode
+   * CONNECTION_HEADER} value: aborted once that client stopped sending or
+   * its connection closed; undefined for a token of no open connection.
+   */
+  clientGone(header: string): AbortSignal | undefined;
   /** Stops accepting and closes every connection. */
   close(): void;
 }
@@ -65,13 +87,20 @@ export function startGuard(o: GuardOptions): Guard {
     cut: { head_timeout: 0, body_timeout: 0, idle_timeout: 0, bad_request: 0 },
   };
   const open = new Set<() => void>();
+  const gone = new Map<string, AbortSignal>();
+  // Tokens name connections of this guard only: a random prefix, a counter.
+  const prefix = crypto.randomUUID().slice(0, 8);
   (async () => {
     for await (const conn of listener) {
       stats.accepted++;
       stats.open++;
-      const close = guardConnection(conn, o, stats, () => {
+      const token = `${prefix}-${stats.accepted}`;
+      const signal = new AbortController();
+      gone.set(token, signal.signal);
+      const close = guardConnection(conn, o, stats, token, signal, () => {
         stats.open--;
         open.delete(close);
+        gone.delete(token);
       });
       open.add(close);
     }
@@ -79,6 +108,8 @@ export function startGuard(o: GuardOptions): Guard {
   return {
     addr: listener.addr as Deno.NetAddr,
     stats,
+    clientGone: (header) =>
+      gone.get(header.slice(header.lastIndexOf(",") + 1).trim()),
     close: () => {
       try {
         listener.close();
@@ -119,9 +150,12 @@ function guardConnection(
   client: Deno.TcpConn,
   o: GuardOptions,
   stats: GuardStats,
+  token: string,
+  gone: AbortController,
   onClosed: () => void,
 ): () => void {
   trySetNoDelay(client);
+  const tag = new TextEncoder().encode(`${CONNECTION_HEADER}: ${token}\r\n`);
   let upstream: Deno.Conn | null = null;
   let connecting: Promise<Deno.Conn> | null = null;
   let closed = false;
@@ -131,11 +165,11 @@ function guardConnection(
   const methods: string[] = [];
   let responseBegun = false;
   let lastStatus = 0;
-  let heads = 0;
 
   const closeAll = () => {
     if (closed) return;
     closed = true;
+    gone.abort();
     clearTimeout(timer);
     for (const c of [client, upstream]) {
       try {
@@ -199,7 +233,6 @@ function guardConnection(
       if (timerReason !== "head_timeout") headLimit();
     },
     head: (h) => {
-      heads++;
       methods.push(h.method);
       const mode = requestBody(h);
       if (
@@ -237,7 +270,9 @@ function guardConnection(
 
   const pump = async () => {
     const buf = new ReadBuffer();
-    let pending: Uint8Array[] = [];
+    // A head still arriving is held back: it goes upstream whole, tagged;
+    // everything before it goes on at once.
+    let held: Uint8Array | null = null;
     // A connection that never sends a byte is held to the head limit too.
     headLimit();
     while (!closed) {
@@ -248,8 +283,9 @@ function guardConnection(
         break;
       }
       if (chunk === null) break;
+      let headEnds: number[];
       try {
-        request.push(chunk);
+        headEnds = request.push(chunk);
       } catch (error) {
         if (error instanceof FramingError) {
           cut("bad_request", error.status, error.message);
@@ -257,9 +293,16 @@ function guardConnection(
         }
         throw error;
       }
+      let out: Uint8Array = held === null ? chunk : concat(held, chunk);
+      if (headEnds.length > 0) {
+        const shift = out.length - chunk.length;
+        out = tagHeads(out, headEnds.map((e) => e + shift), tag);
+      }
+      const open = request.openHeadBytes;
+      held = open > 0 ? out.subarray(out.length - open) : null;
+      if (open > 0) out = out.subarray(0, out.length - open);
+      if (out.length === 0) continue;
       if (upstream === null) {
-        pending.push(chunk);
-        if (heads === 0) continue; // the first head is not complete yet
         connecting ??= "path" in o.upstream
           ? Deno.connect({ transport: "unix", path: o.upstream.path })
           : Deno.connect(o.upstream);
@@ -276,13 +319,12 @@ function guardConnection(
         }
         trySetNoDelay(upstream);
         pullResponses(upstream);
-        for (const p of pending) {
-          if (!(await writeAll(upstream, p))) return closeAll();
-        }
-        pending = [];
-      } else if (!(await writeAll(upstream, chunk))) return closeAll();
+      }
+      if (!(await writeAll(upstream, out))) return closeAll();
     }
-    // The client is done sending: let a response under way finish.
+    // The client is done sending: the app hears it has gone; a response
+    // under way may still finish (a client that only half-closed reads it).
+    gone.abort();
     if (upstream !== null && methods.length > 0 && !closed) {
       try {
         await upstream.closeWrite();
@@ -322,6 +364,40 @@ function guardConnection(
     closeAll();
   });
   return closeAll;
+}
+
+/** `a` then `b`, in one array. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * `bytes` with `tag` (a header line) inserted before the final line break of
+ * each head ending at `headEnds` (offsets just past that line break).
+ */
+export function tagHeads(
+  bytes: Uint8Array,
+  headEnds: readonly number[],
+  tag: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(bytes.length + tag.length * headEnds.length);
+  let from = 0;
+  let at = 0;
+  for (const end of headEnds) {
+    // The head ends "\r\n\r\n" or, leniently, "\n\n": the tag goes before
+    // the last line break, as the head's last header line.
+    const before = end >= 2 && bytes[end - 2] === 13 ? end - 2 : end - 1;
+    out.set(bytes.subarray(from, before), at);
+    at += before - from;
+    out.set(tag, at);
+    at += tag.length;
+    from = before;
+  }
+  out.set(bytes.subarray(from), at);
+  return out;
 }
 
 /** Writes all of `bytes`; false when the connection is gone. */

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
-import { startGuard } from "./guard.ts";
+import { CONNECTION_HEADER, startGuard, tagHeads } from "./guard.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -159,5 +159,138 @@ Deno.test("guard: an idle kept-alive connection is closed without a word; bad fr
     const r = await readToClose(bad);
     assertMatch(r.text, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assertEquals(guard.stats.cut.bad_request, 1);
+  });
+});
+
+Deno.test("tagHeads puts the tag last in each head, before its blank line", () => {
+  const tag = enc.encode("x-guard-connection: t-1\r\n");
+  const two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\n" +
+    "Content-Length: 2\r\n\r\nhi";
+  const ends = [two.indexOf("POST"), two.indexOf("hi")];
+  assertEquals(
+    dec.decode(tagHeads(enc.encode(two), ends, tag)),
+    "GET /a HTTP/1.1\r\nHost: x\r\nx-guard-connection: t-1\r\n\r\n" +
+      "POST /b HTTP/1.1\r\nContent-Length: 2\r\n" +
+      "x-guard-connection: t-1\r\n\r\nhi",
+  );
+  // Bare line feeds, as lenient servers take them.
+  const lf = "GET / HTTP/1.1\nHost: x\n\n";
+  assertEquals(
+    dec.decode(tagHeads(enc.encode(lf), [lf.length], tag)),
+    "GET / HTTP/1.1\nHost: x\nx-guard-connection: t-1\r\n\n",
+  );
+});
+
+Deno.test("guard: every request names its client connection; the signal aborts when that client hangs up", async () => {
+  // Deno.serve's own request.signal stays quiet when the client leaves after
+  // its body was read: the case the guard's signal is for.
+  const seen: string[] = [];
+  const serverSignal: string[] = [];
+  const waiting = Promise.withResolvers<AbortSignal | undefined>();
+  const ref: { guard?: ReturnType<typeof startGuard> } = {};
+  const ac = new AbortController();
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: ac.signal,
+    onListen: (a) => listening.resolve(a as Deno.NetAddr),
+  }, async (req) => {
+    const header = req.headers.get(CONNECTION_HEADER) ?? "";
+    seen.push(header);
+    if (new URL(req.url).pathname !== "/wait") return new Response("ok");
+    await req.arrayBuffer();
+    req.signal.addEventListener("abort", () => serverSignal.push("aborted"));
+    const gone = ref.guard!.clientGone(header);
+    waiting.resolve(gone);
+    await new Promise((r) => setTimeout(r, 700));
+    return new Response("late");
+  });
+  const upstream = await listening.promise;
+  const guard = ref.guard = startGuard({
+    hostname: "127.0.0.1",
+    port: 0,
+    upstream: { hostname: upstream.hostname, port: upstream.port },
+    headTimeoutMs: 1000,
+    bodyTimeoutMs: 1000,
+    idleTimeoutMs: 1000,
+  });
+  const port = guard.addr.port;
+  try {
+    // Two requests on one connection, a head split byte by byte, and a
+    // header of the client's own that the guard's value follows.
+    const conn = await Deno.connect({ port });
+    const get = "GET / HTTP/1.1\r\nHost: x\r\n" +
+      `${CONNECTION_HEADER}: forged\r\n\r\n`;
+    for (const b of enc.encode(get)) await conn.write(new Uint8Array([b]));
+    await conn.write(enc.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const buf = new Uint8Array(4096);
+    let text = "";
+    while ((text.match(/ok/g) ?? []).length < 2) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += dec.decode(buf.subarray(0, n));
+    }
+    conn.close();
+    assertEquals(seen.length, 2);
+    assertMatch(seen[0]!, /^forged, [0-9a-f]{8}-\d+$/);
+    const token = seen[0]!.split(", ")[1]!;
+    assertEquals(seen[1], token);
+
+    // A client that posts a body, then hangs up while the server works.
+    const body = new Uint8Array(33_000);
+    const req = enc.encode(
+      `POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    const c2 = await Deno.connect({ port });
+    await c2.write(req);
+    for (let at = 0; at < body.length;) at += await c2.write(body.subarray(at));
+    const gone = await waiting.promise;
+    assert(gone !== undefined, "no signal for the waiting request");
+    assertEquals(gone.aborted, false);
+    assert(seen[2] !== token, "a new connection has a new token");
+    const aborted = new Promise((r) => gone.addEventListener("abort", r));
+    c2.close();
+    await aborted;
+    assertEquals(gone.aborted, true);
+    assertEquals(guard.clientGone("nobody-1"), undefined);
+    await new Promise((r) => setTimeout(r, 800));
+    assertEquals(serverSignal, [], "Deno.serve noticed after all");
+  } finally {
+    guard.close();
+    ac.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("guard: a request goes on while the next one's head is still arriving", async () => {
+  await withGuard(async (_url, port) => {
+    const conn = await Deno.connect({ port });
+    try {
+      // A whole POST and the start of a pipelined GET in one write: the POST
+      // must be answered before the GET's head is complete.
+      await conn.write(
+        enc.encode(
+          "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET / HT",
+        ),
+      );
+      const buf = new Uint8Array(4096);
+      let text = "";
+      while (!text.includes('"bytes":5')) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        text += dec.decode(buf.subarray(0, n));
+      }
+      assertMatch(text, /"bytes":5,"sum":532/);
+      await conn.write(enc.encode("TP/1.1\r\nHost: x\r\n\r\n"));
+      while (!text.includes("hello")) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        text += dec.decode(buf.subarray(0, n));
+      }
+      assertMatch(text, /\r\n\r\nhello$/);
+    } finally {
+      conn.close();
+    }
   });
 });

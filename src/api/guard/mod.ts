@@ -6,11 +6,13 @@
  * @module
  */
 export {
+  CONNECTION_HEADER,
   type CutReason,
   type Guard,
   type GuardOptions,
   type GuardStats,
   startGuard,
+  tagHeads,
 } from "./guard.ts";
 export {
   type BodyMode,

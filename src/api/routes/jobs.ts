@@ -15,6 +15,7 @@ import {
 import type { ApiConfig } from "../../config/mod.ts";
 import type { JobEvents, JobRecord, Store } from "../../queue/mod.ts";
 import {
+  clientGone,
   declaredLength,
   type Env,
   MULTIPART_OVERHEAD,
@@ -161,7 +162,8 @@ export function jobRoutes(
       // between still wakes the poll: one read before the wait, one after.
       const stop = new AbortController();
       const onClientGone = () => stop.abort();
-      c.req.raw.signal.addEventListener("abort", onClientGone);
+      const gone = clientGone(c);
+      gone.addEventListener("abort", onClientGone);
       try {
         const waiting = events.waitFor(id, waitS * 1000, stop.signal);
         job = await jobs.readableJob(c, id);
@@ -171,7 +173,7 @@ export function jobRoutes(
         }
       } finally {
         stop.abort();
-        c.req.raw.signal.removeEventListener("abort", onClientGone);
+        gone.removeEventListener("abort", onClientGone);
         slot();
       }
     }

@@ -21,6 +21,7 @@ import { type ApiConfig, modelsDir } from "../../config/mod.ts";
 import type { DecodeOptions, JobEvents } from "../../queue/mod.ts";
 import { findCatalogEntry } from "../../models/mod.ts";
 import {
+  clientGone,
   declaredLength,
   type Env,
   MULTIPART_OVERHEAD,
@@ -108,7 +109,7 @@ export function openAiRoutes(
         events,
         jobId,
         config.TRANSCRIPTION_TIMEOUT_S * 1000,
-        c.req.raw.signal,
+        clientGone(c),
       );
       if (job === null) {
         throw new NotFoundError(
