@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { readBase64File } from "../src/audio/mod.ts";
 import { connectRedis, keys, waitConnected } from "../src/queue/mod.ts";
 import type { Redis } from "ioredis";
+import { type Stack, type StackOptions, startStack } from "../src/stack/mod.ts";
 
 /** What every chaos report holds. */
 export interface ChaosReport {
@@ -57,6 +58,27 @@ export async function removeLogs(
     return;
   }
   await Deno.remove(stack.logDir, { recursive: true }).catch(() => undefined);
+}
+
+/**
+ * Runs `fn` on a started stack, then stops it; its logs are removed, or
+ * kept (and named) when `fn` failed.
+ */
+export async function withStack<T>(
+  options: StackOptions,
+  fn: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  const stack = await startStack(options);
+  let failure: unknown;
+  try {
+    return await fn(stack);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await stack.stop();
+    await removeLogs(stack, failure);
+  }
 }
 
 /** The `p`-th percentile (0..100) of `values`, nearest rank; NaN if empty. */

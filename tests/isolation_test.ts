@@ -5,7 +5,7 @@
  * written to a log; `required` mode refuses calls without X-User-ID.
  * Writes the figures to `tests/reports/isolation.json`.
  */
-import { removeLogs } from "./chaos_helpers.ts";
+import { removeLogs, withStack } from "./chaos_helpers.ts";
 import { assert, assertEquals } from "../src/testing/assert.ts";
 import { hashKey } from "../src/api/mod.ts";
 import { connectRedis, waitConnected } from "../src/queue/mod.ts";
@@ -150,48 +150,43 @@ async function ownerIntact(
 }
 
 Deno.test("isolation (open mode): another identity gets 404 for every session and job", async () => {
-  const stack = await startStack({
-    workers: 1,
-    env: { CHUNK_SIZE: String(CHUNK_SIZE) },
-  });
-  let failure: unknown;
   try {
-    const base = stack.baseUrl;
-    const { text } = await sample();
-    const alice = { "x-user-id": "alice" };
-    const o = await own(base, alice);
-    let attempts = 0;
-    for (const who of ["bob", "Alice", "alice2", "anonymous"]) {
-      attempts += await intrude(base, { "x-user-id": who }, o);
-    }
-    // Without any identity: sessions, deletes and lists stay private; a
-    // job may be read by its id (documented open-mode behaviour).
-    for (
-      const [method, path] of [
-        ["GET", `/uploads/${o.open.id}`],
-        ["POST", `/uploads/${o.open.id}/finalize`],
-        ["DELETE", `/jobs/${o.job}`],
-      ] as const
-    ) {
-      const a = await send(base, method, path);
-      assertEquals([path, a.status], [path, 404]);
-      attempts++;
-    }
-    const anonList = await send(base, "GET", "/jobs");
-    assertEquals(anonList.body.jobs, []);
-    await ownerIntact(base, alice, o, text);
-    figures.open_mode = {
-      cross_identity_attempts: attempts,
-      all_404: true,
-      owner_state_unchanged: true,
-      anonymous_read_by_job_id: "allowed in open mode (documented)",
-    };
-  } catch (error) {
-    failure = error;
-    throw error;
+    await withStack({
+      workers: 1,
+      env: { CHUNK_SIZE: String(CHUNK_SIZE) },
+    }, async (stack) => {
+      const base = stack.baseUrl;
+      const { text } = await sample();
+      const alice = { "x-user-id": "alice" };
+      const o = await own(base, alice);
+      let attempts = 0;
+      for (const who of ["bob", "Alice", "alice2", "anonymous"]) {
+        attempts += await intrude(base, { "x-user-id": who }, o);
+      }
+      // Without any identity: sessions, deletes and lists stay private; a
+      // job may be read by its id (documented open-mode behaviour).
+      for (
+        const [method, path] of [
+          ["GET", `/uploads/${o.open.id}`],
+          ["POST", `/uploads/${o.open.id}/finalize`],
+          ["DELETE", `/jobs/${o.job}`],
+        ] as const
+      ) {
+        const a = await send(base, method, path);
+        assertEquals([path, a.status], [path, 404]);
+        attempts++;
+      }
+      const anonList = await send(base, "GET", "/jobs");
+      assertEquals(anonList.body.jobs, []);
+      await ownerIntact(base, alice, o, text);
+      figures.open_mode = {
+        cross_identity_attempts: attempts,
+        all_404: true,
+        owner_state_unchanged: true,
+        anonymous_read_by_job_id: "allowed in open mode (documented)",
+      };
+    });
   } finally {
-    await stack.stop();
-    await removeLogs(stack, failure);
     await writeReport("isolation", figures);
   }
 });
@@ -339,69 +334,64 @@ Deno.test("isolation (api_key mode): 401 without a known key, keys hashed and ne
 });
 
 Deno.test("isolation (required mode): every call without X-User-ID is 401", async () => {
-  const stack = await startStack({
-    workers: 1,
-    env: { CHUNK_SIZE: String(CHUNK_SIZE), AUTH_MODE: "required" },
-  });
-  let failure: unknown;
   try {
-    const base = stack.baseUrl;
-    const { wav, text } = await sample();
-    const carol = { "x-user-id": "carol" };
-    const job = await send(base, "POST", "/jobs", {
-      headers: carol,
-      body: fileForm("file", wav),
-    });
-    assertEquals(job.status, 202);
-    const s = await initSession(base, carol, wav.length);
-    const cases: [string, string, (() => BodyInit)?][] = [
-      [
-        "POST",
-        "/uploads/initialize",
-        () => JSON.stringify({ filename: "a.wav", file_size: 10 }),
-      ],
-      [
-        "POST",
-        `/uploads/${s.id}/chunks/0`,
-        () => fileForm("chunk_data", wav.slice(0, CHUNK_SIZE)),
-      ],
-      ["GET", `/uploads/${s.id}`],
-      ["POST", `/uploads/${s.id}/finalize`],
-      ["POST", "/jobs", () => fileForm("file", wav)],
-      ["GET", `/jobs/${job.body.job_id}`],
-      ["GET", `/jobs/${job.body.job_id}?wait=1`],
-      ["GET", "/jobs"],
-      ["DELETE", `/jobs/${job.body.job_id}`],
-    ];
-    let refused = 0;
-    for (
-      const headers of [{}, { "x-user-id": "" }] as Record<string, string>[]
-    ) {
-      for (const [method, path, body] of cases) {
-        const a: Answer = await send(base, method, path, {
-          headers: { ...headers, "content-type": "application/json" },
-          body: body?.(),
-        });
-        assertEquals(
-          [method, path, a.status, a.body?.error?.code],
-          [method, path, 401, "unauthorized"],
-        );
-        refused++;
+    await withStack({
+      workers: 1,
+      env: { CHUNK_SIZE: String(CHUNK_SIZE), AUTH_MODE: "required" },
+    }, async (stack) => {
+      const base = stack.baseUrl;
+      const { wav, text } = await sample();
+      const carol = { "x-user-id": "carol" };
+      const job = await send(base, "POST", "/jobs", {
+        headers: carol,
+        body: fileForm("file", wav),
+      });
+      assertEquals(job.status, 202);
+      const s = await initSession(base, carol, wav.length);
+      const cases: [string, string, (() => BodyInit)?][] = [
+        [
+          "POST",
+          "/uploads/initialize",
+          () => JSON.stringify({ filename: "a.wav", file_size: 10 }),
+        ],
+        [
+          "POST",
+          `/uploads/${s.id}/chunks/0`,
+          () => fileForm("chunk_data", wav.slice(0, CHUNK_SIZE)),
+        ],
+        ["GET", `/uploads/${s.id}`],
+        ["POST", `/uploads/${s.id}/finalize`],
+        ["POST", "/jobs", () => fileForm("file", wav)],
+        ["GET", `/jobs/${job.body.job_id}`],
+        ["GET", `/jobs/${job.body.job_id}?wait=1`],
+        ["GET", "/jobs"],
+        ["DELETE", `/jobs/${job.body.job_id}`],
+      ];
+      let refused = 0;
+      for (
+        const headers of [{}, { "x-user-id": "" }] as Record<string, string>[]
+      ) {
+        for (const [method, path, body] of cases) {
+          const a: Answer = await send(base, method, path, {
+            headers: { ...headers, "content-type": "application/json" },
+            body: body?.(),
+          });
+          assertEquals(
+            [method, path, a.status, a.body?.error?.code],
+            [method, path, 401, "unauthorized"],
+          );
+          refused++;
+        }
       }
-    }
-    const done = await finished(base, job.body.job_id, carol);
-    assertEquals(words(done.transcript), words(text));
-    figures.required_mode = {
-      requests_without_identity: refused,
-      all_401: true,
-      owner_job_completed: true,
-    };
-  } catch (error) {
-    failure = error;
-    throw error;
+      const done = await finished(base, job.body.job_id, carol);
+      assertEquals(words(done.transcript), words(text));
+      figures.required_mode = {
+        requests_without_identity: refused,
+        all_401: true,
+        owner_job_completed: true,
+      };
+    });
   } finally {
-    await stack.stop();
-    await removeLogs(stack, failure);
     await writeReport("isolation", figures);
   }
 });

@@ -7,14 +7,13 @@
  * the API with exit code 2, and docs/configuration.md documents each limit with its
  * default. Writes the figures to `tests/reports/limits.json`.
  */
-import { removeLogs } from "./chaos_helpers.ts";
+import { withStack } from "./chaos_helpers.ts";
 import { flacTone } from "./_audio.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
 import { encodeWav, ffmpegAvailable } from "../src/audio/mod.ts";
 import { ApiConfigSchema, parseEnv, PROJECT_ROOT } from "../src/config/mod.ts";
 import { ConfigError } from "../src/errors/mod.ts";
-import { startStack } from "../src/stack/mod.ts";
 import {
   fileForm,
   initSession,
@@ -44,263 +43,265 @@ Deno.test("limits are configured through the environment and enforced", async (t
   const env = Object.fromEntries(
     Object.entries(LIMITS).map(([k, v]) => [k, String(v)]),
   );
-  const stack = await startStack({ workers: 1, env });
-  const base = stack.baseUrl;
   const figures: Record<string, unknown> = { suite: "limits", config: LIMITS };
-  const cancel = async (user: string, id: string) => {
-    await send(base, "DELETE", `/jobs/${id}`, {
-      headers: { "x-user-id": user },
-    });
-  };
-  let failure: unknown;
   try {
-    await t.step(
-      "SESSION_TTL_S bounds a session: expired answers 410 to its owner",
-      async () => {
-        const owner = { "x-user-id": "ttl-owner" };
-        const other = { "x-user-id": "ttl-other" };
-        const wav = tone(0.5, 16000, 16);
-        const before = Date.now();
-        const s = await initSession(base, owner, wav.length);
-        const status = await send(base, "GET", `/uploads/${s.id}`, {
-          headers: owner,
+    await withStack({ workers: 1, env }, async (stack) => {
+      const base = stack.baseUrl;
+      const cancel = async (user: string, id: string) => {
+        await send(base, "DELETE", `/jobs/${id}`, {
+          headers: { "x-user-id": user },
         });
-        const ttlMs = Date.parse(status.body.expires_at) - before;
-        assert(
-          Math.abs(ttlMs - LIMITS.SESSION_TTL_S * 1000) < 1500,
-          `expires_at is ${ttlMs} ms ahead`,
-        );
-        assertEquals((await putChunk(base, owner, s, wav, 0)).status, 200);
-        // A finalized session's job outlives the session.
-        const kept = await initSession(base, owner, wav.length);
-        await putAllChunks(base, owner, kept, wav);
-        const fin = await send(base, "POST", `/uploads/${kept.id}/finalize`, {
-          headers: owner,
-        });
-        assertEquals(fin.status, 200);
-        let expiredAfterMs = 0;
-        const deadline = Date.now() + LIMITS.SESSION_TTL_S * 1000 + 10_000;
-        while (Date.now() < deadline) {
-          const a = await send(base, "GET", `/uploads/${s.id}`, {
+      };
+      await t.step(
+        "SESSION_TTL_S bounds a session: expired answers 410 to its owner",
+        async () => {
+          const owner = { "x-user-id": "ttl-owner" };
+          const other = { "x-user-id": "ttl-other" };
+          const wav = tone(0.5, 16000, 16);
+          const before = Date.now();
+          const s = await initSession(base, owner, wav.length);
+          const status = await send(base, "GET", `/uploads/${s.id}`, {
             headers: owner,
           });
-          if (a.status === 410) {
-            expiredAfterMs = Date.now() - before;
-            assertEquals(a.body.error.code, "session_expired");
-            break;
+          const ttlMs = Date.parse(status.body.expires_at) - before;
+          assert(
+            Math.abs(ttlMs - LIMITS.SESSION_TTL_S * 1000) < 1500,
+            `expires_at is ${ttlMs} ms ahead`,
+          );
+          assertEquals((await putChunk(base, owner, s, wav, 0)).status, 200);
+          // A finalized session's job outlives the session.
+          const kept = await initSession(base, owner, wav.length);
+          await putAllChunks(base, owner, kept, wav);
+          const fin = await send(base, "POST", `/uploads/${kept.id}/finalize`, {
+            headers: owner,
+          });
+          assertEquals(fin.status, 200);
+          let expiredAfterMs = 0;
+          const deadline = Date.now() + LIMITS.SESSION_TTL_S * 1000 + 10_000;
+          while (Date.now() < deadline) {
+            const a = await send(base, "GET", `/uploads/${s.id}`, {
+              headers: owner,
+            });
+            if (a.status === 410) {
+              expiredAfterMs = Date.now() - before;
+              assertEquals(a.body.error.code, "session_expired");
+              break;
+            }
+            assertEquals(a.status, 200);
+            await new Promise((r) => setTimeout(r, 100));
           }
-          assertEquals(a.status, 200);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        assert(expiredAfterMs > 0, "the session never expired");
-        assert(
-          expiredAfterMs >= LIMITS.SESSION_TTL_S * 1000 - 1000,
-          `expired after ${expiredAfterMs} ms`,
-        );
-        const tries: [string, string, (() => BodyInit)?][] = [
-          ["GET", `/uploads/${s.id}`],
-          [
-            "POST",
-            `/uploads/${s.id}/chunks/1`,
-            () => fileForm("chunk_data", wav.slice(4096, 8192)),
-          ],
-          ["POST", `/uploads/${s.id}/finalize`],
-        ];
-        for (const [method, path, body] of tries) {
-          const mine = await send(base, method, path, {
+          assert(expiredAfterMs > 0, "the session never expired");
+          assert(
+            expiredAfterMs >= LIMITS.SESSION_TTL_S * 1000 - 1000,
+            `expired after ${expiredAfterMs} ms`,
+          );
+          const tries: [string, string, (() => BodyInit)?][] = [
+            ["GET", `/uploads/${s.id}`],
+            [
+              "POST",
+              `/uploads/${s.id}/chunks/1`,
+              () => fileForm("chunk_data", wav.slice(4096, 8192)),
+            ],
+            ["POST", `/uploads/${s.id}/finalize`],
+          ];
+          for (const [method, path, body] of tries) {
+            const mine = await send(base, method, path, {
+              headers: owner,
+              body: body?.(),
+            });
+            assertEquals([path, mine.status], [path, 410]);
+            const theirs = await send(base, method, path, {
+              headers: other,
+              body: body?.(),
+            });
+            assertEquals([path, theirs.status], [path, 404]);
+          }
+          const job = await send(base, "GET", `/jobs/${fin.body.job_id}`, {
             headers: owner,
-            body: body?.(),
           });
-          assertEquals([path, mine.status], [path, 410]);
-          const theirs = await send(base, method, path, {
-            headers: other,
-            body: body?.(),
-          });
-          assertEquals([path, theirs.status], [path, 404]);
-        }
-        const job = await send(base, "GET", `/jobs/${fin.body.job_id}`, {
-          headers: owner,
-        });
-        assertEquals(job.status, 200);
-        figures.session_ttl = {
-          expired_within_s: Math.ceil(expiredAfterMs / 1000),
-          owner_status: 410,
-          other_identity_status: 404,
-          job_outlives_session: true,
-        };
-      },
-    );
+          assertEquals(job.status, 200);
+          figures.session_ttl = {
+            expired_within_s: Math.ceil(expiredAfterMs / 1000),
+            owner_status: 410,
+            other_identity_status: 404,
+            job_outlives_session: true,
+          };
+        },
+      );
 
-    await t.step(
-      "MAX_SESSIONS_PER_USER caps open sessions per identity",
-      async () => {
-        const dora = { "x-user-id": "dora" };
-        const started = Date.now();
-        const open = [];
-        for (let i = 0; i < LIMITS.MAX_SESSIONS_PER_USER; i++) {
-          open.push(await initSession(base, dora, 10));
-        }
-        const refused = await send(base, "POST", "/uploads/initialize", {
-          headers: { ...dora, "content-type": "application/json" },
-          body: JSON.stringify({ filename: "a.wav", file_size: 10 }),
-        });
-        assertEquals(refused.status, 429, JSON.stringify(refused.body));
-        assertEquals(refused.body.error.code, "overloaded");
-        assertMatch(refused.headers.get("retry-after") ?? "", /^\d+$/);
-        // Another identity is not affected.
-        await initSession(base, { "x-user-id": "eve" }, 10);
-        // Finalizing one frees its slot (checked well within the TTL).
-        const wav = tone(0.2, 16000, 16);
-        const s = await initSession(base, { "x-user-id": "frank" }, wav.length);
-        await putAllChunks(base, { "x-user-id": "frank" }, s, wav);
-        for (let i = 1; i < LIMITS.MAX_SESSIONS_PER_USER; i++) {
-          await initSession(base, { "x-user-id": "frank" }, 10);
-        }
-        const full = await send(base, "POST", "/uploads/initialize", {
-          headers: { "x-user-id": "frank", "content-type": "application/json" },
-          body: JSON.stringify({ filename: "a.wav", file_size: 10 }),
-        });
-        assertEquals(full.status, 429);
-        const fin = await send(base, "POST", `/uploads/${s.id}/finalize`, {
-          headers: { "x-user-id": "frank" },
-        });
-        assertEquals(fin.status, 200);
-        await initSession(base, { "x-user-id": "frank" }, 10);
-        assert(
-          Date.now() - started < LIMITS.SESSION_TTL_S * 1000,
-          "too slow to tell a freed slot from an expired one",
-        );
-        await cancel("frank", fin.body.job_id);
-        // Expired sessions free their slots too.
-        const deadline = Date.now() + LIMITS.SESSION_TTL_S * 1000 + 10_000;
-        let reopened = false;
-        while (!reopened && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 200));
-          const a = await send(base, "POST", "/uploads/initialize", {
+      await t.step(
+        "MAX_SESSIONS_PER_USER caps open sessions per identity",
+        async () => {
+          const dora = { "x-user-id": "dora" };
+          const started = Date.now();
+          const open = [];
+          for (let i = 0; i < LIMITS.MAX_SESSIONS_PER_USER; i++) {
+            open.push(await initSession(base, dora, 10));
+          }
+          const refused = await send(base, "POST", "/uploads/initialize", {
             headers: { ...dora, "content-type": "application/json" },
             body: JSON.stringify({ filename: "a.wav", file_size: 10 }),
           });
-          assert([200, 429].includes(a.status));
-          reopened = a.status === 200;
-        }
-        assert(reopened, "expired sessions still count");
-        figures.sessions_per_user = {
-          limit: LIMITS.MAX_SESSIONS_PER_USER,
-          over_limit_status: 429,
-          retry_after: true,
-          freed_by_finalize: true,
-          freed_by_expiry: true,
-          other_identity_unaffected: true,
-        };
-      },
-    );
-
-    await t.step(
-      "MAX_UPLOAD_BYTES caps chunked and single-request uploads",
-      async () => {
-        const h = { "x-user-id": "uploader" };
-        const over = await send(base, "POST", "/uploads/initialize", {
-          headers: { ...h, "content-type": "application/json" },
-          body: JSON.stringify({
-            filename: "a.wav",
-            file_size: LIMITS.MAX_UPLOAD_BYTES + 1,
-          }),
-        });
-        assertEquals([over.status, over.body.error.code], [
-          413,
-          "file_too_large",
-        ]);
-        await initSession(base, h, LIMITS.MAX_UPLOAD_BYTES);
-        const big = await send(base, "POST", "/jobs", {
-          headers: h,
-          body: fileForm("file", new Uint8Array(LIMITS.MAX_UPLOAD_BYTES + 1)),
-        });
-        assertEquals([big.status, big.body.error.code], [
-          413,
-          "file_too_large",
-        ]);
-        // Exactly the limit: 16-bit mono at 16 kHz, 44-byte header.
-        const exact = tone(
-          (LIMITS.MAX_UPLOAD_BYTES - 44) / 2 / 16000,
-          16000,
-          16,
-        );
-        assertEquals(exact.length, LIMITS.MAX_UPLOAD_BYTES);
-        const ok = await send(base, "POST", "/jobs", {
-          headers: h,
-          body: fileForm("file", exact),
-        });
-        assertEquals(ok.status, 202, JSON.stringify(ok.body));
-        await cancel("uploader", ok.body.job_id);
-        figures.max_upload_bytes = {
-          limit: LIMITS.MAX_UPLOAD_BYTES,
-          at_limit: 202,
-          over_limit_initialize: 413,
-          over_limit_single_request: 413,
-        };
-      },
-    );
-
-    await t.step(
-      "MAX_AUDIO_DURATION_S caps WAV and compressed audio",
-      async () => {
-        const h = { "x-user-id": "long" };
-        const max = LIMITS.MAX_AUDIO_DURATION_S;
-        const long = tone(max + 2, 8000, 8);
-        const a = await send(base, "POST", "/jobs", {
-          headers: h,
-          body: fileForm("file", long),
-        });
-        assertEquals([a.status, a.body.error.code], [413, "audio_too_long"]);
-        const s = await initSession(base, h, long.length);
-        await putAllChunks(base, h, s, long);
-        const fin = await send(base, "POST", `/uploads/${s.id}/finalize`, {
-          headers: h,
-        });
-        assertEquals([fin.status, fin.body.error.code], [
-          413,
-          "audio_too_long",
-        ]);
-        const atMax = await send(base, "POST", "/jobs", {
-          headers: h,
-          body: fileForm("file", tone(max, 8000, 8)),
-        });
-        assertEquals(atMax.status, 202, JSON.stringify(atMax.body));
-        await cancel("long", atMax.body.job_id);
-        const result: Record<string, unknown> = {
-          limit_s: max,
-          wav_over_limit: 413,
-          wav_over_limit_chunked: 413,
-          wav_at_limit: 202,
-        };
-        if (await ffmpegAvailable()) {
-          const over = await send(base, "POST", "/jobs", {
-            headers: h,
-            body: fileForm("file", await flacTone(max + 2), "long.flac"),
-          });
-          assertEquals(
-            [over.status, over.body.error.code],
-            [413, "audio_too_long"],
+          assertEquals(refused.status, 429, JSON.stringify(refused.body));
+          assertEquals(refused.body.error.code, "overloaded");
+          assertMatch(refused.headers.get("retry-after") ?? "", /^\d+$/);
+          // Another identity is not affected.
+          await initSession(base, { "x-user-id": "eve" }, 10);
+          // Finalizing one frees its slot (checked well within the TTL).
+          const wav = tone(0.2, 16000, 16);
+          const s = await initSession(
+            base,
+            { "x-user-id": "frank" },
+            wav.length,
           );
-          const under = await send(base, "POST", "/jobs", {
-            headers: h,
-            body: fileForm("file", await flacTone(max - 2), "ok.flac"),
+          await putAllChunks(base, { "x-user-id": "frank" }, s, wav);
+          for (let i = 1; i < LIMITS.MAX_SESSIONS_PER_USER; i++) {
+            await initSession(base, { "x-user-id": "frank" }, 10);
+          }
+          const full = await send(base, "POST", "/uploads/initialize", {
+            headers: {
+              "x-user-id": "frank",
+              "content-type": "application/json",
+            },
+            body: JSON.stringify({ filename: "a.wav", file_size: 10 }),
           });
-          assertEquals(under.status, 202, JSON.stringify(under.body));
-          assertEquals(under.body.audio_duration_s, max - 2);
-          await cancel("long", under.body.job_id);
-          result.flac_over_limit = 413;
-          result.flac_under_limit = 202;
-        }
-        figures.max_audio_duration_s = result;
-      },
-    );
-  } catch (error) {
-    failure = error;
-    throw error;
+          assertEquals(full.status, 429);
+          const fin = await send(base, "POST", `/uploads/${s.id}/finalize`, {
+            headers: { "x-user-id": "frank" },
+          });
+          assertEquals(fin.status, 200);
+          await initSession(base, { "x-user-id": "frank" }, 10);
+          assert(
+            Date.now() - started < LIMITS.SESSION_TTL_S * 1000,
+            "too slow to tell a freed slot from an expired one",
+          );
+          await cancel("frank", fin.body.job_id);
+          // Expired sessions free their slots too.
+          const deadline = Date.now() + LIMITS.SESSION_TTL_S * 1000 + 10_000;
+          let reopened = false;
+          while (!reopened && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 200));
+            const a = await send(base, "POST", "/uploads/initialize", {
+              headers: { ...dora, "content-type": "application/json" },
+              body: JSON.stringify({ filename: "a.wav", file_size: 10 }),
+            });
+            assert([200, 429].includes(a.status));
+            reopened = a.status === 200;
+          }
+          assert(reopened, "expired sessions still count");
+          figures.sessions_per_user = {
+            limit: LIMITS.MAX_SESSIONS_PER_USER,
+            over_limit_status: 429,
+            retry_after: true,
+            freed_by_finalize: true,
+            freed_by_expiry: true,
+            other_identity_unaffected: true,
+          };
+        },
+      );
+
+      await t.step(
+        "MAX_UPLOAD_BYTES caps chunked and single-request uploads",
+        async () => {
+          const h = { "x-user-id": "uploader" };
+          const over = await send(base, "POST", "/uploads/initialize", {
+            headers: { ...h, "content-type": "application/json" },
+            body: JSON.stringify({
+              filename: "a.wav",
+              file_size: LIMITS.MAX_UPLOAD_BYTES + 1,
+            }),
+          });
+          assertEquals([over.status, over.body.error.code], [
+            413,
+            "file_too_large",
+          ]);
+          await initSession(base, h, LIMITS.MAX_UPLOAD_BYTES);
+          const big = await send(base, "POST", "/jobs", {
+            headers: h,
+            body: fileForm("file", new Uint8Array(LIMITS.MAX_UPLOAD_BYTES + 1)),
+          });
+          assertEquals([big.status, big.body.error.code], [
+            413,
+            "file_too_large",
+          ]);
+          // Exactly the limit: 16-bit mono at 16 kHz, 44-byte header.
+          const exact = tone(
+            (LIMITS.MAX_UPLOAD_BYTES - 44) / 2 / 16000,
+            16000,
+            16,
+          );
+          assertEquals(exact.length, LIMITS.MAX_UPLOAD_BYTES);
+          const ok = await send(base, "POST", "/jobs", {
+            headers: h,
+            body: fileForm("file", exact),
+          });
+          assertEquals(ok.status, 202, JSON.stringify(ok.body));
+          await cancel("uploader", ok.body.job_id);
+          figures.max_upload_bytes = {
+            limit: LIMITS.MAX_UPLOAD_BYTES,
+            at_limit: 202,
+            over_limit_initialize: 413,
+            over_limit_single_request: 413,
+          };
+        },
+      );
+
+      await t.step(
+        "MAX_AUDIO_DURATION_S caps WAV and compressed audio",
+        async () => {
+          const h = { "x-user-id": "long" };
+          const max = LIMITS.MAX_AUDIO_DURATION_S;
+          const long = tone(max + 2, 8000, 8);
+          const a = await send(base, "POST", "/jobs", {
+            headers: h,
+            body: fileForm("file", long),
+          });
+          assertEquals([a.status, a.body.error.code], [413, "audio_too_long"]);
+          const s = await initSession(base, h, long.length);
+          await putAllChunks(base, h, s, long);
+          const fin = await send(base, "POST", `/uploads/${s.id}/finalize`, {
+            headers: h,
+          });
+          assertEquals([fin.status, fin.body.error.code], [
+            413,
+            "audio_too_long",
+          ]);
+          const atMax = await send(base, "POST", "/jobs", {
+            headers: h,
+            body: fileForm("file", tone(max, 8000, 8)),
+          });
+          assertEquals(atMax.status, 202, JSON.stringify(atMax.body));
+          await cancel("long", atMax.body.job_id);
+          const result: Record<string, unknown> = {
+            limit_s: max,
+            wav_over_limit: 413,
+            wav_over_limit_chunked: 413,
+            wav_at_limit: 202,
+          };
+          if (await ffmpegAvailable()) {
+            const over = await send(base, "POST", "/jobs", {
+              headers: h,
+              body: fileForm("file", await flacTone(max + 2), "long.flac"),
+            });
+            assertEquals(
+              [over.status, over.body.error.code],
+              [413, "audio_too_long"],
+            );
+            const under = await send(base, "POST", "/jobs", {
+              headers: h,
+              body: fileForm("file", await flacTone(max - 2), "ok.flac"),
+            });
+            assertEquals(under.status, 202, JSON.stringify(under.body));
+            assertEquals(under.body.audio_duration_s, max - 2);
+            await cancel("long", under.body.job_id);
+            result.flac_over_limit = 413;
+            result.flac_under_limit = 202;
+          }
+          figures.max_audio_duration_s = result;
+        },
+      );
+    });
   } finally {
-    await stack.stop();
-    await removeLogs(stack, failure);
     await writeReport("limits", figures);
   }
 });

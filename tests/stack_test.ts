@@ -18,7 +18,7 @@ import {
   waitForJob,
   words,
 } from "./_client.ts";
-import { longClip, removeLogs } from "./chaos_helpers.ts";
+import { longClip, removeLogs, withStack } from "./chaos_helpers.ts";
 import { until } from "./_wait.ts";
 
 Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
@@ -155,7 +155,7 @@ async function exists(path: string): Promise<boolean> {
 Deno.test("a worker killed mid-job: the job still completes, stored once", async () => {
   // A longer clip so the kill lands while the job is running.
   const long = await longClip();
-  const stack = await startStack({
+  await withStack({
     workers: 1,
     workerEnv: {
       LOCK_MS: "2000",
@@ -163,9 +163,7 @@ Deno.test("a worker killed mid-job: the job still completes, stored once", async
       AUDIO_CTX: "full",
       WHISPER_THREADS: "1",
     },
-  });
-  let failure: unknown;
-  try {
+  }, async (stack) => {
     const id = await uploadChunked(stack.baseUrl, long, "frank", "long.wav");
     // Wait until a worker has it, then kill that worker.
     const deadline = Date.now() + 30_000;
@@ -183,45 +181,37 @@ Deno.test("a worker killed mid-job: the job still completes, stored once", async
     assertEquals(stack.restarts(), 1);
     const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
     assertMatch(metrics, /whisper_jobs\{status="completed"\} 1\n/);
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await stack.stop();
-    await removeLogs(stack, failure);
-  }
+  });
 });
 
 Deno.test("a /v1 client that hangs up takes its queued job with it; one that waits gets its text", async () => {
   // One worker held 3 s per job, so the second job waits in the queue.
-  const stack = await startStack({
+  await withStack({
     workers: 1,
     workerEnv: {
       FAULT_INJECTION: "test-only",
       FAULT_PROCESSING_DELAY_MS: "3000",
     },
-  });
-  let failure: unknown;
-  // Each step well within the worker's 3 s hold.
-  const WAIT = { timeoutMs: 2500, intervalMs: 20 };
-  const soon = (ok: () => Promise<boolean>) => async () =>
-    (await ok()) ? true : undefined;
-  const v1 = (user: string, wav: Uint8Array, signal?: AbortSignal) => {
-    const form = new FormData();
-    form.append("file", new Blob([wav as BlobPart]), "s.wav");
-    form.append("model", "whisper-1");
-    return fetch(`${stack.baseUrl}/v1/audio/transcriptions`, {
-      method: "POST",
-      headers: { "x-user-id": user },
-      body: form,
-      signal,
-    });
-  };
-  const jobsOf = async (user: string) =>
-    (await (await fetch(`${stack.baseUrl}/jobs`, {
-      headers: { "x-user-id": user },
-    })).json()).jobs as { job_id: string; status: string }[];
-  try {
+  }, async (stack) => {
+    // Each step well within the worker's 3 s hold.
+    const WAIT = { timeoutMs: 2500, intervalMs: 20 };
+    const soon = (ok: () => Promise<boolean>) => async () =>
+      (await ok()) ? true : undefined;
+    const v1 = (user: string, wav: Uint8Array, signal?: AbortSignal) => {
+      const form = new FormData();
+      form.append("file", new Blob([wav as BlobPart]), "s.wav");
+      form.append("model", "whisper-1");
+      return fetch(`${stack.baseUrl}/v1/audio/transcriptions`, {
+        method: "POST",
+        headers: { "x-user-id": user },
+        body: form,
+        signal,
+      });
+    };
+    const jobsOf = async (user: string) =>
+      (await (await fetch(`${stack.baseUrl}/jobs`, {
+        headers: { "x-user-id": user },
+      })).json()).jobs as { job_id: string; status: string }[];
     const { wav, text } = await sample();
     const stays = v1("stays", wav);
     await until(
@@ -249,13 +239,7 @@ Deno.test("a /v1 client that hangs up takes its queued job with it; one that wai
     assertEquals(done.status, 200);
     assertEquals(words((await done.json()).text), words(text));
     assertEquals((await jobsOf("stays"))[0]?.status, "completed");
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await stack.stop();
-    await removeLogs(stack, failure);
-  }
+  });
 });
 
 Deno.test("a component that fails to start is named and nothing is left running", async () => {

@@ -1,47 +1,59 @@
 import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
-import { CONNECTION_HEADER, startGuard, tagHeads } from "./guard.ts";
+import {
+  CONNECTION_HEADER,
+  type Guard,
+  startGuard,
+  tagHeads,
+} from "./guard.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** An HTTP server behind a guard with short limits. */
+/** The test server's answers: "/slow" late, a POST's byte count, else "hello". */
+async function answer(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  if (url.pathname === "/slow") {
+    await new Promise((r) => setTimeout(r, 800));
+    return new Response("late");
+  }
+  if (req.method === "POST") {
+    const body = new Uint8Array(await req.arrayBuffer());
+    return Response.json({
+      bytes: body.length,
+      sum: body.reduce((a, b) => a + b, 0),
+    });
+  }
+  return new Response("hello");
+}
+
+/**
+ * An HTTP server (`handler`, default {@linkcode answer}) behind a guard with
+ * short limits (`limitMs` for all three: head 300, body 400, idle 500 ms).
+ */
 async function withGuard(
-  fn: (
-    url: string,
-    port: number,
-    guard: ReturnType<typeof startGuard>,
-  ) => Promise<void>,
+  fn: (url: string, port: number, guard: Guard) => Promise<void>,
+  o: {
+    handler?: (req: Request, guard: Guard) => Promise<Response>;
+    limitMs?: number;
+  } = {},
 ) {
   const ac = new AbortController();
   const listening = Promise.withResolvers<Deno.NetAddr>();
+  const ref: { guard?: Guard } = {};
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
     signal: ac.signal,
     onListen: (a) => listening.resolve(a as Deno.NetAddr),
-  }, async (req) => {
-    const url = new URL(req.url);
-    if (url.pathname === "/slow") {
-      await new Promise((r) => setTimeout(r, 800));
-      return new Response("late");
-    }
-    if (req.method === "POST") {
-      const body = new Uint8Array(await req.arrayBuffer());
-      return Response.json({
-        bytes: body.length,
-        sum: body.reduce((a, b) => a + b, 0),
-      });
-    }
-    return new Response("hello");
-  });
+  }, (req) => o.handler ? o.handler(req, ref.guard!) : answer(req));
   const upstream = await listening.promise;
-  const guard = startGuard({
+  const guard = ref.guard = startGuard({
     hostname: "127.0.0.1",
     port: 0,
     upstream: { hostname: upstream.hostname, port: upstream.port },
-    headTimeoutMs: 300,
-    bodyTimeoutMs: 400,
-    idleTimeoutMs: 500,
+    headTimeoutMs: o.limitMs ?? 300,
+    bodyTimeoutMs: o.limitMs ?? 400,
+    idleTimeoutMs: o.limitMs ?? 500,
   });
   try {
     await fn(`http://127.0.0.1:${guard.addr.port}`, guard.addr.port, guard);
@@ -187,36 +199,17 @@ Deno.test("guard: every request names its client connection; the signal aborts w
   const seen: string[] = [];
   const serverSignal: string[] = [];
   const waiting = Promise.withResolvers<AbortSignal | undefined>();
-  const ref: { guard?: ReturnType<typeof startGuard> } = {};
-  const ac = new AbortController();
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: ac.signal,
-    onListen: (a) => listening.resolve(a as Deno.NetAddr),
-  }, async (req) => {
+  const handler = async (req: Request, guard: Guard) => {
     const header = req.headers.get(CONNECTION_HEADER) ?? "";
     seen.push(header);
     if (new URL(req.url).pathname !== "/wait") return new Response("ok");
     await req.arrayBuffer();
     req.signal.addEventListener("abort", () => serverSignal.push("aborted"));
-    const gone = ref.guard!.clientGone(header);
-    waiting.resolve(gone);
+    waiting.resolve(guard.clientGone(header));
     await new Promise((r) => setTimeout(r, 700));
     return new Response("late");
-  });
-  const upstream = await listening.promise;
-  const guard = ref.guard = startGuard({
-    hostname: "127.0.0.1",
-    port: 0,
-    upstream: { hostname: upstream.hostname, port: upstream.port },
-    headTimeoutMs: 1000,
-    bodyTimeoutMs: 1000,
-    idleTimeoutMs: 1000,
-  });
-  const port = guard.addr.port;
-  try {
+  };
+  await withGuard(async (_url, port, guard) => {
     // Two requests on one connection, a head split byte by byte, and a
     // header of the client's own that the guard's value follows.
     const conn = await Deno.connect({ port });
@@ -256,11 +249,7 @@ Deno.test("guard: every request names its client connection; the signal aborts w
     assertEquals(guard.clientGone("nobody-1"), undefined);
     await new Promise((r) => setTimeout(r, 800));
     assertEquals(serverSignal, [], "Deno.serve noticed after all");
-  } finally {
-    guard.close();
-    ac.abort();
-    await server.finished;
-  }
+  }, { handler, limitMs: 1000 });
 });
 
 Deno.test("guard: a request goes on while the next one's head is still arriving", async () => {
