@@ -20,6 +20,7 @@ import {
 } from "./_client.ts";
 import { longClip, removeLogs, withStack } from "./chaos_helpers.ts";
 import { until } from "./_wait.ts";
+import { writeReport } from "./_corpus_http.ts";
 
 Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
   const stack = await startStack({ workers: 2 });
@@ -226,6 +227,7 @@ Deno.test("a /v1 client that hangs up takes its queued job with it; one that wai
       soon(async () => (await jobsOf("gone"))[0]?.status === "queued"),
       WAIT,
     );
+    const hungUp = performance.now();
     hangUp.abort();
     assert((await gone) instanceof Error);
     // Cancelled while the worker is still busy with the first job.
@@ -234,11 +236,20 @@ Deno.test("a /v1 client that hangs up takes its queued job with it; one that wai
       soon(async () => (await jobsOf("gone")).length === 0),
       WAIT,
     );
+    const goneMs = Math.round(performance.now() - hungUp);
     assertEquals((await jobsOf("stays"))[0]?.status, "processing");
     const done = await stays;
     assertEquals(done.status, 200);
     assertEquals(words((await done.json()).text), words(text));
     assertEquals((await jobsOf("stays"))[0]?.status, "completed");
+    await writeReport("client_gone", {
+      suite: "tests/stack_test.ts",
+      job_gone_after_ms: goneMs,
+      worker_hold_ms: 3000,
+      summary:
+        `a /v1 caller hung up while its job was queued behind another (one worker, each job held 3 s): ` +
+        `the job was gone ${goneMs} ms later, before the worker was free; the caller that stayed got its text`,
+    });
   });
 });
 

@@ -80,6 +80,7 @@ export async function reliabilitySection(): Promise<string> {
       ["slow_clients", "Slow clients", "tests/slow_clients_test.ts"],
       ["long_poll_flood", "Long-poll flood", "tests/slow_clients_test.ts"],
       ["time_limit", "Job time limit", "tests/time_limit_test.ts"],
+      ["client_gone", "A /v1 caller hangs up", "tests/stack_test.ts"],
     ] as const
   ) {
     const r = await report(name);
