@@ -314,3 +314,27 @@ Deno.test("app: a long poll past the per-identity cap is answered at once with t
     assertMatch(metrics, /whisper_long_polls_capped 1/);
   });
 });
+
+Deno.test("app: a long poll whose client is already gone doesn't wait", async () => {
+  await withApp({}, async (app) => {
+    const form = new FormData();
+    form.append("file", new Blob([WAV as BlobPart]), "a.wav");
+    const headers = { "x-user-id": "polly" };
+    const created = await app.request("/jobs", {
+      method: "POST",
+      headers,
+      body: form,
+    });
+    const id = (await created.json()).job_id;
+    const gone = new AbortController();
+    gone.abort();
+    const t0 = performance.now();
+    const res = await app.request(`/jobs/${id}?wait=20`, {
+      headers,
+      signal: gone.signal,
+    });
+    // Not the 20 s wait: the signal had aborted before the wait began.
+    assert(performance.now() - t0 < 5000, `${performance.now() - t0} ms`);
+    assertEquals((await res.json()).status, "queued");
+  });
+});

@@ -141,6 +141,21 @@ Deno.test("app: a /v1 client that goes away takes its queued job with it", async
   });
 });
 
+Deno.test("app: a /v1 client gone before its job is queued takes it with it at once", async () => {
+  await withApp({ TRANSCRIPTION_TIMEOUT_S: "30" }, async (app, store) => {
+    const gone = new AbortController();
+    gone.abort();
+    const t0 = performance.now();
+    await app.request(
+      "/v1/audio/transcriptions",
+      v1Form({}, "early", gone.signal),
+    );
+    // Not the 30 s wait: the signal had aborted before the wait began.
+    assert(performance.now() - t0 < 5000, `${performance.now() - t0} ms`);
+    assertEquals((await store.listJobs("early", 10)).jobs, []);
+  });
+});
+
 Deno.test("app: a /v1 job that fails on bad audio is a 400 naming the file; on our side a 500", async () => {
   await withApp({}, async (app, store) => {
     for (

@@ -354,6 +354,7 @@ export class JobService {
     const stop = new AbortController();
     const onGone = () => stop.abort();
     signal.addEventListener("abort", onGone);
+    if (signal.aborted) onGone(); // gone before the wait began
     try {
       while (true) {
         // Subscribe before reading, so a finish in between still wakes us.

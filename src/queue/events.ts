@@ -37,6 +37,7 @@ export class JobEvents {
     signal?: AbortSignal,
   ): Promise<boolean> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve(false);
       let set = this.#waiters.get(id);
       if (!set) this.#waiters.set(id, set = new Set());
       const done = (value: boolean) => {

@@ -164,6 +164,7 @@ export function jobRoutes(
       const onClientGone = () => stop.abort();
       const gone = clientGone(c);
       gone.addEventListener("abort", onClientGone);
+      if (gone.aborted) onClientGone();
       try {
         const waiting = events.waitFor(id, waitS * 1000, stop.signal);
         job = await jobs.readableJob(c, id);
