@@ -8,12 +8,12 @@
  * Fuzzing is seeded (`FC_SEED`, default fixed) so runs and reports repeat;
  * set `FC_SEED` to explore other inputs.
  */
-import { removeLogs } from "./chaos_helpers.ts";
+import { withStack } from "./chaos_helpers.ts";
 import fc from "fast-check";
 import { assert, assertEquals } from "../src/testing/assert.ts";
 import { readWavHeader, sniffFormat } from "../src/audio/mod.ts";
 import { AppError } from "../src/errors/mod.ts";
-import { startStack } from "../src/stack/mod.ts";
+import type { Stack } from "../src/stack/mod.ts";
 import { alive, sample, uploadChunked, waitForJob, words } from "./_client.ts";
 import {
   type Case,
@@ -40,18 +40,9 @@ const RUNS = { initialize: 200, audio: 200, chunkNumber: 100, ids: 100 };
 
 Deno.test("bad input: malformed requests on every endpoint get 4xx JSON errors and nothing dies", async (t) => {
   const started = performance.now();
-  const stack = await startStack({
-    workers: 1,
-    env: {
-      CHUNK_SIZE: String(CHUNK_SIZE),
-      MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
-      LOG_LEVEL: "debug",
-    },
-  });
-  const base = stack.baseUrl;
-  const pids = stack.processes().map((p) => ({ name: p.name, pid: p.pid }));
+  let stack: Stack | undefined;
+  let pids: { name: string; pid: number }[] = [];
   let died: string | null = null;
-  stack.died.then((d) => died = `${d.component} exited ${d.exit.code}`);
   const tally = new Tally();
   let httpLayer = 0;
   const accepted = { initialize: 0, audio: 0, chunkNumber: 0 };
@@ -76,8 +67,18 @@ Deno.test("bad input: malformed requests on every endpoint get 4xx JSON errors a
   const { wav: sampleWav, text } = await sample();
   let jobAfter: Record<string, unknown> | null = null;
   let corpusCases = 0;
-  let failure: unknown;
-  try {
+  await withStack({
+    workers: 1,
+    env: {
+      CHUNK_SIZE: String(CHUNK_SIZE),
+      MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+      LOG_LEVEL: "debug",
+    },
+  }, async (running) => {
+    stack = running;
+    const base = running.baseUrl;
+    pids = running.processes().map((p) => ({ name: p.name, pid: p.pid }));
+    running.died.then((d) => died = `${d.component} exited ${d.exit.code}`);
     const ctx = await prepare(base, sampleWav);
     const cases = corpus(ctx);
     corpusCases = cases.length;
@@ -244,12 +245,12 @@ Deno.test("bad input: malformed requests on every endpoint get 4xx JSON errors a
         assertEquals(failures, []);
         assertEquals(died, null);
         for (const p of pids) assert(alive(p.pid), `${p.name} died`);
-        assertEquals(stack.restarts(), 0);
+        assertEquals(running.restarts(), 0);
         const id = await uploadChunked(base, sampleWav, "after-the-storm");
         const job = await waitForJob(base, id, "after-the-storm");
         assertEquals(job.status, "completed", JSON.stringify(job.error));
         assertEquals(words(job.transcript), words(text));
-        const log = await Deno.readTextFile(`${stack.logDir}/api.log`);
+        const log = await Deno.readTextFile(`${running.logDir}/api.log`);
         const errors = log.split("\n").filter((l) =>
           l.includes('"level":"error"')
         );
@@ -257,13 +258,7 @@ Deno.test("bad input: malformed requests on every endpoint get 4xx JSON errors a
         jobAfter = { status: job.status, words_match: true };
       },
     );
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await stack.stop();
-    await removeLogs(stack, failure);
-  }
+  });
   const file = await writeReport("bad_input", {
     suite: "bad_input",
     passed: failures.length === 0 && jobAfter !== null,
@@ -280,7 +275,7 @@ Deno.test("bad input: malformed requests on every endpoint get 4xx JSON errors a
     categories: tally.categories,
     processes: pids.map((p) => p.name),
     processes_died: died,
-    worker_restarts: stack.restarts(),
+    worker_restarts: stack!.restarts(),
     job_after: jobAfter,
     duration_s: Math.round((performance.now() - started) / 100) / 10,
   });

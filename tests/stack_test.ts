@@ -18,18 +18,19 @@ import {
   waitForJob,
   words,
 } from "./_client.ts";
-import { longClip, removeLogs, withStack } from "./chaos_helpers.ts";
+import { longClip, withStack } from "./chaos_helpers.ts";
 import { until } from "./_wait.ts";
 import { writeReport } from "./_corpus_http.ts";
 
 Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
-  const stack = await startStack({ workers: 2 });
-  const pids = stack.processes().map((p) => p.pid);
-  const apiPort = Number(new URL(stack.baseUrl).port);
-  const redisPort = Number(new URL(stack.redisUrl).port);
+  let pids: number[] = [];
+  let apiPort = 0;
+  let redisPort = 0;
   let socket = "";
-  let failure: unknown;
-  try {
+  await withStack({ workers: 2 }, async (stack) => {
+    pids = stack.processes().map((p) => p.pid);
+    apiPort = Number(new URL(stack.baseUrl).port);
+    redisPort = Number(new URL(stack.redisUrl).port);
     const { wav, text } = await sample();
 
     await t.step(
@@ -135,13 +136,7 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
       assertMatch(metrics, /whisper_workers 2/);
       assertMatch(metrics, /whisper_jobs\{status="completed"\} 8/);
     });
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await stack.stop();
-    await removeLogs(stack, failure);
-  }
+  });
   for (const pid of pids) assert(!alive(pid), `process ${pid} still running`);
   assert(!(await portOpen(apiPort)), "API port still bound");
   assert(!(await portOpen(redisPort)), "Redis port still bound");

@@ -352,22 +352,20 @@ export class JobService {
   ): Promise<JobRecord | null> {
     const deadline = Date.now() + timeoutMs;
     const stop = new AbortController();
-    const onGone = () => stop.abort();
-    signal.addEventListener("abort", onGone);
-    if (signal.aborted) onGone(); // gone before the wait began
+    const wake = AbortSignal.any([stop.signal, signal]);
     try {
       while (true) {
         // Subscribe before reading, so a finish in between still wakes us.
         const woken = events.waitFor(
           id,
           Math.max(0, deadline - Date.now()),
-          stop.signal,
+          wake,
         );
         const job = await this.#d.store.getJob(id);
         if (job === null || isFinal(job) || Date.now() >= deadline) {
           return job;
         }
-        if (stop.signal.aborted) {
+        if (signal.aborted) {
           if (job.status === "queued" && job.pieces_total === null) {
             await this.remove(job).catch(() => undefined);
           }
@@ -377,7 +375,6 @@ export class JobService {
       }
     } finally {
       stop.abort();
-      signal.removeEventListener("abort", onGone);
     }
   }
 

@@ -161,12 +161,12 @@ export function jobRoutes(
       // A slot first, then listen before reading, so a job finishing in
       // between still wakes the poll: one read before the wait, one after.
       const stop = new AbortController();
-      const onClientGone = () => stop.abort();
-      const gone = clientGone(c);
-      gone.addEventListener("abort", onClientGone);
-      if (gone.aborted) onClientGone();
       try {
-        const waiting = events.waitFor(id, waitS * 1000, stop.signal);
+        const waiting = events.waitFor(
+          id,
+          waitS * 1000,
+          AbortSignal.any([stop.signal, clientGone(c)]),
+        );
         job = await jobs.readableJob(c, id);
         if (!isFinal(job)) {
           await waiting;
@@ -174,7 +174,6 @@ export function jobRoutes(
         }
       } finally {
         stop.abort();
-        gone.removeEventListener("abort", onClientGone);
         slot();
       }
     }
