@@ -8,6 +8,10 @@ import type { FfmpegFormat } from "./sniff.ts";
 /** How to install ffmpeg, quoted in error messages. */
 const INSTALL_HINT =
   "install it (Debian/Ubuntu: `sudo apt-get install ffmpeg`) or set the ffmpeg path option";
+/** The sample rate ffmpeg decodes to (whisper's). */
+const OUTPUT_RATE = 16_000;
+/** The longest output reserved for when a caller sets no `limitS`. */
+const UNLIMITED_S = 24 * 3600;
 /** Bytes of ffmpeg's stderr kept for error messages. */
 const STDERR_LIMIT = 64 * 1024;
 
@@ -91,19 +95,17 @@ function errorLines(stderr: string): string {
   return lines.slice(-3).join(" | ") || "no diagnostic output";
 }
 
-async function collect(
+/** The last `limit` bytes (or a little more) of `stream`. */
+async function collectTail(
   stream: ReadableStream<Uint8Array>,
   limit: number,
-  keepTail: boolean,
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of stream) {
     chunks.push(chunk);
     total += chunk.length;
-    if (keepTail) {
-      while (total - chunks[0]!.length > limit) total -= chunks.shift()!.length;
-    }
+    while (total - chunks[0]!.length > limit) total -= chunks.shift()!.length;
   }
   const out = new Uint8Array(total);
   let offset = 0;
@@ -114,13 +116,69 @@ async function collect(
   return out;
 }
 
-function toFloats(bytes: Uint8Array): Float32Array {
-  const count = Math.floor(bytes.length / 4);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, count * 4);
-  const out = new Float32Array(count);
+/**
+ * All of `stream`, at most `maxBytes`, in one buffer that grows in place.
+ * A child's stdout arrives in chunks of a few KiB, each a view of its own
+ * 64 KiB buffer: kept in a list until the end, an hour of decoded audio
+ * (230 MB) held 4.3 GB of buffers and peaked near 2 GB of memory. Copied
+ * into a resizable buffer reserved up to `maxBytes` (address space, not
+ * memory), each chunk is released at once and the result costs its length.
+ *
+ * @throws {RangeError} when the stream holds more than `maxBytes`.
+ */
+export async function collectAll(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<ArrayBuffer> {
+  const buffer = new ArrayBuffer(0, { maxByteLength: maxBytes });
+  const bytes = new Uint8Array(buffer);
+  let length = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      const end = length + chunk.length;
+      if (end > maxBytes) {
+        await reader.cancel();
+        throw new RangeError(`more than ${maxBytes} bytes`);
+      }
+      if (end > buffer.byteLength) {
+        // Grows by an eighth (at least 1 MiB): an hour takes ~60 resizes.
+        buffer.resize(
+          Math.min(
+            maxBytes,
+            Math.max(end, Math.ceil(buffer.byteLength * 1.125) + 2 ** 20),
+          ),
+        );
+      }
+      bytes.set(chunk, length);
+      length = end;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return buffer.transferToFixedLength(length);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * `f32le` samples as floats, in place where the machine is little-endian;
+ * NaN and infinities become 0.
+ */
+export function toFloats(buffer: ArrayBuffer): Float32Array {
+  const count = Math.floor(buffer.byteLength / 4);
+  let out: Float32Array;
+  if (LITTLE_ENDIAN) {
+    out = new Float32Array(buffer, 0, count);
+  } else {
+    const view = new DataView(buffer);
+    out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  }
   for (let i = 0; i < count; i++) {
-    const v = view.getFloat32(i * 4, true);
-    out[i] = Number.isFinite(v) ? v : 0;
+    if (!Number.isFinite(out[i]!)) out[i] = 0;
   }
   return out;
 }
@@ -129,6 +187,8 @@ function toFloats(bytes: Uint8Array): Float32Array {
 interface RunOptions extends FfmpegOptions {
   /** ffmpeg arguments after the input (`-i …`): what to produce. */
   outputArgs: string[];
+  /** The most stdout may hold; more fails as `audio_decode_failed`. */
+  stdoutLimit: number;
 }
 
 /**
@@ -144,7 +204,7 @@ interface RunOptions extends FfmpegOptions {
 async function runFfmpeg(
   bytes: Uint8Array,
   options: RunOptions,
-): Promise<{ stdout: Uint8Array; log: string }> {
+): Promise<{ stdout: ArrayBuffer; log: string }> {
   const ffmpegPath = options.ffmpegPath ?? "ffmpeg";
   const timeoutMs = options.timeoutMs ?? 60_000;
   const what = options.format ?? "audio";
@@ -202,8 +262,14 @@ async function runFfmpeg(
         })()
         : Promise.resolve();
       const [stdout, stderr, status] = await Promise.all([
-        collect(child.stdout, Infinity, false),
-        collect(child.stderr, STDERR_LIMIT, true),
+        collectAll(child.stdout, options.stdoutLimit).catch((error) => {
+          if (!(error instanceof RangeError)) throw error;
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already exited */ }
+          return null;
+        }),
+        collectTail(child.stderr, STDERR_LIMIT),
         child.status,
         feeding,
       ]);
@@ -212,6 +278,12 @@ async function runFfmpeg(
         throw new InvalidAudioError(
           "audio_decode_timeout",
           `ffmpeg did not finish decoding the ${what} within ${timeoutMs} ms`,
+        );
+      }
+      if (stdout === null) {
+        throw new InvalidAudioError(
+          "audio_decode_failed",
+          `ffmpeg produced more than ${options.stdoutLimit} bytes from the ${what}`,
         );
       }
       if (!status.success) {
@@ -248,6 +320,10 @@ export async function decodeWithFfmpeg(
 ): Promise<FfmpegResult> {
   const { stdout, log } = await runFfmpeg(bytes, {
     ...options,
+    // Room for `limitS` and a second more of samples (whole frames).
+    stdoutLimit: Math.ceil(
+      ((options.limitS ?? UNLIMITED_S) + 1) * OUTPUT_RATE,
+    ) * 4,
     outputArgs: [
       "-vn",
       "-sn",
@@ -264,7 +340,7 @@ export async function decodeWithFfmpeg(
       "-rematrix_maxval",
       "1.0",
       "-ar",
-      "16000",
+      String(OUTPUT_RATE),
       "pipe:1",
     ],
   });
@@ -290,6 +366,8 @@ export async function measureWithFfmpeg(
 ): Promise<number> {
   const { stdout } = await runFfmpeg(bytes, {
     ...options,
+    // `-progress` lines, a few hundred bytes each half second.
+    stdoutLimit: 4 * 2 ** 20,
     outputArgs: [
       "-map",
       "0:a:0",

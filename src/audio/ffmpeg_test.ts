@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { decodeWithFfmpeg, ffmpegAvailable, requireFfmpeg } from "./ffmpeg.ts";
+import {
+  collectAll,
+  decodeWithFfmpeg,
+  ffmpegAvailable,
+  requireFfmpeg,
+  toFloats,
+} from "./ffmpeg.ts";
 import { sniffFormat } from "./sniff.ts";
 import {
   rejectsAudioError,
@@ -132,4 +138,54 @@ Deno.test("ffmpegAvailable and requireFfmpeg detect the binary", async () => {
   assert.equal(await ffmpegAvailable(missing), false);
   await requireFfmpeg();
   await rejectsAudioError(requireFfmpeg(missing), "ffmpeg_not_installed", 415);
+});
+
+/** A stream of `count` chunks of `size` bytes, each a view of a 64 KiB buffer as a child's stdout gives them. */
+function chunkStream(count: number, size: number, onCancel?: () => void) {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i === count) return controller.close();
+      const chunk = new Uint8Array(new ArrayBuffer(65536), 0, size);
+      chunk.fill(i++ % 251);
+      controller.enqueue(chunk);
+    },
+    cancel: onCancel,
+  });
+}
+
+Deno.test("collectAll joins small chunks into one buffer of exactly their length", async () => {
+  const out = new Uint8Array(await collectAll(chunkStream(3000, 2304), 1e8));
+  assert.equal(out.buffer.byteLength, 3000 * 2304);
+  assert.equal(out.buffer.resizable, false);
+  for (const i of [0, 1, 250, 251, 2999]) {
+    assert.equal(out[i * 2304], i % 251, `chunk ${i}`);
+    assert.equal(out[i * 2304 + 2303], i % 251, `chunk ${i}`);
+  }
+  assert.equal((await collectAll(chunkStream(0, 1), 10)).byteLength, 0);
+});
+
+Deno.test("collectAll refuses more than its limit and cancels the stream", async () => {
+  let cancelled = false;
+  await assert.rejects(
+    collectAll(chunkStream(10, 1000, () => cancelled = true), 9500),
+    (error: unknown) =>
+      error instanceof RangeError && /more than 9500 bytes/.test(error.message),
+  );
+  assert.ok(cancelled);
+  // Exactly at the limit is fine.
+  assert.equal(
+    (await collectAll(chunkStream(10, 1000), 10000)).byteLength,
+    1e4,
+  );
+});
+
+Deno.test("toFloats reads f32le in place and zeroes NaN and infinities", () => {
+  const bytes = new ArrayBuffer(5 * 4 + 3); // a partial sample at the end
+  const view = new DataView(bytes);
+  [0.5, NaN, -0.25, Infinity, -Infinity].forEach((v, i) =>
+    view.setFloat32(i * 4, v, true)
+  );
+  const floats = toFloats(bytes);
+  assert.deepEqual([...floats], [0.5, 0, -0.25, 0, 0]);
 });
