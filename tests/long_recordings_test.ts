@@ -2,7 +2,8 @@
  * Long recordings through the real stack: a recording longer than the piece
  * threshold is split at pauses into pieces that the workers share; progress
  * is visible (and wakes long polls); the stitched transcript matches the
- * text; a cancel stops the pieces not yet started; a worker SIGKILLed
+ * text; a cancel stops the pieces not yet started; an hour of compressed
+ * audio fits the default limits; a worker SIGKILLed
  * mid-piece loses only that piece's progress; another identity's short
  * clips are not starved while long recordings are transcribed.
  */
@@ -22,6 +23,7 @@ import {
   writeReport,
 } from "./chaos_helpers.ts";
 import { longRecording } from "../src/testing/long_audio.ts";
+import { flacTone } from "./_audio.ts";
 import { parseEnv, WorkerConfigSchema } from "../src/config/mod.ts";
 
 /** The workers' longest piece (their default, as the stack starts them). */
@@ -85,6 +87,41 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
   let passed = false;
   const figures: Record<string, unknown> = {};
   try {
+    /** DELETEs a split job, then waits until nothing of it is queued or stored. */
+    const cancelAndCheckGone = async (id: string, user: string) => {
+      const del = await fetch(`${stack.baseUrl}/jobs/${id}`, {
+        method: "DELETE",
+        headers: { "x-user-id": user },
+      });
+      const body = await del.json();
+      assertEquals(del.status, 200, JSON.stringify(body));
+      assertEquals(body.status, "cancelled");
+      assert(body.pieces_cancelled >= 1, JSON.stringify(body));
+      assertEquals((await getJob(stack, id, user)).status, 404);
+      // Nothing of it stays queued or stored once the running pieces end.
+      const prefix = view.keys.pieceAudio(id, 0).replace(/0$/, "");
+      await pollFor(
+        "the cancelled job's pieces to be gone",
+        async () => {
+          const audio = await view.redis.keys(`${prefix}*`);
+          const pending = await view.redis.get(
+            view.keys.userPendingPieces(user),
+          );
+          const waiting = await view.redis.zcard(
+            `${view.keys.bullPrefix}:${PIECES_QUEUE_NAME}:prioritized`,
+          );
+          return audio.length === 0 && (pending === null || pending === "0") &&
+              waiting === 0
+            ? true
+            : undefined;
+        },
+        30_000,
+        100,
+      );
+      assertEquals(await view.redis.exists(view.keys.pieces(id)), 0);
+      return body;
+    };
+
     const rec = await longRecording(100);
 
     await t.step(
@@ -172,42 +209,45 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
         60_000,
         50,
       );
-      const del = await fetch(`${stack.baseUrl}/jobs/${id}`, {
-        method: "DELETE",
-        headers: { "x-user-id": "long-c" },
-      });
-      const body = await del.json();
-      assertEquals(del.status, 200, JSON.stringify(body));
-      assertEquals(body.status, "cancelled");
-      assert(body.pieces_cancelled >= 1, JSON.stringify(body));
+      const body = await cancelAndCheckGone(id, "long-c");
       figures.cancel = {
         pieces_total: body.pieces_total,
         pieces_cancelled: body.pieces_cancelled,
       };
       assertEquals(body.pieces_total, job.progress.pieces_total);
-      assertEquals((await getJob(stack, id, "long-c")).status, 404);
-      // Nothing of it stays queued or stored once the running pieces end.
-      const prefix = view.keys.pieceAudio(id, 0).replace(/0$/, "");
-      await pollFor(
-        "the cancelled job's pieces to be gone",
-        async () => {
-          const audio = await view.redis.keys(`${prefix}*`);
-          const pending = await view.redis.get(
-            view.keys.userPendingPieces("long-c"),
-          );
-          const waiting = await view.redis.zcard(
-            `${view.keys.bullPrefix}:${PIECES_QUEUE_NAME}:prioritized`,
-          );
-          return audio.length === 0 && (pending === null || pending === "0") &&
-              waiting === 0
-            ? true
-            : undefined;
-        },
-        30_000,
-        100,
-      );
-      assertEquals(await view.redis.exists(view.keys.pieces(id)), 0);
     });
+
+    await t.step(
+      "an hour of compressed audio fits the default limits: a worker decodes and splits it",
+      async () => {
+        const flac = await flacTone(3600);
+        const id = await submit(stack, flac, "long-h");
+        const job = await pollFor(
+          "the hour to be split",
+          async () => {
+            const { body } = await getJob(stack, id, "long-h", 2);
+            if (body.status === "failed") {
+              throw new Error(`failed: ${JSON.stringify(body.error)}`);
+            }
+            return body.progress ? body : undefined;
+          },
+          60_000,
+          50,
+        );
+        assertEquals(Math.round(job.audio_duration_s), 3600);
+        // A tone has no pauses: cut at the longest piece.
+        assert(
+          job.progress.pieces_total >= 3600 / PIECE_MAX_S,
+          `${job.progress.pieces_total} pieces`,
+        );
+        const body = await cancelAndCheckGone(id, "long-h");
+        figures.hour = {
+          flac_bytes: flac.length,
+          pieces_total: body.pieces_total,
+          pieces_cancelled: body.pieces_cancelled,
+        };
+      },
+    );
 
     await t.step(
       "another identity's 1 s clips keep flowing while long recordings are transcribed",

@@ -39,6 +39,13 @@ const common = {
    * any worker takes (and admitted by audio seconds).
    */
   PIECE_THRESHOLD_S: z.coerce.number().min(1).max(3600).default(30),
+  /**
+   * The longest audio, seconds: the API refuses longer uploads (413), a
+   * worker refuses to decode more (a second of slack for decoders that
+   * disagree). Two hours, the same as an identity's default audio quota
+   * (QUOTA_AUDIO_S), so an hour-long podcast fits.
+   */
+  MAX_AUDIO_DURATION_S: z.coerce.number().positive().default(7200),
 };
 
 /**
@@ -78,7 +85,6 @@ export const ApiConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   CHUNK_SIZE: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_UPLOAD_BYTES: intFrom(1).default(100 * 1024 * 1024),
-  MAX_AUDIO_DURATION_S: z.coerce.number().positive().default(1800),
   SESSION_TTL_S: intFrom(1).default(3600),
   JOB_TTL_S: intFrom(60).default(86400),
   MAX_SESSIONS_PER_USER: intFrom(1).default(100),

@@ -15,6 +15,16 @@ Deno.test("config defaults and coercion", () => {
   const worker = parseEnv(WorkerConfigSchema, {});
   assertEquals(worker.WORKER_CONCURRENCY, 1);
   assertEquals(worker.AUDIO_CTX, "auto");
+  // An hour-long podcast fits, in the API and in the worker that decodes it,
+  // and no longer than an identity's audio quota.
+  assertEquals(api.MAX_AUDIO_DURATION_S, 7200);
+  assertEquals(api.MAX_AUDIO_DURATION_S, api.QUOTA_AUDIO_S);
+  assertEquals(
+    parseEnv(WorkerConfigSchema, { MAX_AUDIO_DURATION_S: "5400" })
+      .MAX_AUDIO_DURATION_S,
+    5400,
+  );
+  assertEquals(worker.MAX_AUDIO_DURATION_S, 7200);
 });
 
 Deno.test("config errors name the variable and the expectation", () => {

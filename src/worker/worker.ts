@@ -222,6 +222,8 @@ export async function startWorker(
     wordTimestamps: job.options.detail === "word",
   });
 
+  // What the API admits, and a second more for decoders that disagree.
+  const maxDurationS = config.MAX_AUDIO_DURATION_S + 1;
   const pieceCtx: PieceContext = {
     workerId: id,
     store,
@@ -230,7 +232,7 @@ export async function startWorker(
     log,
     pieceMaxS: config.PIECE_MAX_S,
     ttlS: config.JOB_TTL_S,
-    decode: (bytes) => decodeAudio(bytes),
+    decode: (bytes) => decodeAudio(bytes, { maxDurationS }),
     transcribeClip: async (model, samples, job) => {
       const handle = handles.get(model);
       if (!handle) {
@@ -290,7 +292,7 @@ export async function startWorker(
         throw new UnrecoverableError("audio missing");
       }
       const t0 = performance.now();
-      const audio = await decodeAudio(bytes);
+      const audio = await decodeAudio(bytes, { maxDurationS });
       if (record && audio.durationS > config.PIECE_THRESHOLD_S) {
         log({
           level: "debug",
