@@ -3,11 +3,12 @@
  * environment: largest upload (MAX_UPLOAD_BYTES, 413), longest audio
  * (MAX_AUDIO_DURATION_S, 413, WAV and compressed), open sessions per
  * identity (MAX_SESSIONS_PER_USER, 429 + Retry-After) and session lifetime
- * (SESSION_TTL_S, 410 for the owner, 404 for others). Also: bad values stop
+ * (SESSION_TTL_S, 410 for the owner, 404 for others) and the upload bytes
+ * the API reads at once (UPLOAD_MEMORY_BYTES, 429). Also: bad values stop
  * the API with exit code 2, and docs/configuration.md documents each limit with its
  * default. Writes the figures to `tests/reports/limits.json`.
  */
-import { withStack } from "./chaos_helpers.ts";
+import { pollFor, withStack } from "./chaos_helpers.ts";
 import { flacTone } from "./_audio.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
@@ -29,6 +30,7 @@ const LIMITS = {
   MAX_AUDIO_DURATION_S: 8,
   SESSION_TTL_S: 4,
   MAX_SESSIONS_PER_USER: 3,
+  UPLOAD_MEMORY_BYTES: 150_000,
 };
 
 /** A mono WAV of `seconds` of a quiet tone. */
@@ -298,6 +300,89 @@ Deno.test("limits are configured through the environment and enforced", async (t
             result.flac_under_limit = 202;
           }
           figures.max_audio_duration_s = result;
+        },
+      );
+
+      await t.step(
+        "UPLOAD_MEMORY_BYTES bounds the upload bytes the API reads at once",
+        async () => {
+          const h = { "x-user-id": "memory" };
+          // A 96 KB upload held open half-sent on a raw connection.
+          const wav = tone(6, 8000, 16);
+          const boundary = "limits-test-boundary";
+          const enc = new TextEncoder();
+          const body = new Uint8Array([
+            ...enc.encode(
+              `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="a.wav"\r\ncontent-type: audio/wav\r\n\r\n`,
+            ),
+            ...wav,
+            ...enc.encode(`\r\n--${boundary}--\r\n`),
+          ]);
+          const url = new URL(base);
+          const conn = await Deno.connect({
+            hostname: url.hostname,
+            port: Number(url.port),
+          });
+          try {
+            await conn.write(enc.encode(
+              `POST /jobs HTTP/1.1\r\nhost: ${url.host}\r\nx-user-id: memory\r\n` +
+                `content-type: multipart/form-data; boundary=${boundary}\r\n` +
+                `content-length: ${body.length}\r\nconnection: close\r\n\r\n`,
+            ));
+            const half = body.length >> 1;
+            await conn.write(body.subarray(0, half));
+            const held = await pollFor(
+              "the half-sent upload to hold its bytes",
+              async () => {
+                const m = await (await fetch(`${base}/metrics`)).text();
+                const v = /whisper_upload_memory_bytes\{kind="held"\} (\d+)/
+                  .exec(m)?.[1];
+                return v && Number(v) > 0 ? Number(v) : undefined;
+              },
+              10_000,
+              20,
+            );
+            assertEquals(held, body.length);
+            // 96 KB + 64 KB passes the 150 KB budget: 429 with Retry-After.
+            const second = fileForm("file", tone(4, 8000, 16));
+            const refused = await send(base, "POST", "/jobs", {
+              headers: h,
+              body: second,
+            });
+            assertEquals(refused.status, 429, JSON.stringify(refused.body));
+            assertEquals(refused.body.error.code, "overloaded");
+            assertMatch(refused.body.error.message, /UPLOAD_MEMORY_BYTES/);
+            assertEquals(refused.headers.get("retry-after"), "1");
+            // A chunk (4 KB) still fits beside it.
+            const s = await initSession(base, h, wav.length);
+            const chunk = await putChunk(base, h, s, wav, 0);
+            assertEquals(chunk.status, 200, JSON.stringify(chunk.body));
+            // The held upload completes; then the refused one fits.
+            await conn.write(body.subarray(half));
+            const reply = new TextDecoder().decode(
+              await new Response(conn.readable).arrayBuffer(),
+            );
+            assertMatch(reply, /^HTTP\/1\.1 202 /);
+            const id = /"job_id":"([^"]+)"/.exec(reply)![1]!;
+            await cancel("memory", id);
+            const again = await send(base, "POST", "/jobs", {
+              headers: h,
+              body: fileForm("file", tone(4, 8000, 16)),
+            });
+            assertEquals(again.status, 202, JSON.stringify(again.body));
+            await cancel("memory", again.body.job_id);
+            figures.upload_memory_bytes = {
+              budget: LIMITS.UPLOAD_MEMORY_BYTES,
+              held_by_half_sent_upload: held,
+              second_upload_while_held: refused.status,
+              chunk_while_held: chunk.status,
+              second_upload_after: again.status,
+            };
+          } finally {
+            try {
+              conn.close();
+            } catch { /* closed by the server after its reply */ }
+          }
         },
       );
     });

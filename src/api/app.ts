@@ -12,7 +12,12 @@ import type { JobEvents } from "../queue/mod.ts";
 import { Counter, Histogram } from "../metrics/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { IdentityResolver } from "./identity.ts";
-import { checkHeaderSize, type Env, errorResponse } from "./http.ts";
+import {
+  checkHeaderSize,
+  type Env,
+  errorResponse,
+  MULTIPART_OVERHEAD,
+} from "./http.ts";
 import { JobService, type JobServiceDeps } from "./job_service.ts";
 import { healthRoutes, UNAUTHENTICATED_PATHS } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
@@ -20,6 +25,8 @@ import { CONNECTION_HEADER, type GuardStats } from "./guard/mod.ts";
 import { LongPollLimiter } from "./long_polls.ts";
 import { openAiRoutes } from "./routes/openai.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
+import { UploadMemory, uploadMemoryBudget } from "./upload_memory.ts";
+import { memTotal } from "../config/mod.ts";
 
 export type { AudioCheck } from "./job_service.ts";
 
@@ -42,6 +49,13 @@ export function createApp(deps: ApiDeps): Hono<Env> {
   const { config, store, events } = deps;
   const identity = new IdentityResolver(config.AUTH_MODE, config.API_KEYS);
   const jobs = new JobService(deps);
+  const uploads = new UploadMemory(
+    uploadMemoryBudget(
+      config.UPLOAD_MEMORY_BYTES,
+      config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
+      memTotal(),
+    ),
+  );
   const app = new Hono<Env>();
   const requests = new Counter(
     "http_requests_total",
@@ -102,16 +116,33 @@ export function createApp(deps: ApiDeps): Hono<Env> {
     )
   );
 
-  app.route("/", uploadRoutes(config, store, jobs));
+  app.route("/", uploadRoutes(config, store, jobs, uploads));
   const longPolls = new LongPollLimiter(
     config.LONG_POLL_MAX,
     config.LONG_POLL_MAX_PER_IDENTITY,
   );
-  app.route("/", jobRoutes(config, store, events, jobs, longPolls));
-  app.route("/", openAiRoutes(config, events, jobs, deps.installedModels));
+  app.route("/", jobRoutes(config, store, events, jobs, longPolls, uploads));
   app.route(
     "/",
-    healthRoutes({ ...deps, jobs, requests, latency, refusals, longPolls }),
+    openAiRoutes(
+      config,
+      events,
+      jobs,
+      deps.installedModels,
+      uploads,
+    ),
+  );
+  app.route(
+    "/",
+    healthRoutes({
+      ...deps,
+      jobs,
+      requests,
+      latency,
+      refusals,
+      longPolls,
+      uploads,
+    }),
   );
   return app;
 }

@@ -100,6 +100,12 @@ export const ApiConfigSchema = z.object({
    * quarter of this machine's memory when Redis has none.
    */
   STORAGE_BUDGET_BYTES: intFrom(0).default(0),
+  /**
+   * Bytes of upload bodies the API reads at once (it holds ~6.5× that while
+   * parsing); past it 429 `overloaded`. 0 derives it: an eighth of a quarter
+   * of this machine's memory, at least one upload of MAX_UPLOAD_BYTES.
+   */
+  UPLOAD_MEMORY_BYTES: intFrom(0).default(0),
   QUOTA_JOBS: intFrom(0).default(200),
   QUOTA_AUDIO_S: intFrom(0).default(7200),
   AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),

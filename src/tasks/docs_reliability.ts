@@ -105,7 +105,10 @@ export async function reliabilitySection(): Promise<string> {
       `upload bytes (${lim.max_upload_bytes.at_limit} at the limit, ${lim.max_upload_bytes.over_limit_initialize} above), ` +
       `audio duration (${lim.max_audio_duration_s.wav_over_limit} over, WAV and FLAC), ` +
       `sessions per identity (${lim.sessions_per_user.over_limit_status} with Retry-After), ` +
-      `session TTL (${lim.session_ttl.owner_status} for the owner, ${lim.session_ttl.other_identity_status} for others).`,
+      `session TTL (${lim.session_ttl.owner_status} for the owner, ${lim.session_ttl.other_identity_status} for others)` +
+      (lim.upload_memory_bytes
+        ? `, upload bytes read at once (a second upload beside a half-sent one of ${lim.upload_memory_bytes.held_by_half_sent_upload} bytes: ${lim.upload_memory_bytes.second_upload_while_held}; a chunk: ${lim.upload_memory_bytes.chunk_while_held}; the second once it ended: ${lim.upload_memory_bytes.second_upload_after}).`
+        : "."),
     ]);
   }
   if (rows.length === 0) {

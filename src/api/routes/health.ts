@@ -24,6 +24,7 @@ import type { Env } from "../http.ts";
 import type { JobService } from "../job_service.ts";
 import type { LongPollLimiter } from "../long_polls.ts";
 import type { GuardStats } from "../guard/mod.ts";
+import type { UploadMemory } from "../upload_memory.ts";
 
 /** Paths served without resolving an identity. */
 export const UNAUTHENTICATED_PATHS = new Set([
@@ -48,6 +49,7 @@ export interface HealthDeps {
   /** Error answers by code. */
   refusals: Counter;
   longPolls: LongPollLimiter;
+  uploads: UploadMemory;
   connections?: () => GuardStats | null;
 }
 
@@ -211,6 +213,14 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
         "whisper_long_polls_capped",
         "Long polls answered at once because a cap was reached (total)",
         [{ value: d.longPolls.capped }],
+      ),
+      renderGauge(
+        "whisper_upload_memory_bytes",
+        "Upload bytes the API is reading now (held) and its budget (UPLOAD_MEMORY_BYTES)",
+        [
+          { labels: { kind: "held" }, value: d.uploads.heldBytes },
+          { labels: { kind: "budget" }, value: d.uploads.budgetBytes },
+        ],
       ),
     );
     return c.body(parts.join("\n") + "\n", 200, {

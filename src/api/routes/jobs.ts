@@ -24,6 +24,7 @@ import {
 } from "../http.ts";
 import { isFinal, type JobService } from "../job_service.ts";
 import type { LongPollLimiter } from "../long_polls.ts";
+import type { UploadMemory } from "../upload_memory.ts";
 import {
   CONTENT_TYPES,
   JOB_FORMATS,
@@ -45,6 +46,7 @@ export function jobRoutes(
   events: JobEvents,
   jobs: JobService,
   longPolls: LongPollLimiter,
+  uploads: UploadMemory,
 ): Hono<Env> {
   const app = new Hono<Env>();
 
@@ -62,44 +64,54 @@ export function jobRoutes(
     async (c) => {
       await jobs.admit(); // before reading the body: refusals stay cheap
       await jobs.admitBytes(declaredLength(c), "the upload");
-      const form = await readForm(c);
-      const fields = JobFormFields.safeParse({
-        model_name: stringField(form, "model_name"),
-        language: stringField(form, "language"),
-      });
-      if (!fields.success) {
-        throw new ValidationError("invalid_body", describeIssues(fields.error));
-      }
-      const { model, requested } = await jobs.resolveModelRequest(
-        fields.data.model_name,
+      const jobId = await uploads.hold(
+        declaredLength(c) || config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
+        "this upload",
+        async () => {
+          const form = await readForm(c);
+          const fields = JobFormFields.safeParse({
+            model_name: stringField(form, "model_name"),
+            language: stringField(form, "language"),
+          });
+          if (!fields.success) {
+            throw new ValidationError(
+              "invalid_body",
+              describeIssues(fields.error),
+            );
+          }
+          const { model, requested } = await jobs.resolveModelRequest(
+            fields.data.model_name,
+          );
+          const language = jobs.resolveLanguage(model, fields.data.language);
+          const file = form.get("file");
+          if (!(file instanceof File)) {
+            throw new ValidationError(
+              "missing_field",
+              'multipart field "file" is required',
+            );
+          }
+          if (file.size > config.MAX_UPLOAD_BYTES) {
+            throw new TooLargeError(
+              "file_too_large",
+              `the file is ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
+            );
+          }
+          const bytes = new Uint8Array(await file.arrayBuffer());
+          const hash = createHash("sha256").update(bytes).digest("hex");
+          const jobId = crypto.randomUUID();
+          await jobs.submit({
+            jobId,
+            owner: jobs.ownerOf(c),
+            model,
+            requestedModel: requested,
+            language,
+            filename: (file.name || "upload").slice(0, 255),
+            bytes,
+            hash,
+          });
+          return jobId;
+        },
       );
-      const language = jobs.resolveLanguage(model, fields.data.language);
-      const file = form.get("file");
-      if (!(file instanceof File)) {
-        throw new ValidationError(
-          "missing_field",
-          'multipart field "file" is required',
-        );
-      }
-      if (file.size > config.MAX_UPLOAD_BYTES) {
-        throw new TooLargeError(
-          "file_too_large",
-          `the file is ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
-        );
-      }
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const hash = createHash("sha256").update(bytes).digest("hex");
-      const jobId = crypto.randomUUID();
-      await jobs.submit({
-        jobId,
-        owner: jobs.ownerOf(c),
-        model,
-        requestedModel: requested,
-        language,
-        filename: (file.name || "upload").slice(0, 255),
-        bytes,
-        hash,
-      });
       const rec = await store.getJob(jobId);
       return c.json(
         rec ? jobView(rec) : { job_id: jobId, status: "queued" },
