@@ -10,8 +10,11 @@
  *   answers the same refusal (never a 500), and once space frees (the
  *   sessions expire) uploads work again, no restart;
  * - amplification: a small FLAC of 30 minutes counts 1800 s against its
- *   identity's audio quota; another identity is unaffected.
- * Writes tests/reports/storage.json and tests/reports/quotas.json.
+ *   identity's audio quota; another identity is unaffected;
+ * - long recordings, whose pieces decode to as much as was uploaded or
+ *   more: on a small Redis, several at once are paced by the budget, every
+ *   accepted one completes, and Redis never refuses a write.
+ * Writes tests/reports/storage.json, quotas.json and long_storage.json.
  */
 import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
 import { ffmpegAvailable } from "../src/audio/mod.ts";
@@ -25,11 +28,31 @@ import {
   send,
   writeReport,
 } from "./_corpus_http.ts";
-import { removeLogs, round, rssMb } from "./chaos_helpers.ts";
+import { RedisView, removeLogs, round, rssMb } from "./chaos_helpers.ts";
+import { longRecording } from "../src/testing/long_audio.ts";
+import { wordErrorRate } from "../src/accuracy/mod.ts";
 import { flacTone } from "./_audio.ts";
 import { pidOf } from "./_proc.ts";
 
 const MIB = 1024 * 1024;
+
+/** `wav` as a 64 kbit/s MP3, made by ffmpeg. */
+async function toMp3(wav: Uint8Array): Promise<Uint8Array> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/a.wav`, wav);
+    const r = await new Deno.Command("ffmpeg", {
+      args: ["-hide_banner", "-loglevel", "error", "-i", `${dir}/a.wav`]
+        .concat(["-b:a", "64k", `${dir}/a.mp3`]),
+      stdin: "null",
+      stderr: "piped",
+    }).output();
+    assert(r.success, new TextDecoder().decode(r.stderr));
+    return await Deno.readFile(`${dir}/a.mp3`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 async function submitAndWait(base: string, wav: Uint8Array, user: string) {
   const t0 = performance.now();
@@ -368,4 +391,97 @@ Deno.test({
       await removeLogs(stack, failure);
     }
   },
+});
+
+Deno.test("long recordings on a small Redis: pieces paced by the storage budget, every accepted recording completes, Redis never refuses a write", async () => {
+  // Three 8-min MP3s: 11 MB of uploads and 46 MB of pieces (PCM16),
+  // against a budget of 36 MB (long recordings may fill 32 MB of it).
+  const maxmemory = 40 * MIB;
+  const stack = await startStack({ workers: 3, redisMaxmemory: maxmemory });
+  const view = await RedisView.open(stack.redisUrl);
+  let failure: unknown;
+  let peak = 0;
+  let sampling = true;
+  let sampler: Promise<void> | undefined;
+  try {
+    const base = stack.baseUrl;
+    const rec = await longRecording(480);
+    const mp3 = await toMp3(rec.wav);
+    const users = ["long-a", "long-b", "long-c"];
+    sampler = (async () => {
+      while (sampling) {
+        const info = await view.redis.info("memory").catch(() => "");
+        const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
+        peak = Math.max(peak, used);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const refusals: number[] = [];
+    // Each client retries a 429 storage_full after its Retry-After.
+    const ids = await Promise.all(users.map(async (user) => {
+      for (let tries = 0; tries < 30; tries++) {
+        const a = await send(base, "POST", "/jobs", {
+          headers: { "x-user-id": user },
+          body: fileForm("file", mp3, "long.mp3"),
+        });
+        if (a.status === 202) {
+          refusals.push(tries);
+          return a.body.job_id as string;
+        }
+        assertEquals([a.status, a.body.error.code], [429, "storage_full"]);
+        const wait = Number(a.headers.get("retry-after"));
+        await new Promise((r) => setTimeout(r, wait * 1000));
+      }
+      throw new Error(`${user}: never accepted`);
+    }));
+    const jobs = await Promise.all(
+      ids.map((id, i) => waitForJob(base, id, users[i]!, 240_000)),
+    );
+    for (const job of jobs) {
+      assertEquals(job.status, "completed", JSON.stringify(job.error));
+      assertEquals(job.attempts, 1);
+      const wer = wordErrorRate([
+        { reference: rec.text, hypothesis: job.transcript },
+      ]);
+      assert(wer < 25, `WER ${wer} %`);
+    }
+    const errors = await view.redis.info("errorstats");
+    assert(!/errorstat_OOM/.test(errors), `Redis refused writes: ${errors}`);
+    // (used_memory may pass maxmemory for a moment: Redis counts the
+    // uploads' query buffers; what it refuses is a write past it.)
+    const paused = (await Deno.readTextFile(`${stack.logDir}/worker-1.log`) +
+      await Deno.readTextFile(`${stack.logDir}/worker-2.log`) +
+      await Deno.readTextFile(`${stack.logDir}/worker-3.log`))
+      .split("\n").filter((l) => l.includes("split paused")).length;
+    await writeReport("long_storage", {
+      suite: "tests/storage_test.ts",
+      maxmemory_mib: 40,
+      recordings: users.length,
+      recording_s: round(rec.durationS),
+      refusals_before_accepted: refusals,
+      splits_paused_for_room: paused,
+      used_memory_peak_mib: round(peak / MIB),
+      summary:
+        `${users.length} recordings of ${round(rec.durationS)} s (MP3, ${
+          round(mp3.length * users.length / MIB)
+        } MiB of uploads, ${
+          round(rec.wav.length * users.length / MIB)
+        } MiB of pieces) on a Redis of 40 MiB: ` +
+        `all completed in one attempt, splits paused ${paused} time(s) for room, ` +
+        `uploads refused ${
+          refusals.reduce((a, b) => a + b, 0)
+        } time(s) with 429 storage_full first, Redis refused no write (used_memory peaked at ${
+          round(peak / MIB)
+        } MiB with the uploads' buffers)`,
+    });
+  } catch (e) {
+    failure = e;
+    throw e;
+  } finally {
+    sampling = false;
+    await sampler;
+    view.close();
+    await stack.stop();
+    await removeLogs(stack, failure);
+  }
 });

@@ -235,6 +235,19 @@ export class JobService {
         } s long; the maximum is ${config.MAX_AUDIO_DURATION_S} s`,
       );
     }
+    const long = (audio.durationS ?? 0) > config.PIECE_THRESHOLD_S;
+    if (long && this.#d.storage) {
+      // Its pieces are PCM16 (32 KB a second), often more than was
+      // uploaded. Admitted with room for a quarter of what long recordings
+      // may fill, a worker can start storing them; the rest it stores as
+      // pieces are transcribed (src/worker/pieces.ts).
+      const limit = await this.#d.storage.limit("pieces");
+      await this.#d.storage.admit(
+        Math.min(Math.ceil(audio.durationS! * 16_000) * 2, limit / 4),
+        `a ${Math.round(audio.durationS!)} s recording`,
+        "pieces",
+      );
+    }
     if (this.#d.admission) await this.#d.admission.check(audio.durationS);
     else if (config.MAX_BACKLOG > 0) {
       const backlog = await queue.backlog();
@@ -286,7 +299,6 @@ export class JobService {
       );
     }
     const created = result.kind === "created";
-    const long = (audio.durationS ?? 0) > config.PIECE_THRESHOLD_S;
     if (created && long) {
       await this.#pieces.trackLong(j.jobId, audio.durationS!);
     }

@@ -46,6 +46,14 @@ const common = {
    * (QUOTA_AUDIO_S), so an hour-long podcast fits.
    */
   MAX_AUDIO_DURATION_S: z.coerce.number().positive().default(7200),
+  /**
+   * Bytes the service lets Redis hold before new sessions, chunks and jobs
+   * get 429 `storage_full`, and before a worker stops storing a long
+   * recording's pieces until others' are transcribed; 0 derives it: 90 % of
+   * Redis's maxmemory, or a quarter of this machine's memory when Redis has
+   * none.
+   */
+  STORAGE_BUDGET_BYTES: intFrom(0).default(0),
 };
 
 /**
@@ -94,12 +102,6 @@ export const ApiConfigSchema = z.object({
    * duration, so compressed uploads can't amplify). 0: no quota.
    */
   QUOTA_SESSION_BYTES: intFrom(0).default(256 * 1024 * 1024),
-  /**
-   * Bytes the service lets Redis hold before new sessions, chunks and jobs
-   * get 429 `storage_full`; 0 derives it: 90 % of Redis's maxmemory, or a
-   * quarter of this machine's memory when Redis has none.
-   */
-  STORAGE_BUDGET_BYTES: intFrom(0).default(0),
   /**
    * Bytes of upload bodies the API reads at once (it holds ~6.5× that while
    * parsing); past it 429 `overloaded`. 0 derives it: an eighth of a quarter

@@ -96,6 +96,20 @@ return {1, done, total}
 // KEYS: job hash, pieces hash, identity's pending counter, long-jobs zset,
 // then every piece's audio key. ARGV: job id.
 // Gives back the identity's unfinished pieces and drops their audio, once.
+// KEYS: piece audio. ARGV: WAV bytes, ttl s, the most used_memory may be
+// (0: no limit). Returns 1 stored, 0 no room. Atomic across workers, so
+// several splitting at once can't together overfill Redis.
+const PUT_AUDIO = `
+local limit = tonumber(ARGV[3])
+if limit > 0 then
+  local used = tonumber(string.match(redis.call('INFO', 'memory'),
+    'used_memory:(%d+)'))
+  if used + string.len(ARGV[1]) > limit then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+`;
+
 const ABANDON = `
 local total = tonumber(redis.call('HGET', KEYS[1], 'pieces_total') or '0')
 if total == 0 or redis.call('HSETNX', KEYS[1], 'pieces_abandoned', 1) == 0 then
@@ -212,19 +226,37 @@ export class PieceStore {
     };
   }
 
-  /** Stores the audio of piece `index` (PCM16 WAV bytes). */
+  /**
+   * Stores the audio of piece `index` (PCM16 WAV bytes), unless Redis's
+   * `used_memory` would pass `maxUsedBytes` (0: no limit). Returns whether
+   * it was stored.
+   */
   async putAudio(
     jobId: string,
     index: number,
     wav: Uint8Array,
     ttlS: number,
-  ): Promise<void> {
-    await this.redis.set(
+    maxUsedBytes = 0,
+  ): Promise<boolean> {
+    const stored = await runScript(
+      this.redis,
+      PUT_AUDIO,
+      1,
       this.keys.pieceAudio(jobId, index),
       Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength),
-      "EX",
-      ttlS,
+      String(ttlS),
+      String(Math.floor(maxUsedBytes)),
     );
+    return stored === 1;
+  }
+
+  /** Which of pieces `indexes` have their audio stored now. */
+  async withAudio(jobId: string, indexes: number[]): Promise<Set<number>> {
+    if (indexes.length === 0) return new Set();
+    const p = this.redis.pipeline();
+    for (const i of indexes) p.exists(this.keys.pieceAudio(jobId, i));
+    const replies = (await p.exec()) ?? [];
+    return new Set(indexes.filter((_, k) => replies[k]?.[1] === 1));
   }
 
   /** The audio of piece `index`; null once stored, cancelled or expired. */

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import {
   connectRedis,
   LONGEST_FIRST_TAIL,
+  parseInfoMemory,
   piecePriorities,
   PieceStore,
   Store,
@@ -156,4 +157,28 @@ Deno.test("piecePriorities: recording order, the last pieces longest first (equa
     piecePriorities(s(5, 20, 12, 19, 11, 20, 14, 18, 10, 16, 9, 20), 100),
     [101, 102, 103, 104, 110, 105, 109, 107, 111, 108, 112, 106],
   );
+});
+
+Deno.test("PieceStore.putAudio stores a piece only while Redis's used memory stays under the limit, and says which are stored", async () => {
+  const server = await testRedis();
+  const redis = connectRedis(server.url);
+  try {
+    const pieces = new PieceStore(redis, testPrefix("put"));
+    const wav = new Uint8Array(200_000).fill(7);
+    const used = parseInfoMemory(await redis.info("memory")).used;
+    assertEquals(await pieces.putAudio("j", 0, wav, 60, used + 50_000), false);
+    assertEquals(await pieces.audio("j", 0), null);
+    assertEquals(
+      await pieces.putAudio("j", 0, wav, 60, used + 5_000_000),
+      true,
+    );
+    assertEquals((await pieces.audio("j", 0))?.byteLength, 200_000);
+    // No limit.
+    assertEquals(await pieces.putAudio("j", 2, wav, 60), true);
+    assertEquals(await pieces.withAudio("j", [0, 1, 2]), new Set([0, 2]));
+    assertEquals(await pieces.withAudio("j", []), new Set());
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
 });

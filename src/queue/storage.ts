@@ -7,7 +7,10 @@
  * Unfinalized uploads ("staging": new sessions, chunks) may fill only
  * `stagingFraction` of the budget, so clients that upload and never
  * finalize can't keep anyone from submitting a job: the rest is for job
- * audio (one-request uploads, finalized sessions).
+ * audio (one-request uploads, finalized sessions). Long recordings, whose
+ * pieces workers store as they split them (PCM16: 115 MB an hour, against
+ * 29 MB of MP3), may fill only `piecesFraction`: the rest stays for short
+ * jobs, whose uploads pieces waiting for a worker must not refuse.
  *
  * Redis's `used_memory` (INFO memory) is read at most every `refreshMs`;
  * bytes admitted since the last reading are added to it, so a burst of
@@ -28,10 +31,18 @@ export interface StorageBudgetOptions {
   memTotalBytes?: number;
   /** Share of the budget unfinalized uploads may fill. @default 0.75 */
   stagingFraction?: number;
+  /**
+   * Share of the budget long recordings (uploads and pieces) may fill.
+   * @default 0.9
+   */
+  piecesFraction?: number;
 }
 
-/** What bytes are admitted for: an unfinalized upload, or a job's audio. */
-export type StorageUse = "staging" | "job";
+/**
+ * What bytes are admitted for: an unfinalized upload, a job's audio, or a
+ * long recording's pieces.
+ */
+export type StorageUse = "staging" | "job" | "pieces";
 
 /** What the budget knows now. */
 export interface StorageUsage {
@@ -87,6 +98,7 @@ export class StorageBudget {
       refreshMs: 250,
       memTotalBytes: 4 * 1024 ** 3,
       stagingFraction: 0.75,
+      piecesFraction: 0.9,
       ...options,
     };
   }
@@ -111,25 +123,39 @@ export class StorageBudget {
   /**
    * Admits `bytes` more (a chunk, an upload, an assembled file), or throws
    * {@linkcode StorageFullError} naming `what` when the budget — for
-   * `staging`, its staging share — can't hold them.
+   * `staging` and `pieces`, their share — can't hold them.
    */
   async admit(bytes: number, what: string, use: StorageUse): Promise<void> {
     const u = await this.usage();
-    const limit = use === "staging"
-      ? Math.floor(u.budgetBytes * this.#o.stagingFraction)
-      : u.budgetBytes;
+    const limit = this.#limit(u.budgetBytes, use);
     if (u.usedBytes + bytes > limit) {
       this.refusals++;
       throw new StorageFullError(
         `${what} refused: the service holds ${mib(u.usedBytes)} MiB; ${
           use === "staging"
             ? `unfinalized uploads may fill ${mib(limit)} MiB of its`
+            : use === "pieces"
+            ? `long recordings may fill ${mib(limit)} MiB of its`
             : "its"
         } ${mib(u.budgetBytes)} MiB storage budget; retry shortly`,
         this.#o.retryAfterS,
       );
     }
     this.#admitted += bytes;
+  }
+
+  #limit(budget: number, use: StorageUse): number {
+    if (use === "staging") return Math.floor(budget * this.#o.stagingFraction);
+    if (use === "pieces") return Math.floor(budget * this.#o.piecesFraction);
+    return budget;
+  }
+
+  /**
+   * The most `used_memory` may reach for `use`: the budget, or its share
+   * for unfinalized uploads and for long recordings' pieces.
+   */
+  async limit(use: StorageUse): Promise<number> {
+    return this.#limit((await this.usage()).budgetBytes, use);
   }
 
   async #read(): Promise<void> {

@@ -98,3 +98,18 @@ Deno.test("Redis at its maxmemory refuses writes with an OOM error isRedisOom kn
     await server.stop();
   }
 });
+
+Deno.test("StorageBudget.limit: the budget for jobs, 75 % for unfinalized uploads, 90 % for long recordings", async () => {
+  const server = await testRedis();
+  const redis = connectRedis(server.url);
+  try {
+    await waitConnected(redis);
+    const budget = new StorageBudget(redis, { budgetBytes: 1_000_000 });
+    assertEquals(await budget.limit("job"), 1_000_000);
+    assertEquals(await budget.limit("staging"), 750_000);
+    assertEquals(await budget.limit("pieces"), 900_000);
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+});

@@ -442,6 +442,20 @@ export class Store {
    * when the record is gone; `job` and `audio` are null unless the job was
    * moved (the audio also once it expired).
    */
+  /**
+   * Takes back the attempt `takeJob` counted, for a job put off without
+   * being tried (a long recording waiting for room for its pieces).
+   */
+  async releaseAttempt(id: string): Promise<void> {
+    await runScript(
+      this.redis,
+      "if redis.call('EXISTS', KEYS[1]) == 1 then " +
+        "redis.call('HINCRBY', KEYS[1], 'attempts', -1) end",
+      1,
+      this.keys.job(id),
+    );
+  }
+
   async takeJob(id: string, workerId: string): Promise<{
     before: string | null;
     job: JobRecord | null;

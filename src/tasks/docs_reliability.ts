@@ -77,6 +77,11 @@ export async function reliabilitySection(): Promise<string> {
       ["storage", "Storage hog", "tests/storage_test.ts"],
       ["storage_redis_full", "Redis at maxmemory", "tests/storage_test.ts"],
       ["quotas", "Amplification (audio quota)", "tests/storage_test.ts"],
+      [
+        "long_storage",
+        "Long recordings on a small Redis",
+        "tests/storage_test.ts",
+      ],
       ["slow_clients", "Slow clients", "tests/slow_clients_test.ts"],
       ["long_poll_flood", "Long-poll flood", "tests/slow_clients_test.ts"],
       ["time_limit", "Job time limit", "tests/time_limit_test.ts"],

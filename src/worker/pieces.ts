@@ -25,6 +25,8 @@ import {
 } from "../queue/mod.ts";
 
 const RATE = 16_000;
+/** How often a split without room tries its piece again, ms. */
+const ROOM_POLL_MS = 250;
 
 /** What transcribing a clip needs from its job record. */
 export type ClipJob = Pick<JobRecord, "language" | "options">;
@@ -43,6 +45,13 @@ export interface PieceContext {
   /** Decodes audio bytes to 16 kHz mono. */
   decode: (bytes: Uint8Array) => Promise<DecodedAudio>;
   /**
+   * The most Redis's `used_memory` may reach with pieces stored: the
+   * storage budget's share for them (0: no limit).
+   */
+  piecesLimit: () => Promise<number>;
+  /** How long a split waits for room, ms, before it returns "no-room". */
+  roomWaitMs: number;
+  /**
    * Transcribes a clip of at most one window with the worker's settings
    * (model `model`, the job's language); segment times relative to the clip.
    * Throws UnrecoverableError when the model is not loaded.
@@ -59,15 +68,19 @@ export interface PieceContext {
 /**
  * Splits `audio` of job `record` at pauses, stores the pieces' audio and
  * queues them, the first ones as soon as they are stored. Idempotent: a
- * retried split keeps the first plan and only queues the pieces not yet
- * stored. Returns "split", or "gone" when the job was cancelled.
+ * retried split keeps the first plan and only stores the pieces neither
+ * transcribed nor stored. Returns "split", "gone" when the job was
+ * cancelled, or "no-room" when the storage budget stayed full: the pieces
+ * stored so far are queued, and the split should be tried again once they
+ * have been transcribed (a long recording's pieces decode to more than was
+ * uploaded: PCM16 is 115 MB an hour, against 29 MB of MP3).
  */
 export async function splitJob(
   ctx: PieceContext,
   record: JobRecord,
   model: string,
   audio: DecodedAudio,
-): Promise<string> {
+): Promise<"split" | "gone" | "no-room"> {
   const t0 = performance.now();
   const cuts = splitAtPauses(audio.samples, { maxPieceS: ctx.pieceMaxS });
   const spans: PieceSpan[] = cuts.map((c) => ({
@@ -89,34 +102,76 @@ export async function splitJob(
   const todo = used.map((_, i) => i)
     .filter((i) => !plan.done.has(i))
     .sort((a, b) => plan.priorities[a]! - plan.priorities[b]!);
-  let queued = 0;
-  for (let size = 1; queued < todo.length; size *= 2) {
-    if (queued > 0 && !isLive(await ctx.store.getJob(record.job_id))) {
-      // Cancelled while it was being queued: the pieces queued so far find
-      // the job gone and drop their audio.
-      return "gone";
-    }
-    const batch = todo.slice(queued, queued + size);
-    await Promise.all(batch.map((i) => {
-      const from = Math.round(used[i]!.start_s * RATE);
-      const to = Math.round(used[i]!.end_s * RATE);
-      return ctx.pieces.putAudio(
-        record.job_id,
-        i,
-        encodeWav(audio.samples.subarray(from, to), { sampleRate: RATE }),
-        ctx.ttlS,
-      );
-    }));
+  const wanted = async () => isLive(await ctx.store.getJob(record.job_id));
+  // Queues the pieces stored since the last call.
+  let group: number[] = [];
+  let size = 1;
+  let storedNow = 0;
+  const flush = async () => {
+    if (group.length === 0) return;
+    const ours = new Set(group);
     await ctx.queue.enqueuePieces(
       record.job_id,
       record.owner,
       model,
       used,
       plan.priorities,
-      new Set(used.map((_, i) => i).filter((i) => !batch.includes(i))),
+      new Set(used.map((_, i) => i).filter((i) => !ours.has(i))),
     );
-    queued += batch.length;
+    group = [];
+    size *= 2;
+  };
+  const stored = await ctx.pieces.withAudio(record.job_id, todo);
+  for (const i of todo) {
+    if (i !== todo[0] && group.length === 0 && !(await wanted())) {
+      // Cancelled while it was being queued: the pieces queued so far find
+      // the job gone and drop their audio.
+      return "gone";
+    }
+    if (!stored.has(i)) { // else stored by an earlier try: queued again
+      const from = Math.round(used[i]!.start_s * RATE);
+      const to = Math.round(used[i]!.end_s * RATE);
+      const wav = encodeWav(audio.samples.subarray(from, to), {
+        sampleRate: RATE,
+      });
+      const put = async () =>
+        ctx.pieces.putAudio(
+          record.job_id,
+          i,
+          wav,
+          ctx.ttlS,
+          await ctx.piecesLimit(),
+        );
+      if (!(await put())) {
+        // Queue what is stored first: its pieces, transcribed and dropped,
+        // are what makes room when nothing else does.
+        await flush();
+        let room = false;
+        for (
+          const until = performance.now() + ctx.roomWaitMs;
+          !room && performance.now() < until;
+        ) {
+          await new Promise((r) => setTimeout(r, ROOM_POLL_MS));
+          if (!(await wanted())) return "gone";
+          room = await put();
+        }
+        if (!room) {
+          ctx.log({
+            level: "info",
+            msg: "split paused: storage full",
+            job_id: record.job_id,
+            stored: stored.size + storedNow,
+            pieces: used.length,
+          });
+          return "no-room";
+        }
+      }
+      storedNow++;
+    }
+    group.push(i);
+    if (group.length >= size) await flush();
   }
+  await flush();
   const tQueued = performance.now();
   await ctx.store.notify(record.job_id); // progress: 0 of n
   ctx.log({

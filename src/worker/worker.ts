@@ -4,9 +4,14 @@
  * exactly once. Publishes a heartbeat for readiness; `close()` finishes the
  * jobs in hand, then stops.
  */
-import { type Job, UnrecoverableError, Worker } from "bullmq";
-import type { WorkerConfig } from "../config/mod.ts";
-import { AppError, InvalidAudioError, TimeLimitError } from "../errors/mod.ts";
+import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import { memTotal, type WorkerConfig } from "../config/mod.ts";
+import {
+  AppError,
+  InvalidAudioError,
+  StorageFullError,
+  TimeLimitError,
+} from "../errors/mod.ts";
 import {
   clearHeartbeat,
   connectRedis,
@@ -15,6 +20,7 @@ import {
   PieceStore,
   publishHeartbeat,
   QUEUE_NAME,
+  StorageBudget,
   Store,
   type TranscribeJobData,
   TranscribeQueue,
@@ -45,6 +51,23 @@ import { readGgmlLayout, verifyInstalledModel } from "../models/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 
 /** A running worker. */
+/**
+ * A long recording's split that finds the storage budget full waits this
+ * long in its slot (a large write is counted twice for a moment), then
+ * gives the slot back: its job is delayed by SPLIT_RETRY_MS, so that the
+ * slots transcribe the pieces stored so far, which makes room. Waiting in
+ * the slot instead, three long recordings on three workers held every
+ * pieces slot and nothing was ever transcribed.
+ */
+const SPLIT_ROOM_WAIT_MS = 1_000;
+const SPLIT_RETRY_MS = 5_000;
+/**
+ * A long recording still without room this long after it was queued fails
+ * with `storage_full` (an hour of pieces is transcribed in ~90 s on 2
+ * cores, so this means Redis is held by something else).
+ */
+const SPLIT_ROOM_GIVE_UP_MS = 30 * 60_000;
+
 export interface RunningWorker {
   id: string;
   /** Models loaded and ready. */
@@ -222,6 +245,10 @@ export async function startWorker(
     wordTimestamps: job.options.detail === "word",
   });
 
+  const storage = new StorageBudget(redis, {
+    budgetBytes: config.STORAGE_BUDGET_BYTES,
+    memTotalBytes: memTotal(),
+  });
   // What the API admits, and a second more for decoders that disagree.
   const maxDurationS = config.MAX_AUDIO_DURATION_S + 1;
   const pieceCtx: PieceContext = {
@@ -233,6 +260,8 @@ export async function startWorker(
     pieceMaxS: config.PIECE_MAX_S,
     ttlS: config.JOB_TTL_S,
     decode: (bytes) => decodeAudio(bytes, { maxDurationS }),
+    piecesLimit: () => storage.limit("pieces"),
+    roomWaitMs: SPLIT_ROOM_WAIT_MS,
     transcribeClip: async (model, samples, job) => {
       const handle = handles.get(model);
       if (!handle) {
@@ -252,7 +281,40 @@ export async function startWorker(
     },
   };
 
-  const process = async (job: Job<TranscribeJobData>): Promise<string> => {
+  // Whether the pieces' share of the storage budget has a quarter free (at
+  // least a piece): a split paused for room resumes only then, rather than
+  // decoding again for a piece or two each time one is transcribed.
+  const pieceBytes = 2 * 16_000 * config.PIECE_MAX_S + 44;
+  const roomToResume = async () => {
+    const limit = await storage.limit("pieces");
+    return (await storage.usage()).usedBytes +
+        Math.max(pieceBytes, limit / 4) <= limit;
+  };
+  /**
+   * Gives a long recording's slot back when its pieces have no room: the
+   * job is delayed (not an attempt) and split again later, keeping what is
+   * stored; past SPLIT_ROOM_GIVE_UP_MS it fails with `storage_full`.
+   */
+  const splitLater = async (
+    job: Job<TranscribeJobData>,
+    token: string | undefined,
+  ): Promise<never> => {
+    if (Date.now() - job.timestamp > SPLIT_ROOM_GIVE_UP_MS) {
+      throw new StorageFullError(
+        `the service's storage had no room for this recording's pieces within ${
+          SPLIT_ROOM_GIVE_UP_MS / 60_000
+        } min of its upload`,
+      );
+    }
+    await store.releaseAttempt(job.id!);
+    await job.moveToDelayed(Date.now() + SPLIT_RETRY_MS, token);
+    throw new DelayedError();
+  };
+
+  const process = async (
+    job: Job<TranscribeJobData>,
+    token?: string,
+  ): Promise<string> => {
     if (job.data.piece) {
       return await processPiece(
         pieceCtx,
@@ -291,6 +353,12 @@ export async function startWorker(
         });
         throw new UnrecoverableError("audio missing");
       }
+      // Retried for room (see below): until a piece fits, nothing to do,
+      // not even decoding (2 s of CPU for an hour of MP3).
+      const planned = record !== null && record.pieces_total !== null;
+      if (planned && !(await roomToResume())) {
+        return await splitLater(job, token);
+      }
       const t0 = performance.now();
       const audio = await decodeAudio(bytes, { maxDurationS });
       if (record && audio.durationS > config.PIECE_THRESHOLD_S) {
@@ -301,7 +369,9 @@ export async function startWorker(
           take_ms: Math.round(t0 - tTake),
           decode_ms: Math.round(performance.now() - t0),
         });
-        return await splitJob(pieceCtx, record, modelName, audio);
+        const split = await splitJob(pieceCtx, record, modelName, audio);
+        if (split !== "no-room") return split;
+        return await splitLater(job, token);
       }
       const result = await transcribeLimited(
         handle,
@@ -342,10 +412,13 @@ export async function startWorker(
       });
       return stored ? "completed" : "already-final";
     } catch (error) {
-      if (error instanceof UnrecoverableError) throw error;
+      if (
+        error instanceof UnrecoverableError || error instanceof DelayedError
+      ) throw error;
       // Bad audio, or audio that ran past its time limit: the same again.
       if (
-        error instanceof InvalidAudioError || error instanceof TimeLimitError
+        error instanceof InvalidAudioError || error instanceof TimeLimitError ||
+        error instanceof StorageFullError
       ) {
         await store.failJob(jobId, {
           code: error.code,
