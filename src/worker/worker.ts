@@ -50,7 +50,6 @@ import {
 import { readGgmlLayout, verifyInstalledModel } from "../models/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 
-/** A running worker. */
 /**
  * A long recording's split that finds the storage budget full waits this
  * long in its slot (a large write is counted twice for a moment), then
@@ -68,6 +67,7 @@ const SPLIT_RETRY_MS = 5_000;
  */
 const SPLIT_ROOM_GIVE_UP_MS = 30 * 60_000;
 
+/** A running worker. */
 export interface RunningWorker {
   id: string;
   /** Models loaded and ready. */
@@ -353,8 +353,9 @@ export async function startWorker(
         });
         throw new UnrecoverableError("audio missing");
       }
-      // Retried for room (see below): until a piece fits, nothing to do,
-      // not even decoding (2 s of CPU for an hour of MP3).
+      // Put off for room (splitLater): until a quarter of the pieces' share
+      // is free, nothing to do, not even decoding (2 s of CPU for an hour
+      // of MP3).
       const planned = record !== null && record.pieces_total !== null;
       if (planned && !(await roomToResume())) {
         return await splitLater(job, token);
