@@ -207,44 +207,24 @@ Deno.test("splitJob queues every piece with its audio, longest first, and a piec
         );
         assertEquals(first, "no-room");
         assertEquals(await pieces.withAudio("j5", [0, 1, 2]), new Set());
+        // The same context, counting the pieces it stores.
         const puts: number[] = [];
-        const again = await splitJob(
-          {
-            ...ctx,
-            pieces: Object.assign(Object.create(pieces), {
-              putAudio: (...a: Parameters<PieceStore["putAudio"]>) => {
-                puts.push(a[1]);
-                return pieces.putAudio(...a);
-              },
-            }),
-          },
-          record5,
-          "m",
-          audio,
-        );
-        assertEquals(again, "split");
+        const counting: PieceContext = {
+          ...ctx,
+          pieces: Object.assign(Object.create(pieces), {
+            putAudio: (...a: Parameters<PieceStore["putAudio"]>) => {
+              puts.push(a[1]);
+              return pieces.putAudio(...a);
+            },
+          }),
+        };
+        assertEquals(await splitJob(counting, record5, "m", audio), "split");
         const total5 = (await store.getJob("j5"))!.pieces_total!;
         assertEquals(puts.length, total5);
         await pieces.dropAudio("j5", puts[0]!);
         puts.length = 0;
         // A third try (e.g. after a crash) stores only the piece not there.
-        assertEquals(
-          await splitJob(
-            {
-              ...ctx,
-              pieces: Object.assign(Object.create(pieces), {
-                putAudio: (...a: Parameters<PieceStore["putAudio"]>) => {
-                  puts.push(a[1]);
-                  return pieces.putAudio(...a);
-                },
-              }),
-            },
-            record5,
-            "m",
-            audio,
-          ),
-          "split",
-        );
+        assertEquals(await splitJob(counting, record5, "m", audio), "split");
         assertEquals(puts.length, 1);
 
         // Waiting for room, the split of a job cancelled meanwhile stops.
