@@ -21,6 +21,7 @@ import {
   type DecodeOptions,
   type JobEvents,
   type JobRecord,
+  pieceAudioBytes,
   PieceStore,
   type SessionRecord,
   type StorageBudget,
@@ -243,7 +244,7 @@ export class JobService {
       // pieces are transcribed (src/worker/pieces.ts).
       const limit = await this.#d.storage.limit("pieces");
       await this.#d.storage.admit(
-        Math.min(Math.ceil(audio.durationS! * 16_000) * 2, limit / 4),
+        Math.min(pieceAudioBytes(audio.durationS!), limit / 4),
         `a ${Math.round(audio.durationS!)} s recording`,
         "pieces",
       );

@@ -29,12 +29,13 @@ export class UploadMemory {
   }
 
   /**
-   * Runs `fn` with `bytes` reserved for `what`, and releases them when it
-   * settles.
+   * Reserves `bytes` for `what` until the returned handle is disposed
+   * (`using`, or an early `[Symbol.dispose]()`; disposing twice is a
+   * no-op).
    *
    * @throws {OverloadedError} when other uploads hold the budget.
    */
-  async hold<T>(bytes: number, what: string, fn: () => Promise<T>): Promise<T> {
+  reserve(bytes: number, what: string): Disposable {
     if (this.#uploads > 0 && this.#held + bytes > this.budgetBytes) {
       throw new OverloadedError(
         `the API is reading ${this.#uploads} upload(s) of ${this.#held} bytes; ` +
@@ -44,12 +45,15 @@ export class UploadMemory {
     }
     this.#held += bytes;
     this.#uploads++;
-    try {
-      return await fn();
-    } finally {
-      this.#held -= bytes;
-      this.#uploads--;
-    }
+    let held = true;
+    return {
+      [Symbol.dispose]: () => {
+        if (!held) return;
+        held = false;
+        this.#held -= bytes;
+        this.#uploads--;
+      },
+    };
   }
 }
 

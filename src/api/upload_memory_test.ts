@@ -2,16 +2,22 @@ import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { OverloadedError } from "../errors/mod.ts";
 import { UploadMemory, uploadMemoryBudget } from "./upload_memory.ts";
 
-Deno.test("UploadMemory refuses an upload past the budget while others are read, and frees their bytes when they settle", async () => {
+Deno.test("UploadMemory refuses an upload past the budget while others are read, and frees their bytes when they are disposed", async () => {
   const m = new UploadMemory(1000);
-  const first = Promise.withResolvers<void>();
-  const holding = m.hold(700, "upload a", () => first.promise);
+  const a = m.reserve(700, "upload a");
   assertEquals(m.heldBytes, 700);
   // 700 + 300 fits exactly; 700 + 301 doesn't.
-  assertEquals(await m.hold(300, "upload b", () => Promise.resolve("b")), "b");
-  const error = await assertRejects(() =>
-    m.hold(301, "upload c", () => Promise.resolve())
-  );
+  {
+    using _b = m.reserve(300, "upload b");
+    assertEquals(m.heldBytes, 1000);
+  }
+  assertEquals(m.heldBytes, 700);
+  let error: unknown;
+  try {
+    m.reserve(301, "upload c");
+  } catch (e) {
+    error = e;
+  }
   assert(error instanceof OverloadedError);
   assertEquals(error.status, 429);
   assertEquals(error.code, "overloaded");
@@ -19,30 +25,32 @@ Deno.test("UploadMemory refuses an upload past the budget while others are read,
   assert(/1 upload\(s\) of 700 bytes/.test(error.message), error.message);
   assert(/upload c \(301 bytes\)/.test(error.message), error.message);
   assert(/UPLOAD_MEMORY_BYTES/.test(error.message), error.message);
-  first.resolve();
-  await holding;
+  a[Symbol.dispose]();
+  a[Symbol.dispose](); // twice is a no-op
   assertEquals(m.heldBytes, 0);
   // A failing upload gives its bytes back too.
-  const bad = await assertRejects(() =>
-    m.hold(900, "upload d", () => Promise.reject(new Error("bad")))
-  );
+  const bad = await assertRejects(async () => {
+    using _d = m.reserve(900, "upload d");
+    await Promise.resolve();
+    throw new Error("bad");
+  });
   assertEquals((bad as Error).message, "bad");
   assertEquals(m.heldBytes, 0);
 });
 
-Deno.test("UploadMemory always lets one upload through, even one over the budget", async () => {
+Deno.test("UploadMemory always lets one upload through, even one over the budget", () => {
   const m = new UploadMemory(100);
-  const first = Promise.withResolvers<void>();
-  const holding = m.hold(5000, "a large upload", () => first.promise);
-  assert(
-    await assertRejects(() =>
-      m.hold(1, "a small one", () => Promise.resolve())
-    ) instanceof
-      OverloadedError,
-  );
-  first.resolve();
-  await holding;
-  assertEquals(await m.hold(1, "a small one", () => Promise.resolve(1)), 1);
+  const large = m.reserve(5000, "a large upload");
+  let refused = false;
+  try {
+    m.reserve(1, "a small one");
+  } catch (e) {
+    refused = e instanceof OverloadedError;
+  }
+  assert(refused);
+  large[Symbol.dispose]();
+  using _small = m.reserve(1, "a small one");
+  assertEquals(m.heldBytes, 1);
 });
 
 Deno.test("uploadMemoryBudget: the setting, else an eighth of a quarter of memory, at least one largest upload", () => {

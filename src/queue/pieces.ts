@@ -96,6 +96,14 @@ return {1, done, total}
 // KEYS: job hash, pieces hash, identity's pending counter, long-jobs zset,
 // then every piece's audio key. ARGV: job id.
 // Gives back the identity's unfinished pieces and drops their audio, once.
+/**
+ * Bytes `seconds` of a long recording take in Redis as pieces: 16 kHz mono
+ * PCM16 WAV (32 KB a second, whatever the upload's format).
+ */
+export function pieceAudioBytes(seconds: number): number {
+  return 44 + 2 * Math.ceil(seconds * 16_000);
+}
+
 // KEYS: piece audio. ARGV: WAV bytes, ttl s, the most used_memory may be
 // (0: no limit). Returns 1 stored, 0 no room. Atomic across workers, so
 // several splitting at once can't together overfill Redis.

@@ -16,6 +16,7 @@ import {
   clearHeartbeat,
   connectRedis,
   keys,
+  pieceAudioBytes,
   PIECES_QUEUE_NAME,
   PieceStore,
   publishHeartbeat,
@@ -284,7 +285,7 @@ export async function startWorker(
   // Whether the pieces' share of the storage budget has a quarter free (at
   // least a piece): a split paused for room resumes only then, rather than
   // decoding again for a piece or two each time one is transcribed.
-  const pieceBytes = 2 * 16_000 * config.PIECE_MAX_S + 44;
+  const pieceBytes = pieceAudioBytes(config.PIECE_MAX_S);
   const roomToResume = async () => {
     const limit = await storage.limit("pieces");
     return (await storage.usage()).usedBytes +

@@ -64,54 +64,48 @@ export function jobRoutes(
     async (c) => {
       await jobs.admit(); // before reading the body: refusals stay cheap
       await jobs.admitBytes(declaredLength(c), "the upload");
-      const jobId = await uploads.hold(
+      using _reading = uploads.reserve(
         declaredLength(c) || config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
         "this upload",
-        async () => {
-          const form = await readForm(c);
-          const fields = JobFormFields.safeParse({
-            model_name: stringField(form, "model_name"),
-            language: stringField(form, "language"),
-          });
-          if (!fields.success) {
-            throw new ValidationError(
-              "invalid_body",
-              describeIssues(fields.error),
-            );
-          }
-          const { model, requested } = await jobs.resolveModelRequest(
-            fields.data.model_name,
-          );
-          const language = jobs.resolveLanguage(model, fields.data.language);
-          const file = form.get("file");
-          if (!(file instanceof File)) {
-            throw new ValidationError(
-              "missing_field",
-              'multipart field "file" is required',
-            );
-          }
-          if (file.size > config.MAX_UPLOAD_BYTES) {
-            throw new TooLargeError(
-              "file_too_large",
-              `the file is ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
-            );
-          }
-          const bytes = new Uint8Array(await file.arrayBuffer());
-          const hash = createHash("sha256").update(bytes).digest("hex");
-          const jobId = crypto.randomUUID();
-          await jobs.submit({
-            jobId,
-            owner: jobs.ownerOf(c),
-            model,
-            requestedModel: requested,
-            language,
-            filename: (file.name || "upload").slice(0, 255),
-            bytes,
-            hash,
-          });
-          return jobId;
-        },
       );
+      const form = await readForm(c);
+      const fields = JobFormFields.safeParse({
+        model_name: stringField(form, "model_name"),
+        language: stringField(form, "language"),
+      });
+      if (!fields.success) {
+        throw new ValidationError("invalid_body", describeIssues(fields.error));
+      }
+      const { model, requested } = await jobs.resolveModelRequest(
+        fields.data.model_name,
+      );
+      const language = jobs.resolveLanguage(model, fields.data.language);
+      const file = form.get("file");
+      if (!(file instanceof File)) {
+        throw new ValidationError(
+          "missing_field",
+          'multipart field "file" is required',
+        );
+      }
+      if (file.size > config.MAX_UPLOAD_BYTES) {
+        throw new TooLargeError(
+          "file_too_large",
+          `the file is ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
+        );
+      }
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const hash = createHash("sha256").update(bytes).digest("hex");
+      const jobId = crypto.randomUUID();
+      await jobs.submit({
+        jobId,
+        owner: jobs.ownerOf(c),
+        model,
+        requestedModel: requested,
+        language,
+        filename: (file.name || "upload").slice(0, 255),
+        bytes,
+        hash,
+      });
       const rec = await store.getJob(jobId);
       return c.json(
         rec ? jobView(rec) : { job_id: jobId, status: "queued" },

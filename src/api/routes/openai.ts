@@ -61,59 +61,56 @@ export function openAiRoutes(
     async (c) => {
       await jobs.admit(); // before reading the body: refusals stay cheap
       await jobs.admitBytes(declaredLength(c), "the upload");
-      // The upload's bytes are held until they are queued, not while the
-      // call waits for its transcript.
-      const { jobId, model, fields } = await uploads.hold(
+      using reading = uploads.reserve(
         declaredLength(c) || config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
         "this upload",
-        async () => {
-          const form = await readForm(c);
-          const fields = parseTranscriptionFields(form);
-          // whisper-1, what clients send by default, is an alias of the
-          // default model here (unless MODEL_ALIASES names it otherwise).
-          const { model, requested } = await jobs.resolveModelRequest(
-            fields.model ?? OPENAI_DEFAULT_MODEL,
-            {
-              [OPENAI_DEFAULT_MODEL]: config.DEFAULT_MODEL,
-              ...config.MODEL_ALIASES,
-            },
-          );
-          const language = withParam(
-            "language",
-            () => jobs.resolveLanguage(model, fields.language),
-          );
-          const file = form.get("file");
-          if (!(file instanceof File)) {
-            throw new BadRequestError(
-              "missing_field",
-              "file: a multipart file field is required",
-              { extra: { param: "file" } },
-            );
-          }
-          if (file.size > config.MAX_UPLOAD_BYTES) {
-            throw new TooLargeError(
-              "file_too_large",
-              `file: ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
-              { extra: { param: "file" } },
-            );
-          }
-          const bytes = new Uint8Array(await file.arrayBuffer());
-          const jobId = crypto.randomUUID();
-          await withParam("file", () =>
-            jobs.submit({
-              jobId,
-              owner: jobs.ownerOf(c),
-              model,
-              language,
-              filename: (file.name || "upload").slice(0, 255),
-              bytes,
-              hash: createHash("sha256").update(bytes).digest("hex"),
-              options: decodeOptions(fields),
-              requestedModel: requested,
-            }));
-          return { jobId, model, fields };
+      );
+      const form = await readForm(c);
+      const fields = parseTranscriptionFields(form);
+      // whisper-1, what clients send by default, is an alias of the
+      // default model here (unless MODEL_ALIASES names it otherwise).
+      const { model, requested } = await jobs.resolveModelRequest(
+        fields.model ?? OPENAI_DEFAULT_MODEL,
+        {
+          [OPENAI_DEFAULT_MODEL]: config.DEFAULT_MODEL,
+          ...config.MODEL_ALIASES,
         },
       );
+      const language = withParam(
+        "language",
+        () => jobs.resolveLanguage(model, fields.language),
+      );
+      const file = form.get("file");
+      if (!(file instanceof File)) {
+        throw new BadRequestError(
+          "missing_field",
+          "file: a multipart file field is required",
+          { extra: { param: "file" } },
+        );
+      }
+      if (file.size > config.MAX_UPLOAD_BYTES) {
+        throw new TooLargeError(
+          "file_too_large",
+          `file: ${file.size} bytes; the maximum is ${config.MAX_UPLOAD_BYTES}`,
+          { extra: { param: "file" } },
+        );
+      }
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const jobId = crypto.randomUUID();
+      await withParam("file", () =>
+        jobs.submit({
+          jobId,
+          owner: jobs.ownerOf(c),
+          model,
+          language,
+          filename: (file.name || "upload").slice(0, 255),
+          bytes,
+          hash: createHash("sha256").update(bytes).digest("hex"),
+          options: decodeOptions(fields),
+          requestedModel: requested,
+        }));
+      // Its bytes are queued: not held while the call waits for the text.
+      reading[Symbol.dispose]();
       c.header("x-job-id", jobId);
       c.header("x-model", model);
       const job = await jobs.awaitFinal(

@@ -110,61 +110,58 @@ export function uploadRoutes(
           "the upload session is already finalized",
         );
       }
-      return await uploads.hold(
+      using _reading = uploads.reserve(
         declaredLength(c) || config.CHUNK_SIZE + MULTIPART_OVERHEAD,
         `chunk ${n}`,
-        async () => {
-          const data = await formFile(c, "chunk_data");
-          const expected = n < session.total_chunks - 1
-            ? session.chunk_size
-            : session.file_size -
-              session.chunk_size * (session.total_chunks - 1);
-          if (data.byteLength !== expected) {
-            throw new BadRequestError(
-              "chunk_size_mismatch",
-              `chunk ${n} must be ${expected} bytes, got ${data.byteLength}`,
-            );
-          }
-          await jobs.admitBytes(data.byteLength, `chunk ${n}`, "staging");
-          const ttlMs = Date.parse(session.expires_at) - Date.now();
-          const r = await store.putChunk(
-            session.session_id,
-            session.owner,
-            n,
-            data,
-            ttlMs,
-            config.QUOTA_SESSION_BYTES,
-          );
-          if (r.kind === "over_quota") {
-            throw new QuotaError(
-              "QUOTA_SESSION_BYTES",
-              `${session.owner}'s open upload sessions hold ${r.held} bytes; with this chunk they would pass the quota of ${config.QUOTA_SESSION_BYTES} bytes (QUOTA_SESSION_BYTES): finalize or delete a session, or wait for one to expire`,
-              await store.secondsUntilASessionExpires(
-                session.owner,
-                config.SESSION_TTL_S,
-              ),
-              { held_bytes: r.held },
-            );
-          }
-          if (r.kind === "missing") {
-            throw await jobs.sessionGone(session.session_id);
-          }
-          if (r.kind === "conflict") {
-            throw new ConflictError(
-              "chunk_conflict",
-              `chunk ${n} was already uploaded with different bytes`,
-            );
-          }
-          return c.json({
-            chunk_number: n,
-            status: "uploaded",
-            uploaded_chunks: r.uploaded,
-            total_chunks: session.total_chunks,
-            progress_percent:
-              Math.round(r.uploaded / session.total_chunks * 10000) / 100,
-          });
-        },
       );
+      const data = await formFile(c, "chunk_data");
+      const expected = n < session.total_chunks - 1
+        ? session.chunk_size
+        : session.file_size - session.chunk_size * (session.total_chunks - 1);
+      if (data.byteLength !== expected) {
+        throw new BadRequestError(
+          "chunk_size_mismatch",
+          `chunk ${n} must be ${expected} bytes, got ${data.byteLength}`,
+        );
+      }
+      await jobs.admitBytes(data.byteLength, `chunk ${n}`, "staging");
+      const ttlMs = Date.parse(session.expires_at) - Date.now();
+      const r = await store.putChunk(
+        session.session_id,
+        session.owner,
+        n,
+        data,
+        ttlMs,
+        config.QUOTA_SESSION_BYTES,
+      );
+      if (r.kind === "over_quota") {
+        throw new QuotaError(
+          "QUOTA_SESSION_BYTES",
+          `${session.owner}'s open upload sessions hold ${r.held} bytes; with this chunk they would pass the quota of ${config.QUOTA_SESSION_BYTES} bytes (QUOTA_SESSION_BYTES): finalize or delete a session, or wait for one to expire`,
+          await store.secondsUntilASessionExpires(
+            session.owner,
+            config.SESSION_TTL_S,
+          ),
+          { held_bytes: r.held },
+        );
+      }
+      if (r.kind === "missing") {
+        throw await jobs.sessionGone(session.session_id);
+      }
+      if (r.kind === "conflict") {
+        throw new ConflictError(
+          "chunk_conflict",
+          `chunk ${n} was already uploaded with different bytes`,
+        );
+      }
+      return c.json({
+        chunk_number: n,
+        status: "uploaded",
+        uploaded_chunks: r.uploaded,
+        total_chunks: session.total_chunks,
+        progress_percent:
+          Math.round(r.uploaded / session.total_chunks * 10000) / 100,
+      });
     },
   );
 
@@ -195,46 +192,45 @@ export function uploadRoutes(
       return c.json(finalizeBody(session.job_id, session.file_hash));
     }
     // The chunks are read back and joined: the whole file in memory.
-    return await uploads.hold(session.file_size, "finalizing", async () => {
-      // One read: the chunks, or which are missing.
-      const parts = await store.assemble(
-        session.session_id,
-        session.total_chunks,
-      );
-      if ("missing" in parts) {
-        // Finalized concurrently (chunks dropped), expired meanwhile, or not
-        // all uploaded.
-        const again = await store.getSession(session.session_id);
-        if (again?.finalized) {
-          return c.json(finalizeBody(again.job_id, again.file_hash));
-        }
-        if (again === null) throw await jobs.sessionGone(session.session_id);
-        const missing = parts.missing;
-        throw new ConflictError(
-          "missing_chunks",
-          `cannot finalize: ${missing.length} chunk(s) missing: ${
-            missing.slice(0, 50).join(", ")
-          }${missing.length > 50 ? ", …" : ""}`,
-          { extra: { missing_chunks: missing } },
-        );
+    using _joined = uploads.reserve(session.file_size, "finalizing");
+    // One read: the chunks, or which are missing.
+    const parts = await store.assemble(
+      session.session_id,
+      session.total_chunks,
+    );
+    if ("missing" in parts) {
+      // Finalized concurrently (chunks dropped), expired meanwhile, or not
+      // all uploaded.
+      const again = await store.getSession(session.session_id);
+      if (again?.finalized) {
+        return c.json(finalizeBody(again.job_id, again.file_hash));
       }
-      // The job's audio is a second copy until the chunks are dropped.
-      await jobs.admitBytes(session.file_size, "finalizing the upload");
-      const bytes = parts.bytes;
-      const hash = createHash("sha256").update(bytes).digest("hex");
-      const job = await jobs.submit({
-        jobId: session.job_id,
-        owner: session.owner,
-        model: session.model_name,
-        requestedModel: session.requested_model,
-        language: session.language,
-        filename: session.filename,
-        bytes,
-        hash,
-      });
-      await store.closeSession(session, hash);
-      return c.json(finalizeBody(job, hash));
+      if (again === null) throw await jobs.sessionGone(session.session_id);
+      const missing = parts.missing;
+      throw new ConflictError(
+        "missing_chunks",
+        `cannot finalize: ${missing.length} chunk(s) missing: ${
+          missing.slice(0, 50).join(", ")
+        }${missing.length > 50 ? ", …" : ""}`,
+        { extra: { missing_chunks: missing } },
+      );
+    }
+    // The job's audio is a second copy until the chunks are dropped.
+    await jobs.admitBytes(session.file_size, "finalizing the upload");
+    const bytes = parts.bytes;
+    const hash = createHash("sha256").update(bytes).digest("hex");
+    const job = await jobs.submit({
+      jobId: session.job_id,
+      owner: session.owner,
+      model: session.model_name,
+      requestedModel: session.requested_model,
+      language: session.language,
+      filename: session.filename,
+      bytes,
+      hash,
     });
+    await store.closeSession(session, hash);
+    return c.json(finalizeBody(job, hash));
   });
 
   return app;
