@@ -466,6 +466,10 @@ function expectedAudio(bytes: Uint8Array): number[] {
     readWavHeader(bytes);
     return [202];
   } catch (e) {
+    // A codec not read in-process: ffmpeg decides, as for other formats.
+    if ((e as AppError).code === "wav_unsupported_format") {
+      return [202, 415, 422];
+    }
     return [(e as AppError).status];
   }
 }

@@ -21,6 +21,7 @@ import {
 import { longClip, withStack } from "./chaos_helpers.ts";
 import { until } from "./_wait.ts";
 import { writeReport } from "./_corpus_http.ts";
+import { transcoded } from "./_audio.ts";
 
 Deno.test("stack transcribes the sample end to end and leaves nothing behind", async (t) => {
   let pids: number[] = [];
@@ -136,6 +137,42 @@ Deno.test("stack transcribes the sample end to end and leaves nothing behind", a
       assertMatch(metrics, /whisper_workers 2/);
       assertMatch(metrics, /whisper_jobs\{status="completed"\} 8/);
     });
+
+    await t.step(
+      "recordings as phones and Macs make them: G.711, GSM, ADPCM WAVs, AIFF, CAF",
+      async () => {
+        // Call recorders store 8 kHz G.711 (decoded in-process) or GSM 6.10
+        // and ADPCM (through ffmpeg); macOS and iOS apps AIFF and CAF.
+        const call = ["-ar", "8000", "-c:a"];
+        const files: [string, string[], string][] = [
+          ["call-ulaw.wav", [...call, "pcm_mulaw"], ".wav"],
+          ["call-alaw.wav", [...call, "pcm_alaw"], ".wav"],
+          ["call-gsm.wav", [...call, "gsm_ms"], ".wav"],
+          ["call-adpcm.wav", [...call, "adpcm_ima_wav"], ".wav"],
+          ["memo.aiff", ["-c:a", "pcm_s16be"], ".aiff"],
+          ["memo.caf", ["-c:a", "alac"], ".caf"],
+        ];
+        for (const [name, args, suffix] of files) {
+          const form = new FormData();
+          const bytes = await transcoded(wav, args, suffix);
+          form.append("file", new Blob([bytes as BlobPart]), name);
+          const r = await fetch(`${stack.baseUrl}/jobs`, {
+            method: "POST",
+            headers: { "x-user-id": "frank" },
+            body: form,
+          });
+          assertEquals(r.status, 202, `${name}: ${await r.clone().text()}`);
+          const { job_id } = await r.json();
+          const job = await waitForJob(stack.baseUrl, job_id, "frank");
+          assertEquals(job.status, "completed", name);
+          assertEquals(words(job.transcript), words(text), name);
+          assert(
+            Math.abs(job.audio_duration_s - 1.1) < 0.3,
+            `${name}: ${job.audio_duration_s} s`,
+          );
+        }
+      },
+    );
   });
   for (const pid of pids) assert(!alive(pid), `process ${pid} still running`);
   assert(!(await portOpen(apiPort)), "API port still bound");

@@ -15,10 +15,10 @@ import {
   waitConnected,
 } from "../queue/mod.ts";
 import { listInstalledModels } from "../models/mod.ts";
+import { measureAudio } from "../audio/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { errorBody } from "../errors/mod.ts";
 import { createApp } from "./app.ts";
-import { checkUpload } from "./audio_check.ts";
 import { type Guard, startGuard } from "./guard/mod.ts";
 
 /** A running API server. */
@@ -94,8 +94,9 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
       budgetBytes: config.STORAGE_BUDGET_BYTES,
       memTotalBytes: memTotal(),
     }),
+    // No samples kept: a WAV's header, or ffmpeg to a null sink.
     checkAudio: (bytes) =>
-      checkUpload(bytes, { limitS: config.MAX_AUDIO_DURATION_S }),
+      measureAudio(bytes, { limitS: config.MAX_AUDIO_DURATION_S }),
     log,
   });
 

@@ -3,8 +3,12 @@
  * samples out, with every failure an {@linkcode InvalidAudioError}.
  */
 import { InvalidAudioError } from "../errors/mod.ts";
-import { decodeWithFfmpeg, requireFfmpeg } from "./ffmpeg.ts";
-import { parseWav, readWavHeader } from "./parse_wav.ts";
+import {
+  decodeWithFfmpeg,
+  measureWithFfmpeg,
+  requireFfmpeg,
+} from "./ffmpeg.ts";
+import { parseWav, readWavHeader, type WavInfo } from "./parse_wav.ts";
 import { toWhisperInput, WHISPER_SAMPLE_RATE } from "./resample.ts";
 import { type AudioFormat, sniffFormat } from "./sniff.ts";
 
@@ -77,7 +81,7 @@ function sniffKnown(bytes: Uint8Array): KnownAudioFormat {
   if (format === "unknown") {
     throw new InvalidAudioError(
       "unsupported_audio_format",
-      "the upload is not a recognised audio file; expected WAV, MP3, FLAC, Ogg, M4A/MP4 or WebM",
+      "the upload is not a recognised audio file; expected WAV, MP3, FLAC, Ogg, M4A/MP4, WebM, AIFF or CAF",
       { unsupported: true },
     );
   }
@@ -85,9 +89,62 @@ function sniffKnown(bytes: Uint8Array): KnownAudioFormat {
 }
 
 /**
+ * Where a WAV is decoded: in-process (`info`, its validated header), or by
+ * ffmpeg when its codec is not one read here (ADPCM, GSM 6.10, …; `codec`,
+ * the header's `wav_unsupported_format` error). Without ffmpeg that error
+ * is thrown: it names the codec.
+ */
+type WavRoute = { info: WavInfo } | { codec: InvalidAudioError };
+
+async function routeWav(
+  bytes: Uint8Array,
+  ffmpegPath: string | undefined,
+): Promise<WavRoute> {
+  try {
+    return { info: readWavHeader(bytes) };
+  } catch (error) {
+    if (
+      !(error instanceof InvalidAudioError) ||
+      error.code !== "wav_unsupported_format"
+    ) throw error;
+    try {
+      await requireFfmpeg(ffmpegPath);
+    } catch {
+      throw error;
+    }
+    return { codec: error };
+  }
+}
+
+/**
+ * Runs an ffmpeg step; for a WAV of a codec ffmpeg can't decode either, its
+ * failure becomes the header's 415 naming the codec, with ffmpeg's reason.
+ */
+async function throughFfmpeg<T>(
+  route: WavRoute | null,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (
+      route === null || !("codec" in route) ||
+      !(error instanceof InvalidAudioError) ||
+      error.code !== "audio_decode_failed"
+    ) throw error;
+    throw new InvalidAudioError(
+      "wav_unsupported_format",
+      `${route.codec.message}; ffmpeg could not decode it either (${error.message})`,
+      { unsupported: true, cause: error },
+    );
+  }
+}
+
+/**
  * A cheap check run before a job is queued: the bytes are a known format,
  * WAV headers are valid with at least one frame and within the duration
- * limit, and ffmpeg is available for other formats. Samples are not decoded.
+ * limit, and ffmpeg is available for other formats (and for WAVs of other
+ * codecs, whose duration is then null). Samples are not decoded.
  *
  * @throws {InvalidAudioError} `audio_empty` (422), `unsupported_audio_format`
  * (415), `ffmpeg_not_installed` (415), `audio_too_long` (422), or any
@@ -98,11 +155,14 @@ export async function probeAudio(
   options: DecodeOptions = {},
 ): Promise<AudioProbe> {
   const format = sniffKnown(bytes);
-  if (format !== "wav") {
-    await requireFfmpeg(options.ffmpegPath);
+  const route = format === "wav"
+    ? await routeWav(bytes, options.ffmpegPath)
+    : null;
+  if (route === null || !("info" in route)) {
+    if (route === null) await requireFfmpeg(options.ffmpegPath);
     return { format, durationS: null, sampleRate: null, channels: null };
   }
-  const info = readWavHeader(bytes);
+  const { info } = route;
   const durationS = info.frames / info.sampleRate;
   const max = options.maxDurationS ?? DEFAULT_MAX_DURATION_S;
   if (durationS > max) throw tooLong(durationS, max);
@@ -117,9 +177,10 @@ export async function probeAudio(
 /**
  * Decodes an upload into 16 kHz mono float samples.
  *
- * WAV (PCM 8/16/24/32-bit, float 32/64-bit, plain or EXTENSIBLE) is decoded
- * in-process; MP3, FLAC, Ogg, M4A and WebM go through ffmpeg. The format is
- * sniffed from the bytes, never taken from a file name.
+ * WAV (PCM 8/16/24/32-bit, float 32/64-bit, G.711 A-law and µ-law, plain or
+ * EXTENSIBLE) is decoded in-process; MP3, FLAC, Ogg, M4A, WebM, AIFF, CAF and
+ * WAVs of other codecs go through ffmpeg. The format is sniffed from the
+ * bytes, never taken from a file name.
  *
  * @throws {InvalidAudioError} and nothing else for bad input: see
  * {@linkcode probeAudio}, plus `audio_decode_failed` and
@@ -131,8 +192,11 @@ export async function decodeAudio(
 ): Promise<DecodedAudio> {
   const format = sniffKnown(bytes);
   const max = options.maxDurationS ?? DEFAULT_MAX_DURATION_S;
-  if (format === "wav") {
-    const info = readWavHeader(bytes);
+  const route = format === "wav"
+    ? await routeWav(bytes, options.ffmpegPath)
+    : null;
+  if (route !== null && "info" in route) {
+    const { info } = route;
     const durationS = info.frames / info.sampleRate;
     if (durationS > max) throw tooLong(durationS, max);
     const wav = parseWav(bytes);
@@ -145,14 +209,61 @@ export async function decodeAudio(
       channels: wav.channels,
     };
   }
-  const decoded = await decodeWithFfmpeg(bytes, {
-    format,
-    ffmpegPath: options.ffmpegPath,
-    timeoutMs: options.timeoutMs,
-    // One second more than allowed, so "too long" is detectable.
-    limitS: max + 1,
-  });
+  const decoded = await throughFfmpeg(route, () =>
+    decodeWithFfmpeg(bytes, {
+      format,
+      ffmpegPath: options.ffmpegPath,
+      timeoutMs: options.timeoutMs,
+      // One second more than allowed, so "too long" is detectable.
+      limitS: max + 1,
+    }));
   const durationS = decoded.samples.length / WHISPER_SAMPLE_RATE;
   if (durationS > max) throw tooLong(durationS, max);
   return { ...decoded, durationS, format };
+}
+
+/** Options of {@linkcode measureAudio}. */
+export interface MeasureOptions {
+  /**
+   * Decode at most this many seconds of audio through ffmpeg; a longer file
+   * reports a duration just above it.
+   */
+  limitS: number;
+  /** The ffmpeg executable. @default "ffmpeg" */
+  ffmpegPath?: string;
+  /** Give up (`audio_decode_timeout`) after this long. @default 30000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Validates `bytes` as audio and measures its duration without keeping
+ * samples: from a WAV's header when it is read in-process, otherwise by
+ * ffmpeg decoding to a null sink (so undecodable bytes are refused up
+ * front). No duration limit is applied: that is the caller's to enforce.
+ *
+ * @returns the sniffed format and the duration in seconds (through ffmpeg
+ * at most `limitS + 1`).
+ * @throws {InvalidAudioError} as {@linkcode probeAudio} and
+ * {@linkcode decodeAudio}, and `audio_empty` when nothing decodes.
+ */
+export async function measureAudio(
+  bytes: Uint8Array,
+  options: MeasureOptions,
+): Promise<{ format: KnownAudioFormat; durationS: number }> {
+  const format = sniffKnown(bytes);
+  const route = format === "wav"
+    ? await routeWav(bytes, options.ffmpegPath)
+    : null;
+  if (route !== null && "info" in route) {
+    return { format, durationS: route.info.frames / route.info.sampleRate };
+  }
+  if (route === null) await requireFfmpeg(options.ffmpegPath);
+  const durationS = await throughFfmpeg(route, () =>
+    measureWithFfmpeg(bytes, {
+      format,
+      limitS: options.limitS,
+      ffmpegPath: options.ffmpegPath,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    }));
+  return { format, durationS };
 }

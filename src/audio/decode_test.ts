@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeAudio, probeAudio } from "./decode.ts";
+import { decodeAudio, measureAudio, probeAudio } from "./decode.ts";
 import { encodeWav } from "./encode_wav.ts";
 import { parseWav } from "./parse_wav.ts";
 import {
@@ -41,7 +41,9 @@ Deno.test("decodeAudio converts 44.1 kHz stereo WAV to 16 kHz mono", async () =>
 });
 
 Deno.test("decodeAudio decodes compressed formats through ffmpeg", async (t) => {
-  for (const ext of ["flac", "ogg", "mp3", "m4a", "webm"]) {
+  // CAF's ALAC packet table comes after the audio: it decodes only from a
+  // file ffmpeg can seek in, as M4A does.
+  for (const ext of ["flac", "ogg", "mp3", "m4a", "webm", "aiff", "caf"]) {
     await t.step(ext, async () => {
       const audio = await decodeAudio(await fixture(`sine_44k_stereo.${ext}`));
       assert.equal(audio.format, ext);
@@ -55,6 +57,76 @@ Deno.test("decodeAudio decodes compressed formats through ffmpeg", async (t) => 
       assert.ok(Math.abs(amplitude - 0.5) < 0.05, `amplitude ${amplitude}`);
     });
   }
+});
+
+Deno.test("decodeAudio reads telephone WAVs: G.711 in-process, other codecs through ffmpeg", async (t) => {
+  const cases: [string, boolean, number][] = [
+    // name, decoded without ffmpeg, amplitude tolerance
+    ["alaw", true, 0.02],
+    ["mulaw", true, 0.02],
+    ["ima_adpcm", false, 0.05],
+    ["gsm", false, 0.25], // a speech vocoder: the tone's level isn't kept
+  ];
+  for (const [codec, inProcess, tolerance] of cases) {
+    await t.step(codec, async () => {
+      const bytes = await fixture(`sine_8k_${codec}.wav`);
+      const audio = await decodeAudio(
+        bytes,
+        inProcess ? { ffmpegPath: missing } : {},
+      );
+      assert.equal(audio.format, "wav");
+      assert.equal(audio.channels, 1);
+      assert.equal(audio.sampleRate, 8000);
+      assert.ok(Math.abs(audio.durationS - 0.5) < 0.05, `${audio.durationS}`);
+      const frequency = zeroCrossingFrequency(audio.samples, 16000, 1500, 6500);
+      assert.ok(Math.abs(frequency - 1000) < 5, `frequency ${frequency}`);
+      const amplitude = sineAmplitude(audio.samples, 1500, 6500);
+      assert.ok(
+        Math.abs(amplitude - 0.5) < tolerance,
+        `amplitude ${amplitude}`,
+      );
+      const probe = await probeAudio(bytes);
+      assert.equal(probe.durationS === null, !inProcess);
+      const measured = await measureAudio(bytes, { limitS: 60 });
+      assert.equal(measured.format, "wav");
+      assert.ok(
+        Math.abs(measured.durationS - 0.5) < 0.05,
+        `${measured.durationS}`,
+      );
+    });
+  }
+  await t.step(
+    "without ffmpeg, an ADPCM WAV is refused naming its codec",
+    async () => {
+      const bytes = await fixture("sine_8k_ima_adpcm.wav");
+      for (const run of [decodeAudio, probeAudio]) {
+        const error = await rejectsAudioError(
+          run(bytes, { ffmpegPath: missing }),
+          "wav_unsupported_format",
+          415,
+        );
+        assert.match(error.message, /format tag 0x0011/);
+        assert.match(error.message, /ffmpeg/);
+      }
+    },
+  );
+  await t.step(
+    "a codec ffmpeg can't decode either: 415 naming the tag",
+    async () => {
+      // The ADPCM file with its format tag set to one no codec has.
+      const bytes = (await fixture("sine_8k_ima_adpcm.wav")).slice();
+      new DataView(bytes.buffer).setUint16(20, 0x7777, true);
+      for (const run of [decodeAudio, measureAudio]) {
+        const error = await rejectsAudioError(
+          run(bytes, { limitS: 60 }),
+          "wav_unsupported_format",
+          415,
+        );
+        assert.match(error.message, /format tag 0x7777/);
+        assert.match(error.message, /ffmpeg could not decode it either/);
+      }
+    },
+  );
 });
 
 Deno.test("decodeAudio rejects bad uploads with typed errors", async (t) => {

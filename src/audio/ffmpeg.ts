@@ -1,6 +1,7 @@
 /**
- * Decoding of compressed formats (MP3, FLAC, Ogg, M4A, WebM) by the
- * `ffmpeg` command-line tool, straight to 16 kHz mono float samples.
+ * Decoding of compressed formats (MP3, FLAC, Ogg, M4A, WebM, AIFF, CAF, and
+ * WAV with a codec not read in-process) by the `ffmpeg` command-line tool,
+ * straight to 16 kHz mono float samples.
  */
 import { InvalidAudioError } from "../errors/mod.ts";
 import type { FfmpegFormat } from "./sniff.ts";
@@ -193,9 +194,9 @@ interface RunOptions extends FfmpegOptions {
 
 /**
  * Runs ffmpeg on `bytes` and returns its stdout and stderr. The bytes are
- * piped to stdin, except for MP4/M4A, which is written to a temporary file
- * first: its index (`moov`) is often at the end and ffmpeg cannot seek back
- * in a pipe. The process is killed on timeout and always awaited.
+ * piped to stdin, except for MP4/M4A and CAF, which are written to a
+ * temporary file first: their index (MP4's `moov`, CAF's packet table) is
+ * often at the end and ffmpeg cannot seek back in a pipe. The process is killed on timeout and always awaited.
  *
  * @throws {InvalidAudioError} `ffmpeg_not_installed` (415),
  * `audio_decode_failed` (422, quoting ffmpeg's stderr),
@@ -210,7 +211,7 @@ async function runFfmpeg(
   const what = options.format ?? "audio";
   let tempFile: string | undefined;
   try {
-    if (options.format === "m4a") {
+    if (options.format === "m4a" || options.format === "caf") {
       tempFile = await Deno.makeTempFile({ prefix: "whisper-audio-" });
       await Deno.writeFile(tempFile, bytes);
     }

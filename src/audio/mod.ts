@@ -2,8 +2,10 @@
  * Audio intake for the transcription service: recognise an upload from its
  * bytes, validate it cheaply before queuing ({@linkcode probeAudio}), and
  * decode it to the 16 kHz mono float samples Whisper expects
- * ({@linkcode decodeAudio}). WAV is parsed in-process; MP3, FLAC, Ogg, M4A
- * and WebM are decoded by ffmpeg. Every bad input fails with an
+ * ({@linkcode decodeAudio}), or measure it for the API's limits
+ * ({@linkcode measureAudio}). WAV (PCM, float, G.711) is parsed in-process;
+ * MP3, FLAC, Ogg, M4A, WebM, AIFF, CAF and WAVs of other codecs are decoded
+ * by ffmpeg. Every bad input fails with an
  * `InvalidAudioError` (415 unsupported, 422 broken) carrying a stable code.
  *
  * ```ts
@@ -21,6 +23,8 @@ export {
   type DecodeOptions,
   DEFAULT_MAX_DURATION_S,
   type KnownAudioFormat,
+  measureAudio,
+  type MeasureOptions,
   probeAudio,
 } from "./decode.ts";
 export { type AudioFormat, type FfmpegFormat, sniffFormat } from "./sniff.ts";

@@ -1,7 +1,10 @@
 /**
  * A strict, allocation-bounded RIFF/WAVE reader for the formats Whisper
  * clients actually upload: integer PCM (8, 16, 24, 32 bit), IEEE float
- * (32, 64 bit), plain or WAVE_FORMAT_EXTENSIBLE.
+ * (32, 64 bit) and the telephone codecs G.711 A-law and µ-law (8 bit, how
+ * call recorders store calls), plain or WAVE_FORMAT_EXTENSIBLE. Other codecs
+ * in a WAV (ADPCM, GSM 6.10, …) are refused here with
+ * `wav_unsupported_format`; `decodeAudio` hands those to ffmpeg.
  */
 import { InvalidAudioError } from "../errors/mod.ts";
 
@@ -14,6 +17,8 @@ export const MAX_CHANNELS = 8;
 
 const FORMAT_PCM = 0x0001;
 const FORMAT_FLOAT = 0x0003;
+const FORMAT_ALAW = 0x0006;
+const FORMAT_MULAW = 0x0007;
 const FORMAT_EXTENSIBLE = 0xfffe;
 /** Bytes 2..15 of every KSDATAFORMAT_SUBTYPE_* GUID we accept. */
 export const GUID_TAIL = [
@@ -35,6 +40,24 @@ export const GUID_TAIL = [
 /** A `data` chunk size meaning "until the end of the stream". */
 const STREAMING_SIZE = 0xffffffff;
 
+/** How a WAV file's samples are stored. */
+export type WavSampleFormat = "pcm" | "float" | "alaw" | "mulaw";
+
+const SAMPLE_FORMATS: Record<number, WavSampleFormat> = {
+  [FORMAT_PCM]: "pcm",
+  [FORMAT_FLOAT]: "float",
+  [FORMAT_ALAW]: "alaw",
+  [FORMAT_MULAW]: "mulaw",
+};
+
+/** Bits per sample each format may have. */
+const ALLOWED_BITS: Record<WavSampleFormat, number[]> = {
+  pcm: [8, 16, 24, 32],
+  float: [32, 64],
+  alaw: [8],
+  mulaw: [8],
+};
+
 /** What the header of a WAV file says, validated. */
 export interface WavInfo {
   /** Frames per second, in Hz, within 1000..384000. */
@@ -43,8 +66,8 @@ export interface WavInfo {
   channels: number;
   /** Bits per stored sample (the container size for EXTENSIBLE). */
   bitsPerSample: number;
-  /** Integer PCM or IEEE float samples. */
-  format: "pcm" | "float";
+  /** Integer PCM, IEEE float, or G.711 A-law / µ-law samples. */
+  format: WavSampleFormat;
   /** Complete frames present in the file (at least 1). */
   frames: number;
   /** Byte offset of the first sample in the file. */
@@ -83,7 +106,7 @@ function fail(
 }
 
 interface FmtFields {
-  format: "pcm" | "float";
+  format: WavSampleFormat;
   channels: number;
   sampleRate: number;
   bitsPerSample: number;
@@ -113,7 +136,7 @@ function readFmt(view: DataView, offset: number, size: number): FmtFields {
       if (view.getUint8(offset + 26 + i) !== GUID_TAIL[i]) {
         throw fail(
           "wav_unsupported_format",
-          "WAVE_FORMAT_EXTENSIBLE sub-format GUID is not a KSDATAFORMAT_SUBTYPE_* GUID; expected PCM or IEEE_FLOAT",
+          "WAVE_FORMAT_EXTENSIBLE sub-format GUID is not a KSDATAFORMAT_SUBTYPE_* GUID; expected PCM, IEEE_FLOAT, ALAW or MULAW",
           true,
         );
       }
@@ -121,12 +144,13 @@ function readFmt(view: DataView, offset: number, size: number): FmtFields {
     tag = subTag;
   }
 
-  if (tag !== FORMAT_PCM && tag !== FORMAT_FLOAT) {
+  const format = SAMPLE_FORMATS[tag];
+  if (format === undefined) {
     throw fail(
       "wav_unsupported_format",
       `format tag 0x${
         tag.toString(16).padStart(4, "0")
-      } is not supported; expected PCM (1), IEEE float (3) or EXTENSIBLE with one of them (convert to 16-bit PCM WAV or send FLAC/MP3/Ogg)`,
+      } is not read in-process; expected PCM (1), IEEE float (3), A-law (6), µ-law (7) or EXTENSIBLE with one of them (other codecs need ffmpeg installed; or convert to 16-bit PCM WAV or send FLAC/MP3/Ogg)`,
       true,
     );
   }
@@ -142,8 +166,7 @@ function readFmt(view: DataView, offset: number, size: number): FmtFields {
       `sample rate is ${sampleRate} Hz, expected ${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE} Hz`,
     );
   }
-  const format = tag === FORMAT_PCM ? "pcm" : "float";
-  const allowed = format === "pcm" ? [8, 16, 24, 32] : [32, 64];
+  const allowed = ALLOWED_BITS[format];
   if (!allowed.includes(bitsPerSample)) {
     throw fail(
       "wav_unsupported_bits",
@@ -269,6 +292,40 @@ export function readWavHeader(bytes: Uint8Array): WavInfo {
   return guarded(() => headerOf(bytes));
 }
 
+const g711Tables: Partial<Record<"alaw" | "mulaw", Float32Array>> = {};
+
+/**
+ * The 256 values of a G.711 code as 16-bit linear samples scaled to [-1, 1)
+ * (ITU-T G.711's expansion: a sign bit, a 3-bit segment and a 4-bit step,
+ * A-law's bits inverted at even positions, µ-law's all inverted).
+ */
+export function g711Table(law: "alaw" | "mulaw"): Float32Array {
+  const cached = g711Tables[law];
+  if (cached) return cached;
+  const table = new Float32Array(256);
+  for (let code = 0; code < 256; code++) {
+    let linear: number;
+    if (law === "mulaw") {
+      const u = ~code & 0xff;
+      const segment = (u >> 4) & 0x07;
+      const magnitude = ((((u & 0x0f) << 3) + 0x84) << segment) - 0x84;
+      linear = u & 0x80 ? -magnitude : magnitude;
+    } else {
+      const a = code ^ 0x55;
+      const segment = (a >> 4) & 0x07;
+      const step = (a & 0x0f) << 4;
+      const magnitude = segment === 0
+        ? step + 8
+        : (step + 0x108) << (segment - 1);
+      linear = a & 0x80 ? magnitude : -magnitude;
+    }
+    // µ-law has two codes for zero; neither is -0.
+    table[code] = linear === 0 ? 0 : linear / 32768;
+  }
+  g711Tables[law] = table;
+  return table;
+}
+
 function decodeSamples(bytes: Uint8Array, info: WavInfo): Float32Array[] {
   const { channels, frames, bitsPerSample, format, dataOffset } = info;
   const view = new DataView(
@@ -283,7 +340,12 @@ function decodeSamples(bytes: Uint8Array, info: WavInfo): Float32Array[] {
   for (let c = 0; c < channels; c++) {
     const dst = out[c]!;
     let p = c * step;
-    if (format === "float") {
+    if (format === "alaw" || format === "mulaw") {
+      const table = g711Table(format);
+      for (let i = 0; i < frames; i++, p += stride) {
+        dst[i] = table[view.getUint8(p)]!;
+      }
+    } else if (format === "float") {
       for (let i = 0; i < frames; i++, p += stride) {
         const v = step === 4
           ? view.getFloat32(p, true)

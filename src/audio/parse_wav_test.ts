@@ -105,6 +105,65 @@ Deno.test("parseWav decodes every supported sample format", async (t) => {
   }
 });
 
+/** An 8 kHz mono WAV of G.711 `tag` (6 A-law, 7 µ-law) holding `codes`. */
+function g711Wav(tag: number, codes: Uint8Array, extensible = false) {
+  const wav = encodeWav(new Float32Array(codes.length), {
+    sampleRate: 8000,
+    bitsPerSample: 8,
+    extensible,
+  });
+  new DataView(wav.buffer).setUint16(extensible ? 44 : 20, tag, true);
+  wav.set(codes, wav.length - codes.length);
+  return wav;
+}
+
+Deno.test("parseWav decodes G.711 A-law and µ-law as ffmpeg does, all 256 codes", async (t) => {
+  const codes = Uint8Array.from({ length: 256 }, (_, i) => i);
+  for (const [law, tag] of [["alaw", 6], ["mulaw", 7]] as const) {
+    for (const extensible of [false, true]) {
+      await t.step(`${law}${extensible ? " extensible" : ""}`, async () => {
+        const bytes = g711Wav(tag, codes, extensible);
+        const wav = parseWav(bytes);
+        assert.equal(wav.format, law);
+        assert.equal(wav.bitsPerSample, 8);
+        assert.equal(wav.frames, 256);
+        // ffmpeg's own G.711 decoder, to 16-bit samples at the same rate.
+        const child = new Deno.Command("ffmpeg", {
+          args: ["-hide_banner", "-loglevel", "error", "-i", "pipe:0"]
+            .concat(["-f", "s16le", "-c:a", "pcm_s16le", "pipe:1"]),
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "inherit",
+        }).spawn();
+        const writer = child.stdin.getWriter();
+        await writer.write(bytes);
+        await writer.close();
+        const out = await child.output();
+        assert.ok(out.success, "ffmpeg decoded the file");
+        const reference = new Int16Array(
+          out.stdout.buffer,
+          out.stdout.byteOffset,
+          256,
+        );
+        const ours = Array.from(wav.samples[0]!, (v) => v * 32768);
+        assert.deepEqual(ours, Array.from(reference));
+      });
+    }
+  }
+  await t.step("the ends of each scale", () => {
+    const mulaw = parseWav(g711Wav(7, Uint8Array.of(0x00, 0x80, 0xff, 0x7f)));
+    assert.deepEqual(
+      Array.from(mulaw.samples[0]!, (v) => v * 32768),
+      [-32124, 32124, 0, 0],
+    );
+    const alaw = parseWav(g711Wav(6, Uint8Array.of(0x2a, 0xaa, 0xd5, 0x55)));
+    assert.deepEqual(
+      Array.from(alaw.samples[0]!, (v) => v * 32768),
+      [-32256, 32256, 8, -8],
+    );
+  });
+});
+
 Deno.test("parseWav keeps stereo channels apart (planar output)", () => {
   const wav = parseWav(stereo16);
   assert.equal(wav.channels, 2);
@@ -260,6 +319,8 @@ Deno.test("parseWav rejects malformed and unsupported files with specific codes"
       415,
     ],
     ["format tag 0", set(20, 0, 2), "wav_unsupported_format", 415],
+    ["16-bit µ-law", set(20, 7, 2), "wav_unsupported_bits", 415],
+    ["16-bit A-law", set(20, 6, 2), "wav_unsupported_bits", 415],
     [
       "fmt chunk of 14 bytes",
       riff(chunk("fmt ", fmt.slice(8, 22)), data),

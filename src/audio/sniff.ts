@@ -11,10 +11,15 @@ export type AudioFormat =
   | "ogg"
   | "m4a"
   | "webm"
+  | "aiff"
+  | "caf"
   | "unknown";
 
-/** Formats other than WAV, which are decoded by ffmpeg. */
-export type FfmpegFormat = Exclude<AudioFormat, "wav" | "unknown">;
+/**
+ * Formats ffmpeg decodes: all but WAV always, and WAV when its codec is not
+ * one read in-process (ADPCM, GSM 6.10, G.722, MP3 in WAV, …).
+ */
+export type FfmpegFormat = Exclude<AudioFormat, "unknown">;
 
 function ascii(bytes: Uint8Array, offset: number, text: string): boolean {
   if (bytes.length < offset + text.length) return false;
@@ -47,13 +52,20 @@ function isMpegFrame(bytes: Uint8Array, offset: number): boolean {
  *
  * Recognises RIFF/WAVE, MP3 (ID3v2 tag or a bare MPEG frame sync), FLAC
  * (`fLaC`), Ogg (`OggS`), ISO-BMFF/MP4 (`ftyp` box, reported as `m4a`) and
- * EBML/Matroska/WebM (`1A 45 DF A3`, reported as `webm`).
+ * EBML/Matroska/WebM (`1A 45 DF A3`, reported as `webm`), AIFF and AIFF-C
+ * (`FORM….AIFF` / `AIFC`, macOS recordings) and Apple's Core Audio Format
+ * (`caff`, iOS recordings).
  *
  * @param bytes The whole file, or at least its first 12 bytes.
  * @returns The detected format, or `"unknown"`.
  */
 export function sniffFormat(bytes: Uint8Array): AudioFormat {
   if (ascii(bytes, 0, "RIFF") && ascii(bytes, 8, "WAVE")) return "wav";
+  if (
+    ascii(bytes, 0, "FORM") &&
+    (ascii(bytes, 8, "AIFF") || ascii(bytes, 8, "AIFC"))
+  ) return "aiff";
+  if (ascii(bytes, 0, "caff")) return "caf";
   if (ascii(bytes, 0, "fLaC")) return "flac";
   if (ascii(bytes, 0, "OggS")) return "ogg";
   if (ascii(bytes, 4, "ftyp")) return "m4a";
