@@ -32,6 +32,7 @@ import {
 } from "./confidence_gate.ts";
 import { checkModelFile } from "./model_guard.ts";
 import { isRunaway } from "./repetition_guard.ts";
+import { isAnnotation, isSilent } from "./non_speech.ts";
 
 /** Sample rate the engine expects. */
 export const SAMPLE_RATE = 16_000;
@@ -286,7 +287,9 @@ export async function openModel(
 /**
  * Transcribes 16 kHz mono float PCM (samples in [-1, 1]) off the JS thread.
  * Clips under 1 s are padded with silence (whisper skips them otherwise);
- * an empty clip gives an empty transcript.
+ * an empty or silent clip gives an empty transcript without a whisper call,
+ * and segments that hold only annotations ("[BLANK_AUDIO]", "[Music]") are
+ * left out.
  *
  * @throws {EngineError} when the model was freed or whisper fails.
  */
@@ -329,7 +332,9 @@ export async function transcribe(
     ...(native ? { native } : {}),
     ...(cpuMs !== undefined ? { cpu_ms: cpuMs } : {}),
   });
-  if (pcm.length === 0) return { text: "", segments: [], timings: timings() };
+  // Nothing to hear: whisper would write "[BLANK_AUDIO]" (and spend ~2 s
+  // on 15 s of it) — no segments, no whisper call (non_speech.ts).
+  if (isSilent(pcm)) return { text: "", segments: [], timings: timings() };
   if (!Number.isInteger(threads) || threads < 1) {
     throw new RangeError(`transcribe: threads must be an integer >= 1`);
   }
@@ -438,7 +443,9 @@ export async function transcribe(
     }, limit);
     native = counted(out.timings);
   }
-  const raw = out.segments;
+  // Whisper's notes for noise or music ("[ Silence ]", "(bell dings)")
+  // are not speech: their segments are dropped.
+  const raw = out.segments.filter((s) => !isAnnotation(s.text));
   const segments = raw.map((s) => {
     const seg: Segment = {
       start_s: Math.min(s.from / 1000, audioS),

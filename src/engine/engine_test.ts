@@ -172,6 +172,47 @@ Deno.test({
 
 Deno.test({
   name:
+    "silence isn't decoded; noise and music give no '[BLANK_AUDIO]'-style notes (needs ggml-tiny.en.bin)",
+  ignore: !haveModel,
+  fn: async (t) => {
+    await withModel(async (model) => {
+      await t.step("15 s of digital silence: no whisper call", async () => {
+        const r = await transcribe(model, new Float32Array(16_000 * 15));
+        strictEqual(r.text, "");
+        deepStrictEqual(r.segments, []);
+        // whisper wrote "[BLANK_AUDIO]" twice here, in ~2 s of CPU.
+        strictEqual(r.timings?.native, undefined);
+      });
+      // Inputs whisper answers with notes only: "[SOUND]" or "(wind
+      // blowing) (static)" for the noise, "(bell dings)" for the chord.
+      let seed = 7;
+      const noise = new Float32Array(16_000 * 8).map(() => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return 0.05 * (seed / 1073741824 - 1);
+      });
+      const chord = new Float32Array(16_000 * 4).map((_, i) =>
+        0.15 * Math.sin(2 * Math.PI * 440 * i / 16_000) +
+        0.15 * Math.sin(2 * Math.PI * 660 * i / 16_000)
+      );
+      for (const [name, pcm] of [["noise", noise], ["chord", chord]] as const) {
+        await t.step(name, async () => {
+          const r = await transcribe(model, pcm, { detail: true });
+          ok(r.timings?.native !== undefined, "whisper ran");
+          for (const s of [r.text, ...r.segments.map((s) => s.text)]) {
+            ok(!/[[(♪]/.test(s), `a note in ${JSON.stringify(s)}`);
+          }
+          deepStrictEqual(
+            words(r.text),
+            r.segments.flatMap((s) => words(s.text)),
+          );
+        });
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
     "a prompted call runs once, at the full context (needs ggml-tiny.en.bin)",
   ignore: !haveModel,
   fn: async () => {
