@@ -9,7 +9,8 @@
  */
 import { assert, assertEquals } from "../src/testing/assert.ts";
 import { type Stack, startStack } from "../src/stack/mod.ts";
-import { wordErrorRate } from "../src/accuracy/mod.ts";
+import { normalizeWords, wordErrorRate } from "../src/accuracy/mod.ts";
+import { encodeWav, parseWav } from "../src/audio/mod.ts";
 import { PIECES_QUEUE_NAME } from "../src/queue/mod.ts";
 import { sample, waitForJob } from "./_client.ts";
 import {
@@ -201,6 +202,71 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
     );
 
     ok.push(
+      await t.step(
+        "a meeting's gap — 45 s of silence, 20 s of low noise — gives no text, and the speech after it is whole",
+        async () => {
+          const talk = await longRecording(30);
+          const speech = parseWav(talk.wav).samples[0]!;
+          let seed = 11;
+          const noise = new Float32Array(16_000 * 20).map(() => {
+            seed = (seed * 1103515245 + 12345) % 2147483648;
+            return 0.003 * (seed / 1073741824 - 1); // −50 dBFS peak
+          });
+          const parts = [speech, new Float32Array(16_000 * 45), noise, speech];
+          const all = new Float32Array(
+            parts.reduce((n, p) => n + p.length, 0),
+          );
+          parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+          const resumeS = talk.durationS + 45 + 20;
+          const gapStartS = talk.clips.at(-1)!.end_s;
+          const id = await submit(
+            stack,
+            encodeWav(all, { sampleRate: 16_000 }),
+            "long-m",
+          );
+          const job = await waitForJob(stack.baseUrl, id, "long-m", 240_000);
+          checkPieces(job);
+          const segs = job.segments as Job[];
+          for (const s of segs) {
+            assert(!/[[(♪]/.test(s.text), `a note: ${JSON.stringify(s)}`);
+          }
+          // Nothing in the gap (whisper wrote "[BLANK_AUDIO]" and
+          // "[ Silence ]" segments there).
+          const inGap = segs.filter((s) =>
+            s.end > gapStartS + 0.5 && s.start < resumeS - 0.5
+          );
+          assertEquals(inGap, []);
+          // The speech after the gap starts where it does, with its first
+          // sentence (a piece of 8.8 s of noise and then speech lost it and
+          // put the next sentence at the piece's start).
+          const after = segs.filter((s) => s.start >= resumeS - 0.5);
+          assert(after.length > 0, "no segment after the gap");
+          assert(
+            after[0].start <= resumeS + talk.clips[0]!.end_s,
+            `first segment after the gap at ${after[0].start} s`,
+          );
+          const afterText = after.map((s: Job) => s.text).join(" ");
+          const wer = wordErrorRate([
+            { reference: talk.text, hypothesis: afterText },
+          ]);
+          assert(wer < 25, `WER ${wer} % after the gap: ${afterText}`);
+          const firstWords = normalizeWords(talk.clips[0]!.text);
+          assertEquals(
+            normalizeWords(afterText).slice(0, firstWords.length),
+            firstWords,
+          );
+          figures.meeting = {
+            recording_s: round(all.length / 16_000),
+            gap_s: round(resumeS - gapStartS),
+            pieces: job.pieces.length,
+            segments_in_gap: inGap.length,
+            wer_after_gap_percent: round(wer),
+          };
+        },
+      ),
+    );
+
+    ok.push(
       await t.step("DELETE cancels the pieces not yet started", async () => {
         const long = await longRecording(240);
         const id = await submit(stack, long.wav, "long-c");
@@ -351,6 +417,7 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
       `progress seen ${
         (f.progress_seen ?? []).join("→")
       }, WER ${f.wer_percent} %, every cut in a pause; ` +
+      `a meeting's ${f.meeting?.gap_s} s gap of silence and noise: ${f.meeting?.segments_in_gap} segments in it, WER ${f.meeting?.wer_after_gap_percent} % after it; ` +
       `DELETE mid-way cancelled ${f.cancel?.pieces_cancelled} of ${f.cancel?.pieces_total} pieces, nothing left queued or stored; ` +
       `an hour of FLAC accepted with the default limits and split into ${f.hour?.pieces_total} pieces; ` +
       `1 s clips of another identity beside 2 × ${f.fairness?.long_recording_s} s recordings: ` +

@@ -325,7 +325,8 @@ Deno.test("splitAtPauses prefers a late pause unless an earlier one is clearly l
   await t.step(
     "of two long pauses the later wins, 0.25 s before its end",
     () => {
-      const { cut, pauses } = withPauses([[17, 0.8], [26, 2]]);
+      // Under 2 s: a longer pause is a gap (step 5, tested below).
+      const { cut, pauses } = withPauses([[17, 0.8], [26, 1.9]]);
       const late = pauses[1]!;
       assert(spanHolding([late], cut, 0.25 * RATE), `cut ${cut / RATE}`);
       assert(late.end - cut <= 0.25 * RATE + FRAME, `cut ${cut / RATE}`);
@@ -333,8 +334,8 @@ Deno.test("splitAtPauses prefers a late pause unless an earlier one is clearly l
   );
 
   await t.step("the minimum length wins over an earlier, longer pause", () => {
-    // A 2 s pause at 10 s is before minPieceS (15 s): out of the window.
-    const { cut, pauses } = withPauses([[10, 2], [20, 0.2]]);
+    // A 1.9 s pause at 10 s is before minPieceS (15 s): out of the window.
+    const { cut, pauses } = withPauses([[10, 1.9], [20, 0.2]]);
     assert(spanHolding([pauses[1]!], cut, 0.05 * RATE), `cut ${cut / RATE}`);
   });
 });
@@ -370,6 +371,85 @@ Deno.test("splitAtPauses cuts silence and steady sound near the longest piece, d
       assertEquals(splitAtPauses(samples.slice()), pieces);
     });
   }
+});
+
+Deno.test("splitAtPauses cuts a gap at both ends, so no piece holds seconds of it beside speech", async (t) => {
+  /** Speech, a gap of `gap` (silence, then low noise), speech again. */
+  function meeting(silenceS: number, noiseS: number, noise: number) {
+    const next = random(5);
+    const recording = new Recording();
+    const talk = (seconds: number) => {
+      const until = recording.length + seconds * RATE;
+      while (recording.length < until) {
+        recording.add(word(0.2 + 0.2 * next(), 0.5, next)).silence(0.08);
+      }
+    };
+    talk(20);
+    const speechEnd = recording.length - 0.08 * RATE;
+    recording.silence(silenceS);
+    const quiet = new Float32Array(Math.round(noiseS * RATE)).map(() =>
+      noise * (2 * next() - 1)
+    );
+    recording.add(quiet);
+    const speechStart = recording.length;
+    talk(20);
+    return { samples: recording.samples(), speechEnd, speechStart };
+  }
+  const cases: [string, number, number, number][] = [
+    // name, silence s, noise s, noise peak (−54 dBFS: a room 40 dB under speech)
+    ["45 s of silence, then 20 s of low noise", 45, 20, 0.002],
+    ["a 3 s silence", 3, 0, 0],
+    ["8 s of low noise", 0, 8, 0.002],
+  ];
+  for (const [name, silenceS, noiseS, noise] of cases) {
+    await t.step(name, () => {
+      const { samples, speechEnd, speechStart } = meeting(
+        silenceS,
+        noiseS,
+        noise,
+      );
+      for (const maxPieceS of [15, 30]) {
+        const pieces = splitAtPauses(samples, { maxPieceS });
+        assertCovers(pieces, samples.length, maxPieceS * RATE);
+        const cuts = cutsOf(pieces);
+        // 0.25 s after the speech stops, and 0.25 s before it resumes.
+        assert(
+          cuts.some((c) => Math.abs(c - (speechEnd + 0.25 * RATE)) <= FRAME),
+          `${maxPieceS} s: no cut 0.25 s into the gap: ${
+            cuts.map((c) => c / RATE)
+          }`,
+        );
+        assert(
+          cuts.some((c) => Math.abs(c - (speechStart - 0.25 * RATE)) <= FRAME),
+          `${maxPieceS} s: no cut 0.25 s before the speech: ${
+            cuts.map((c) => c / RATE)
+          }`,
+        );
+        // Every piece inside the gap is gap only.
+        for (const p of pieces) {
+          if (p.start >= speechEnd && p.end <= speechStart) continue;
+          const inGap = Math.max(
+            0,
+            Math.min(p.end, speechStart) - Math.max(p.start, speechEnd),
+          );
+          assert(
+            inGap <= 0.26 * RATE,
+            `piece ${p.start / RATE}–${p.end / RATE} holds ${
+              inGap / RATE
+            } s of the gap`,
+          );
+        }
+      }
+    });
+  }
+  await t.step("a recording's opening quiet stays with its first words", () => {
+    const { recording } = syntheticSpeech(60, 0.5, 11);
+    const speech = recording.samples();
+    const opened = new Float32Array(5 * RATE + speech.length);
+    opened.set(speech, 5 * RATE);
+    const pieces = splitAtPauses(opened);
+    assert(pieces[0]!.end > 6 * RATE, `first cut ${pieces[0]!.end / RATE}`);
+  });
 });
 
 Deno.test("splitAtPauses handles lengths around maxPieceS", () => {
