@@ -391,6 +391,60 @@ Deno.test("limits are configured through the environment and enforced", async (t
   }
 });
 
+Deno.test({
+  name:
+    "limits: compressed uploads are decoded one at a time per identity, and not at all once its quota is full",
+  ignore: !(await ffmpegAvailable()),
+  fn: async () => {
+    await withStack({
+      workers: 1,
+      env: { QUOTA_JOBS: "1", AUDIO_CHECK_CONCURRENCY: "1" },
+      // The first job stays unfinished while the others arrive.
+      workerEnv: {
+        FAULT_INJECTION: "test-only",
+        FAULT_PROCESSING_DELAY_MS: "8000",
+      },
+    }, async (stack) => {
+      const flac = await flacTone(20);
+      const post = (user: string) =>
+        send(stack.baseUrl, "POST", "/jobs", {
+          headers: { "x-user-id": user },
+          body: fileForm("file", flac, "tone.flac"),
+        });
+      const checks = async () => {
+        const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+        return Object.fromEntries(
+          [...text.matchAll(/^whisper_audio_checks\{state="(\w+)"\} (\d+)$/gm)]
+            .map((m) => [m[1]!, Number(m[2])]),
+        );
+      };
+      const first = await post("busy");
+      assertEquals(first.status, 202, JSON.stringify(first.body));
+      // Six more at once: its quota (1 job) is full, so none is decoded.
+      const more = await Promise.all(
+        Array.from({ length: 6 }, () => post("busy")),
+      );
+      for (const r of more) {
+        assertEquals(r.status, 429, JSON.stringify(r.body));
+        assertEquals(
+          (r.body as { error: { code: string } }).error.code,
+          "quota_exceeded",
+        );
+        assertMatch(JSON.stringify(r.body), /QUOTA_JOBS/);
+      }
+      // Another identity is decoded as usual.
+      const other = await post("other");
+      assertEquals(other.status, 202, JSON.stringify(other.body));
+      assertEquals(await checks(), {
+        running: 0,
+        waiting: 0,
+        decoded: 2,
+        refused: 6,
+      });
+    });
+  },
+});
+
 Deno.test("limits: bad values are refused at start-up, naming the variable", async (t) => {
   const bad: [string, string][] = [
     ["MAX_UPLOAD_BYTES", "0"],
@@ -445,6 +499,7 @@ Deno.test("limits are documented in docs/configuration.md with their defaults", 
       "MAX_AUDIO_DURATION_S",
       "SESSION_TTL_S",
       "MAX_SESSIONS_PER_USER",
+      "AUDIO_CHECK_CONCURRENCY",
     ] as const
   ) {
     const row = readme.split("\n").find((l) =>

@@ -33,6 +33,7 @@ import { findCatalogEntry } from "../models/mod.ts";
 import { type Env, RESOURCE_ID, shown } from "./http.ts";
 import { ANONYMOUS } from "./identity.ts";
 import { jobView } from "./schemas.ts";
+import { ffmpegConcurrency, FfmpegTurns } from "./ffmpeg_turns.ts";
 
 /** What the API learns from a cheap audio check before queuing a job. */
 export interface AudioCheck {
@@ -45,8 +46,14 @@ export interface JobServiceDeps {
   config: ApiConfig;
   store: Store;
   queue: TranscribeQueue;
-  /** Validates uploaded bytes as audio (throws InvalidAudioError). */
-  checkAudio: (bytes: Uint8Array) => Promise<AudioCheck>;
+  /**
+   * Validates uploaded bytes as audio (throws InvalidAudioError), decoding
+   * them with ffmpeg, when it must, in the turn `ffmpegTurn` gives.
+   */
+  checkAudio: (
+    bytes: Uint8Array,
+    ffmpegTurn: <T>(decode: () => Promise<T>) => Promise<T>,
+  ) => Promise<AudioCheck>;
   /** Models jobs may name: installed locally or loaded by a live worker. */
   installedModels: () => Promise<string[]>;
   /** Admission control; without it only a fixed MAX_BACKLOG applies. */
@@ -79,10 +86,18 @@ export function isFinal(job: JobRecord): boolean {
 export class JobService {
   readonly #d: JobServiceDeps;
   readonly #pieces: PieceStore;
+  /** Turns at decoding compressed uploads (ffmpeg_turns.ts). */
+  readonly ffmpegTurns: FfmpegTurns;
 
   constructor(deps: JobServiceDeps) {
     this.#d = deps;
     this.#pieces = new PieceStore(deps.store.redis, deps.config.REDIS_PREFIX);
+    this.ffmpegTurns = new FfmpegTurns(
+      ffmpegConcurrency(
+        deps.config.AUDIO_CHECK_CONCURRENCY,
+        navigator.hardwareConcurrency || 1,
+      ),
+    );
   }
 
   /** The caller's identity (the anonymous one when it has none). */
@@ -224,8 +239,30 @@ export class JobService {
    * Returns the job id.
    */
   async submit(j: Submission): Promise<string> {
+    // A compressed upload is decoded in its identity's turn, which lasts
+    // until its job is stored, and not at all once that identity's quota
+    // is already full (ffmpeg_turns.ts).
+    let turn: Disposable | undefined;
+    try {
+      return await this.#submit(j, async (decode) => {
+        turn = await this.ffmpegTurns.take(
+          j.owner,
+          () => this.#quotaRoom(j.owner),
+        );
+        return this.ffmpegTurns.decode(decode);
+      });
+    } finally {
+      turn?.[Symbol.dispose]();
+    }
+  }
+
+  /** {@linkcode submit}, with the compressed upload's decoding turn. */
+  async #submit(
+    j: Submission,
+    ffmpegTurn: <T>(decode: () => Promise<T>) => Promise<T>,
+  ): Promise<string> {
     const { config, store, queue } = this.#d;
-    const audio = await this.#d.checkAudio(j.bytes);
+    const audio = await this.#d.checkAudio(j.bytes, ffmpegTurn);
     if (
       audio.durationS !== null && audio.durationS > config.MAX_AUDIO_DURATION_S
     ) {
@@ -276,13 +313,7 @@ export class JobService {
       config.JOB_TTL_S,
       { jobs: config.QUOTA_JOBS, audioS: config.QUOTA_AUDIO_S },
     );
-    if (result.kind === "over_jobs") {
-      throw new QuotaError(
-        "QUOTA_JOBS",
-        `${j.owner} has ${result.jobs} jobs not yet finished; its quota is ${config.QUOTA_JOBS} (QUOTA_JOBS)`,
-        5,
-      );
-    }
+    if (result.kind === "over_jobs") throw this.#overJobs(j.owner, result.jobs);
     if (result.kind === "over_audio") {
       const thisS = audio.durationS ?? 0;
       throw new QuotaError(
@@ -308,6 +339,37 @@ export class JobService {
       await queue.enqueue(j.jobId, j.model, long);
     }
     return j.jobId;
+  }
+
+  /** 429 for `owner`, who has `jobs` jobs not yet finished. */
+  #overJobs(owner: string, jobs: number): QuotaError {
+    return new QuotaError(
+      "QUOTA_JOBS",
+      `${owner} has ${jobs} jobs not yet finished; its quota is ${this.#d.config.QUOTA_JOBS} (QUOTA_JOBS)`,
+      5,
+    );
+  }
+
+  /**
+   * Refuses `owner` (429) when its quotas have no room left for any job:
+   * checked before its upload is decoded, so a full quota costs no ffmpeg.
+   */
+  async #quotaRoom(owner: string): Promise<void> {
+    const { config, store } = this.#d;
+    if (config.QUOTA_JOBS <= 0 && config.QUOTA_AUDIO_S <= 0) return;
+    const usage = await store.activeUsage(owner);
+    if (config.QUOTA_JOBS > 0 && usage.jobs >= config.QUOTA_JOBS) {
+      throw this.#overJobs(owner, usage.jobs);
+    }
+    if (config.QUOTA_AUDIO_S > 0 && usage.audioS >= config.QUOTA_AUDIO_S) {
+      throw new QuotaError(
+        "QUOTA_AUDIO_S",
+        `${owner} has ${
+          usage.audioS.toFixed(0)
+        } s of audio not yet transcribed, its whole quota of ${config.QUOTA_AUDIO_S} s (QUOTA_AUDIO_S)`,
+        10,
+      );
+    }
   }
 
   /**

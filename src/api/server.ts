@@ -95,8 +95,8 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
       memTotalBytes: memTotal(),
     }),
     // No samples kept: a WAV's header, or ffmpeg to a null sink.
-    checkAudio: (bytes) =>
-      measureAudio(bytes, { limitS: config.MAX_AUDIO_DURATION_S }),
+    checkAudio: (bytes, ffmpegTurn) =>
+      measureAudio(bytes, { limitS: config.MAX_AUDIO_DURATION_S, ffmpegTurn }),
     log,
   });
 

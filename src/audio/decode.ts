@@ -233,6 +233,12 @@ export interface MeasureOptions {
   ffmpegPath?: string;
   /** Give up (`audio_decode_timeout`) after this long. @default 30000 */
   timeoutMs?: number;
+  /**
+   * Runs the ffmpeg decoding it is given (the API's turns, which bound how
+   * many run at once); by default it runs at once. WAVs read in-process
+   * don't take a turn.
+   */
+  ffmpegTurn?: <T>(decode: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -258,12 +264,15 @@ export async function measureAudio(
     return { format, durationS: route.info.frames / route.info.sampleRate };
   }
   if (route === null) await requireFfmpeg(options.ffmpegPath);
-  const durationS = await throughFfmpeg(route, () =>
-    measureWithFfmpeg(bytes, {
-      format,
-      limitS: options.limitS,
-      ffmpegPath: options.ffmpegPath,
-      timeoutMs: options.timeoutMs ?? 30_000,
-    }));
+  const turn = options.ffmpegTurn ?? ((decode) => decode());
+  const durationS = await turn(() =>
+    throughFfmpeg(route, () =>
+      measureWithFfmpeg(bytes, {
+        format,
+        limitS: options.limitS,
+        ffmpegPath: options.ffmpegPath,
+        timeoutMs: options.timeoutMs ?? 30_000,
+      }))
+  );
   return { format, durationS };
 }

@@ -108,6 +108,12 @@ export const ApiConfigSchema = z.object({
    * of this machine's memory, at least one upload of MAX_UPLOAD_BYTES.
    */
   UPLOAD_MEMORY_BYTES: intFrom(0).default(0),
+  /**
+   * Compressed uploads the API decodes with ffmpeg at once (to measure them
+   * before queuing; one at a time per identity). 0: half the cores, at
+   * least 1.
+   */
+  AUDIO_CHECK_CONCURRENCY: intFrom(0).default(0),
   QUOTA_JOBS: intFrom(0).default(200),
   QUOTA_AUDIO_S: intFrom(0).default(7200),
   AUTH_MODE: z.enum(["open", "required", "api_key"]).default("open"),

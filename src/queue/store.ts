@@ -221,14 +221,19 @@ export class Store {
       -1,
       "WITHSCORES",
     );
+    const pipe = this.redis.pipeline();
+    for (let i = 0; i < flat.length; i += 2) {
+      pipe.exists(this.keys.job(flat[i]!));
+    }
+    const exists = flat.length > 0 ? await pipe.exec() : [];
     let jobs = 0;
     let audioMs = 0;
-    for (let i = 0; i < flat.length; i += 2) {
-      if (await this.redis.exists(this.keys.job(flat[i]!))) {
+    (exists ?? []).forEach(([, found], k) => {
+      if (found) {
         jobs++;
-        audioMs += Number(flat[i + 1]);
+        audioMs += Number(flat[2 * k + 1]);
       }
-    }
+    });
     return { jobs, audioS: audioMs / 1000 };
   }
 

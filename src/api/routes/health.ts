@@ -215,6 +215,14 @@ export function healthRoutes(d: HealthDeps): Hono<Env> {
         [{ value: d.longPolls.capped }],
       ),
       renderGauge(
+        "whisper_audio_checks",
+        "Compressed uploads being decoded by ffmpeg to be measured (running, waiting for a turn), and in all: decoded, or refused by a full quota before decoding",
+        Object.entries(d.jobs.ffmpegTurns.counts).map(([state, value]) => ({
+          labels: { state },
+          value,
+        })),
+      ),
+      renderGauge(
         "whisper_upload_memory_bytes",
         "Upload bytes the API is reading now (held) and its budget (UPLOAD_MEMORY_BYTES)",
         [
