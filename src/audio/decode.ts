@@ -89,17 +89,23 @@ function sniffKnown(bytes: Uint8Array): KnownAudioFormat {
 }
 
 /**
- * Where a WAV is decoded: in-process (`info`, its validated header), or by
- * ffmpeg when its codec is not one read here (ADPCM, GSM 6.10, …; `codec`,
- * the header's `wav_unsupported_format` error). Without ffmpeg that error
- * is thrown: it names the codec.
+ * Where audio is decoded: a WAV in-process (`info`, its validated header),
+ * everything else by ffmpeg, once it is known to be there — including a WAV
+ * whose codec is not one read here (ADPCM, GSM 6.10, …; `codec` is then the
+ * header's `wav_unsupported_format` error, thrown instead when ffmpeg is
+ * missing: it names the codec).
  */
-type WavRoute = { info: WavInfo } | { codec: InvalidAudioError };
+type Route = { info: WavInfo } | { codec: InvalidAudioError | null };
 
-async function routeWav(
+async function routeOf(
   bytes: Uint8Array,
+  format: KnownAudioFormat,
   ffmpegPath: string | undefined,
-): Promise<WavRoute> {
+): Promise<Route> {
+  if (format !== "wav") {
+    await requireFfmpeg(ffmpegPath);
+    return { codec: null };
+  }
   try {
     return { info: readWavHeader(bytes) };
   } catch (error) {
@@ -121,20 +127,19 @@ async function routeWav(
  * failure becomes the header's 415 naming the codec, with ffmpeg's reason.
  */
 async function throughFfmpeg<T>(
-  route: WavRoute | null,
+  codec: InvalidAudioError | null,
   run: () => Promise<T>,
 ): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (
-      route === null || !("codec" in route) ||
-      !(error instanceof InvalidAudioError) ||
+      codec === null || !(error instanceof InvalidAudioError) ||
       error.code !== "audio_decode_failed"
     ) throw error;
     throw new InvalidAudioError(
       "wav_unsupported_format",
-      `${route.codec.message}; ffmpeg could not decode it either (${error.message})`,
+      `${codec.message}; ffmpeg could not decode it either (${error.message})`,
       { unsupported: true, cause: error },
     );
   }
@@ -155,11 +160,8 @@ export async function probeAudio(
   options: DecodeOptions = {},
 ): Promise<AudioProbe> {
   const format = sniffKnown(bytes);
-  const route = format === "wav"
-    ? await routeWav(bytes, options.ffmpegPath)
-    : null;
-  if (route === null || !("info" in route)) {
-    if (route === null) await requireFfmpeg(options.ffmpegPath);
+  const route = await routeOf(bytes, format, options.ffmpegPath);
+  if (!("info" in route)) {
     return { format, durationS: null, sampleRate: null, channels: null };
   }
   const { info } = route;
@@ -192,10 +194,8 @@ export async function decodeAudio(
 ): Promise<DecodedAudio> {
   const format = sniffKnown(bytes);
   const max = options.maxDurationS ?? DEFAULT_MAX_DURATION_S;
-  const route = format === "wav"
-    ? await routeWav(bytes, options.ffmpegPath)
-    : null;
-  if (route !== null && "info" in route) {
+  const route = await routeOf(bytes, format, options.ffmpegPath);
+  if ("info" in route) {
     const { info } = route;
     const durationS = info.frames / info.sampleRate;
     if (durationS > max) throw tooLong(durationS, max);
@@ -209,14 +209,17 @@ export async function decodeAudio(
       channels: wav.channels,
     };
   }
-  const decoded = await throughFfmpeg(route, () =>
-    decodeWithFfmpeg(bytes, {
-      format,
-      ffmpegPath: options.ffmpegPath,
-      timeoutMs: options.timeoutMs,
-      // One second more than allowed, so "too long" is detectable.
-      limitS: max + 1,
-    }));
+  const decoded = await throughFfmpeg(
+    route.codec,
+    () =>
+      decodeWithFfmpeg(bytes, {
+        format,
+        ffmpegPath: options.ffmpegPath,
+        timeoutMs: options.timeoutMs,
+        // One second more than allowed, so "too long" is detectable.
+        limitS: max + 1,
+      }),
+  );
   const durationS = decoded.samples.length / WHISPER_SAMPLE_RATE;
   if (durationS > max) throw tooLong(durationS, max);
   return { ...decoded, durationS, format };
@@ -257,16 +260,13 @@ export async function measureAudio(
   options: MeasureOptions,
 ): Promise<{ format: KnownAudioFormat; durationS: number }> {
   const format = sniffKnown(bytes);
-  const route = format === "wav"
-    ? await routeWav(bytes, options.ffmpegPath)
-    : null;
-  if (route !== null && "info" in route) {
+  const route = await routeOf(bytes, format, options.ffmpegPath);
+  if ("info" in route) {
     return { format, durationS: route.info.frames / route.info.sampleRate };
   }
-  if (route === null) await requireFfmpeg(options.ffmpegPath);
   const turn = options.ffmpegTurn ?? ((decode) => decode());
   const durationS = await turn(() =>
-    throughFfmpeg(route, () =>
+    throughFfmpeg(route.codec, () =>
       measureWithFfmpeg(bytes, {
         format,
         limitS: options.limitS,
