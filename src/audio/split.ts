@@ -37,7 +37,7 @@
  *    first sentence (measured: 8.8 s of low noise, then speech), and the
  *    gap's own pieces cost nothing (the engine skips digital silence) or
  *    give no text. The last piece, too, starts where the speech resumes.
- *    A recording's opening quiet is left to steps 2–4.
+ *    The first piece, from the recording's start, is left to steps 2–4.
  *
  * Cuts fall in the middle of a frame. Everything is deterministic, and the
  * cost is one pass over the samples plus a few frames per cut: an hour of
@@ -282,9 +282,9 @@ function gapCut(
 
 /**
  * Step 5 of the rule for the piece starting at `previous` and ending by
- * `limit`, with frames at most `threshold` dB quiet: 0.25 s before the speech resumes when the piece starts in a gap,
- * else 0.25 s into the first gap its speech runs into; undefined when
- * neither falls inside the piece.
+ * `limit`, frames of at most `threshold` dB being quiet: 0.25 s before the
+ * speech resumes when the piece starts in a gap, else 0.25 s into the first
+ * gap its speech runs into; undefined when neither falls inside the piece.
  */
 function gapPoint(
   levels: Float32Array,
@@ -306,10 +306,10 @@ function gapPoint(
     while (before > 0 && start - before < gap && quiet(before - 1)) before--;
     let resume = start;
     while (resume <= last && quiet(resume)) resume++;
-    // Not the recording's opening quiet: whisper copes with leading
-    // silence, and bench:long's cut layouts are made by adding some.
-    const opening = before === 0;
-    if (!opening && resume <= last && resume - before >= gap) {
+    // Not in the first piece: whisper copes with leading silence, and
+    // bench:long's cut layouts are made by adding some.
+    const first = previous === 0;
+    if (!first && resume <= last && resume - before >= gap) {
       // At least 0.25 s on: a gap's edge read anew by the next piece's
       // thresholds makes no sliver of a piece.
       const cut = at(resume - safeMargin);
