@@ -34,6 +34,7 @@ import { type Env, RESOURCE_ID, shown } from "./http.ts";
 import { ANONYMOUS } from "./identity.ts";
 import { jobView } from "./schemas.ts";
 import { ffmpegConcurrency, FfmpegTurns } from "./ffmpeg_turns.ts";
+import type { FfmpegTurn } from "../audio/mod.ts";
 
 /** What the API learns from a cheap audio check before queuing a job. */
 export interface AudioCheck {
@@ -52,7 +53,7 @@ export interface JobServiceDeps {
    */
   checkAudio: (
     bytes: Uint8Array,
-    ffmpegTurn: <T>(decode: () => Promise<T>) => Promise<T>,
+    ffmpegTurn: FfmpegTurn,
   ) => Promise<AudioCheck>;
   /** Models jobs may name: installed locally or loaded by a live worker. */
   installedModels: () => Promise<string[]>;
@@ -257,10 +258,7 @@ export class JobService {
   }
 
   /** {@linkcode submit}, with the compressed upload's decoding turn. */
-  async #submit(
-    j: Submission,
-    ffmpegTurn: <T>(decode: () => Promise<T>) => Promise<T>,
-  ): Promise<string> {
+  async #submit(j: Submission, ffmpegTurn: FfmpegTurn): Promise<string> {
     const { config, store, queue } = this.#d;
     const audio = await this.#d.checkAudio(j.bytes, ffmpegTurn);
     if (

@@ -8,15 +8,20 @@ import {
   measureWithFfmpeg,
   requireFfmpeg,
 } from "./ffmpeg.ts";
-import { parseWav, readWavHeader, type WavInfo } from "./parse_wav.ts";
+import { readWavHeader, type WavInfo, wavSamples } from "./parse_wav.ts";
 import { toWhisperInput, WHISPER_SAMPLE_RATE } from "./resample.ts";
-import { type AudioFormat, sniffFormat } from "./sniff.ts";
+import { type KnownAudioFormat, sniffFormat } from "./sniff.ts";
 
 /** Longest audio accepted when the caller sets no limit: 3 hours. */
 export const DEFAULT_MAX_DURATION_S = 3 * 3600;
 
-/** A format this module can decode. */
-export type KnownAudioFormat = Exclude<AudioFormat, "unknown">;
+export type { KnownAudioFormat };
+
+/**
+ * Runs an ffmpeg decoding it is given, e.g. in a turn that bounds how many
+ * run at once (the API's `FfmpegTurns`).
+ */
+export type FfmpegTurn = <T>(decode: () => Promise<T>) => Promise<T>;
 
 /** Options of {@linkcode decodeAudio} and {@linkcode probeAudio}. */
 export interface DecodeOptions {
@@ -199,14 +204,14 @@ export async function decodeAudio(
     const { info } = route;
     const durationS = info.frames / info.sampleRate;
     if (durationS > max) throw tooLong(durationS, max);
-    const wav = parseWav(bytes);
-    const samples = toWhisperInput(wav.samples, wav.sampleRate);
+    // The header read once, by routeOf.
+    const samples = toWhisperInput(wavSamples(bytes, info), info.sampleRate);
     return {
       samples,
       durationS,
       format,
-      sampleRate: wav.sampleRate,
-      channels: wav.channels,
+      sampleRate: info.sampleRate,
+      channels: info.channels,
     };
   }
   const decoded = await throughFfmpeg(
@@ -241,7 +246,7 @@ export interface MeasureOptions {
    * many run at once); by default it runs at once. WAVs read in-process
    * don't take a turn.
    */
-  ffmpegTurn?: <T>(decode: () => Promise<T>) => Promise<T>;
+  ffmpegTurn?: FfmpegTurn;
 }
 
 /**

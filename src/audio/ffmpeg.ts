@@ -4,7 +4,7 @@
  * straight to 16 kHz mono float samples.
  */
 import { InvalidAudioError } from "../errors/mod.ts";
-import type { FfmpegFormat } from "./sniff.ts";
+import type { KnownAudioFormat } from "./sniff.ts";
 
 /** How to install ffmpeg, quoted in error messages. */
 const INSTALL_HINT =
@@ -34,7 +34,7 @@ export interface FfmpegOptions {
    */
   limitS?: number;
   /** The sniffed container, used in messages and to pick pipe or file. */
-  format?: FfmpegFormat;
+  format?: KnownAudioFormat;
 }
 
 /** What ffmpeg produced. */

@@ -22,12 +22,13 @@ export {
   type DecodedAudio,
   type DecodeOptions,
   DEFAULT_MAX_DURATION_S,
+  type FfmpegTurn,
   type KnownAudioFormat,
   measureAudio,
   type MeasureOptions,
   probeAudio,
 } from "./decode.ts";
-export { type AudioFormat, type FfmpegFormat, sniffFormat } from "./sniff.ts";
+export { type AudioFormat, sniffFormat } from "./sniff.ts";
 export {
   MAX_CHANNELS,
   MAX_SAMPLE_RATE,
@@ -36,6 +37,7 @@ export {
   readWavHeader,
   type WavAudio,
   type WavInfo,
+  wavSamples,
 } from "./parse_wav.ts";
 export {
   downmix,

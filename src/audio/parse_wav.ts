@@ -376,6 +376,16 @@ function decodeSamples(bytes: Uint8Array, info: WavInfo): Float32Array[] {
 }
 
 /**
+ * The samples of a WAV file whose header {@linkcode readWavHeader} gave as
+ * `info`: planar floats at its own rate, one Float32Array per channel.
+ *
+ * @throws {InvalidAudioError} (`wav_malformed`) and nothing else.
+ */
+export function wavSamples(bytes: Uint8Array, info: WavInfo): Float32Array[] {
+  return guarded(() => decodeSamples(bytes, info));
+}
+
+/**
  * Decodes a WAV file into planar float samples at its own rate.
  *
  * @param bytes The whole file.

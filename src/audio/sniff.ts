@@ -16,10 +16,10 @@ export type AudioFormat =
   | "unknown";
 
 /**
- * Formats ffmpeg decodes: all but WAV always, and WAV when its codec is not
- * one read in-process (ADPCM, GSM 6.10, G.722, MP3 in WAV, …).
+ * A format this service can decode: WAV in-process (or, for a codec not
+ * read in-process — ADPCM, GSM 6.10, … — through ffmpeg, as all the others).
  */
-export type FfmpegFormat = Exclude<AudioFormat, "unknown">;
+export type KnownAudioFormat = Exclude<AudioFormat, "unknown">;
 
 function ascii(bytes: Uint8Array, offset: number, text: string): boolean {
   if (bytes.length < offset + text.length) return false;
