@@ -61,7 +61,9 @@ export interface SplitOptions {
   maxPieceS?: number;
   /**
    * Shortest piece worth cutting: no cut is placed earlier than this after
-   * the previous one (the last piece may be shorter). @default maxPieceS / 2
+   * the previous one. The last piece may be shorter, and so may a piece
+   * that ends at a gap's edge (step 5), though never under 0.25 s.
+   * @default maxPieceS / 2
    */
   minPieceS?: number;
   /** Sample rate, Hz. @default 16000 */
