@@ -578,24 +578,39 @@ Deno.test("splitAtPauses always covers the input with pieces within the limits",
         const pieces = splitAtPauses(samples, options);
         const maxLength = Math.round(maxPieceS * sampleRate);
         assertCovers(pieces, length, maxLength);
-        // Shorter than minPieceS only when cut at a gap's edge (step 5):
-        // the cut then lies in a pause of about 2 s or more. Bursts are
-        // silent (exact zeros) between them; only they have such pauses.
+        // Shorter than minPieceS only when cut at a gap's edge (step 5), and
+        // never under 0.25 s. A gap is 2 s or more of quiet: between bursts
+        // (exact zeros), or steady noise, quiet by the piece's own threshold
+        // (step 1) until a louder stretch "resumes". A steady sine or silence
+        // never resumes, so it has no gap edges.
         const minLength = Math.round(minPieceS * sampleRate);
         const frame = Math.max(1, Math.round((frameMs * sampleRate) / 1000));
+        const quarter = Math.max(1, Math.round(250 / frameMs)) * frame;
         for (const p of pieces.slice(0, -1)) {
           if (p.end - p.start >= minLength) continue;
           const at = `piece ${JSON.stringify(p)} (minimum ${minLength})`;
-          assertEquals(kind, "bursts", at);
-          const pause = zeroRunAround(samples, p.end, frame);
-          assert(pause >= 2 * sampleRate - 2 * frame, `${at}: pause ${pause}`);
+          assert(kind === "bursts" || kind === "noise", `${kind}: ${at}`);
+          assert(p.end - p.start >= quarter, `${at}: under 0.25 s`);
+          // Near a silence between bursts, the cut lies inside it.
+          const near = samples.subarray(
+            Math.max(0, p.end - 2 * sampleRate),
+            p.end + 2 * sampleRate,
+          );
+          if (kind === "bursts" && near.includes(0)) {
+            const pause = zeroRunAround(samples, p.end, frame);
+            assert(
+              pause >= 2 * sampleRate - 2 * frame,
+              `${at}: pause ${pause}`,
+            );
+          }
         }
         assertEquals(splitAtPauses(samples, options), pieces);
       },
     ),
     {
       numRuns: 300,
-      // Found by CI: a short piece at a gap's edge, under minPieceS.
+      // Short pieces at a gap's edge: found by CI (bursts) and by a run
+      // of 30,000 (steady noise).
       examples: [[{
         length: 2606,
         sampleRate: 1000,
@@ -604,6 +619,14 @@ Deno.test("splitAtPauses always covers the input with pieces within the limits",
         frameMs: 4.711425206124853,
         kind: "bursts" as const,
         seed: -216424992,
+      }], [{
+        length: 8730,
+        sampleRate: 3141,
+        maxPieceS: 0.7171283030881884,
+        minFraction: 0.4956714761376249,
+        frameMs: 1.7510347023241006,
+        kind: "noise" as const,
+        seed: 987009050,
       }]],
     },
   );
