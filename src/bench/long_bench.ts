@@ -30,10 +30,13 @@ import {
   transcribeThroughStack,
 } from "./long_clients.ts";
 import {
+  DEFAULT_LONG_VOICE,
   ensureLongRecording,
   EspeakMissingError,
   espeakVersion,
   type LongRecording,
+  type LongVoice,
+  voiceLabel,
 } from "./long_corpus.ts";
 import {
   type LayoutMeasure,
@@ -43,6 +46,8 @@ import {
   type RecordingSummary,
   summarizeLayouts,
   summarizeRuns,
+  summarizeVoices,
+  type VoicesSummary,
 } from "./long_report.ts";
 import {
   ensurePeer,
@@ -78,6 +83,13 @@ export interface LongBenchOptions {
    * pieces and (when they run) the peer and the whole-file pass.
    */
   layouts: number;
+  /**
+   * Other voices to speak each recording's text in: every cut layout is
+   * measured in each (engine alone, peer, whole-file pass), then the means
+   * over the voices. Needs the engine alone (`engineStreams` > 0).
+   * @default []
+   */
+  voices?: LongVoice[];
   /** Measure the in-process full-context reference too. */
   sequential: boolean;
   /** Threads of the sequential reference. */
@@ -113,6 +125,10 @@ export interface LongBenchResult {
   fairness: FairnessResult | null;
   /** Per recording, the WERs over cut layouts (when measured). */
   layouts: LayoutsSummary[];
+  /** The same over cut layouts, per recording and `--voices` voice. */
+  voiceLayouts: LayoutsSummary[];
+  /** Per recording, the means over its voices (with `voices`). */
+  voices: VoicesSummary[];
 }
 
 /** Rough wall time of a bench, minutes, for the up-front notice. */
@@ -202,6 +218,8 @@ export async function runLongBench(
 
   const runs: LongRun[] = [];
   const layouts: LayoutsSummary[] = [];
+  const voiceLayouts: LayoutsSummary[] = [];
+  const voices: VoicesSummary[] = [];
   const report: Record<string, unknown> = {
     schema: "bench-long/1",
     started_at: startedAt,
@@ -214,6 +232,7 @@ export async function runLongBench(
       peer_compute_type: "int8",
       engine_streams: o.engineStreams,
       layouts: o.layouts,
+      voices: (o.voices ?? []).map(voiceLabel),
       api: o.api ?? "native",
       sequential: o.sequential,
       sequential_threads: o.sequentialThreads,
@@ -224,6 +243,8 @@ export async function runLongBench(
     },
     runs,
     layouts,
+    voice_layouts: voiceLayouts,
+    voices,
   };
   const write = async (extra: Record<string, unknown> = {}) => {
     await Deno.writeTextFile(
@@ -284,7 +305,32 @@ export async function runLongBench(
       );
       recordings.push(r);
     }
-    report.corpus = recordings.map((r) => ({
+    // The same texts in the other voices, spoken before anything starts so
+    // that a voice espeak-ng doesn't know stops the bench at once.
+    const extraVoices = (o.voices ?? []).filter((v) =>
+      voiceLabel(v) !== voiceLabel(DEFAULT_LONG_VOICE)
+    );
+    const voiced = new Map<string, LongRecording>();
+    for (const r of recordings) {
+      for (const v of o.engineStreams > 0 ? extraVoices : []) {
+        const spoken = await ensureLongRecording(r.name, { espeak, voice: v })
+          .catch((error) => {
+            throw new ConfigError(
+              `--voices ${voiceLabel(v)}: espeak-ng can't speak it: ${
+                (error as Error).message
+              }`,
+              { cause: error },
+            );
+          });
+        say(
+          `bench:long: ${r.name} (${voiceLabel(v)}): ${
+            spoken.sidecar.duration_s.toFixed(1)
+          } s${spoken.generated ? " (generated)" : ""}`,
+        );
+        voiced.set(`${r.name} ${voiceLabel(v)}`, spoken);
+      }
+    }
+    report.corpus = [...recordings, ...voiced.values()].map((r) => ({
       ...r.sidecar,
       wav: r.wavPath,
     }));
@@ -561,7 +607,60 @@ export async function runLongBench(
       const lastOf = (system: LongRun["system"]) =>
         runs.findLast((r) => r.recording === rec.name && r.system === system);
       const engineRun = lastOf("engine");
-      if (model && engineRun && o.layouts > 1) {
+      /**
+       * One cut layout of `speech` (the recording after `offset_s` of
+       * silence): the engine alone's pieces and, on the same shifted file,
+       * the peer and our whole-file pass, each as a WER against `text`.
+       */
+      const measureLayout = async (
+        label: string,
+        speech: Float32Array,
+        text: string,
+        offset_s: number,
+      ): Promise<LayoutMeasure> => {
+        const wer = (hypothesis: string) =>
+          werAndWords(text, hypothesis).wer_pct;
+        const shifted = withLeadingSilence(speech, offset_s);
+        const e = await guard(
+          piecesThroughEngine(model!, shifted, pieceSettings, o.engineStreams),
+        );
+        const m: LayoutMeasure = {
+          offset_s,
+          pieces: e.pieces,
+          engine: wer(e.text),
+          peer: null,
+          sequential: null,
+        };
+        if (peer) {
+          layoutDir ??= await Deno.makeTempDir({
+            prefix: "bench-long-layouts-",
+          });
+          const path = join(layoutDir, `layout-${offset_s}s.wav`);
+          await Deno.writeFile(
+            path,
+            encodeWav(shifted, { sampleRate: 16_000 }),
+          );
+          m.peer = wer((await watch(peer.transcribe(path))).text);
+          await Deno.remove(path);
+        }
+        if (o.sequential) {
+          m.sequential = wer((await wholeFile(shifted)).out.text);
+        }
+        say(
+          `bench:long: ${label} after ${offset_s} s of silence: WER engine alone ${
+            m.engine.toFixed(2)
+          } % (${m.pieces} pieces)${
+            m.peer === null ? "" : `, faster-whisper ${m.peer!.toFixed(2)} %`
+          }${
+            m.sequential === null
+              ? ""
+              : `, whole-file ${m.sequential!.toFixed(2)} %`
+          }`,
+        );
+        return m;
+      };
+      let own: LayoutsSummary | null = null;
+      if (model && engineRun) {
         const measures: LayoutMeasure[] = [{
           offset_s: 0,
           pieces: Number(engineRun.detail?.pieces),
@@ -569,54 +668,41 @@ export async function runLongBench(
           peer: lastOf("peer")?.wer_pct ?? null,
           sequential: lastOf("sequential")?.wer_pct ?? null,
         }];
-        const wer = (text: string) => werAndWords(rec.text, text).wer_pct;
         for (let k = 1; k < o.layouts; k++) {
-          const offset_s = 3 * k;
-          const shifted = withLeadingSilence(samples, offset_s);
-          const e = await guard(
-            piecesThroughEngine(
-              model,
-              shifted,
-              pieceSettings,
-              o.engineStreams,
-            ),
-          );
-          const m: LayoutMeasure = {
-            offset_s,
-            pieces: e.pieces,
-            engine: wer(e.text),
-            peer: null,
-            sequential: null,
-          };
-          if (peer) {
-            layoutDir ??= await Deno.makeTempDir({
-              prefix: "bench-long-layouts-",
-            });
-            const path = join(layoutDir, `${rec.name}-${offset_s}s.wav`);
-            await Deno.writeFile(
-              path,
-              encodeWav(shifted, { sampleRate: 16_000 }),
-            );
-            m.peer = wer((await watch(peer.transcribe(path))).text);
-            await Deno.remove(path);
-          }
-          if (o.sequential) {
-            m.sequential = wer((await wholeFile(shifted)).out.text);
-          }
-          measures.push(m);
-          say(
-            `bench:long: ${rec.name} after ${offset_s} s of silence: WER engine alone ${
-              m.engine.toFixed(2)
-            } % (${m.pieces} pieces)${
-              m.peer === null ? "" : `, faster-whisper ${m.peer!.toFixed(2)} %`
-            }${
-              m.sequential === null
-                ? ""
-                : `, whole-file ${m.sequential!.toFixed(2)} %`
-            }`,
+          measures.push(
+            await measureLayout(rec.name, samples, rec.text, 3 * k),
           );
         }
-        layouts.push(summarizeLayouts(rec.name, measures));
+        own = summarizeLayouts(rec.name, measures);
+        if (o.layouts > 1) {
+          layouts.push(own);
+          await write();
+        }
+      }
+      // The same text in other voices: every layout measured the same way.
+      if (own && voiced.size > 0) {
+        const mine: LayoutsSummary[] = [own];
+        const names = [voiceLabel(DEFAULT_LONG_VOICE)];
+        for (const v of extraVoices) {
+          const label = `${rec.name} (${voiceLabel(v)})`;
+          const spoken = voiced.get(`${rec.name} ${voiceLabel(v)}`)!;
+          const speech =
+            (await decodeAudio(await Deno.readFile(spoken.wavPath)))
+              .samples;
+          const measures: LayoutMeasure[] = [];
+          for (let k = 0; k < o.layouts; k++) {
+            measures.push(await measureLayout(label, speech, rec.text, 3 * k));
+          }
+          const summary = {
+            ...summarizeLayouts(rec.name, measures),
+            voice: voiceLabel(v),
+          };
+          voiceLayouts.push(summary);
+          mine.push(summary);
+          names.push(voiceLabel(v));
+          await write();
+        }
+        voices.push(summarizeVoices(rec.name, names, mine));
         await write();
       }
     }
@@ -650,6 +736,8 @@ export async function runLongBench(
       jsonPath,
       fairness,
       layouts,
+      voiceLayouts,
+      voices,
     };
   } catch (error) {
     await write({ error: String((error as Error)?.message ?? error) }).catch(

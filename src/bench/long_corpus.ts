@@ -25,6 +25,47 @@ export const LONG_RECORDINGS = ["2min", "8min"] as const;
 export const LONG_VOICE = "en-us";
 /** espeak-ng speed (`-s`, words per minute) of every long recording. */
 export const LONG_SPEED = 160;
+/** An espeak-ng voice and speed (words per minute) to speak a text with. */
+export interface LongVoice {
+  voice: string;
+  speed: number;
+}
+
+/** The voice of the committed recordings' cached WAVs. */
+export const DEFAULT_LONG_VOICE: LongVoice = {
+  voice: LONG_VOICE,
+  speed: LONG_SPEED,
+};
+
+/** `en-gb:160`: how a voice is written on the command line and in reports. */
+export function voiceLabel(v: LongVoice): string {
+  return `${v.voice}:${v.speed}`;
+}
+
+/**
+ * Parses a comma-separated list of `VOICE:SPEED` (e.g.
+ * `en-gb:160,en-us+m3:140`): an espeak-ng voice name (letters, digits, `-`,
+ * `_`, and `+` before a variant) and words per minute, 80–450.
+ *
+ * @throws {RangeError} naming the first bad entry.
+ */
+export function parseVoices(raw: string): LongVoice[] {
+  const voices: LongVoice[] = [];
+  for (const entry of raw.split(",").map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([a-z][a-z0-9_-]*(?:\+[a-z0-9_-]+)?):(\d{2,3})$/i.exec(entry);
+    const speed = Number(m?.[2]);
+    if (!m || speed < 80 || speed > 450) {
+      throw new RangeError(
+        `"${entry}" is not VOICE:SPEED (an espeak-ng voice such as en-gb or en-us+m3, and 80-450 words per minute)`,
+      );
+    }
+    if (!voices.some((v) => voiceLabel(v) === entry)) {
+      voices.push({ voice: m[1]!, speed });
+    }
+  }
+  return voices;
+}
+
 /** Sample rate of the generated WAVs. */
 export const LONG_SAMPLE_RATE = 16_000;
 
@@ -77,6 +118,18 @@ export interface EnsureLongOptions {
   force?: boolean;
   /** espeak-ng's version line, when already known. */
   espeak?: string;
+  /**
+   * Another voice: its files are `<name>@<voice>-<speed>.*` beside the
+   * default voice's `<name>.*`. @default DEFAULT_LONG_VOICE
+   */
+  voice?: LongVoice;
+}
+
+/** The file stem of recording `name` spoken in `voice`. */
+export function longStem(name: string, voice: LongVoice): string {
+  return voice.voice === LONG_VOICE && voice.speed === LONG_SPEED
+    ? name
+    : `${name}@${voice.voice}-${voice.speed}`;
 }
 
 const sha256 = (data: string | Uint8Array): string =>
@@ -194,10 +247,12 @@ export async function ensureLongRecording(
   const sourcePath = join(options.textDir ?? LONG_TEXT_DIR, `${name}.txt`);
   const text = await Deno.readTextFile(sourcePath);
   const espeak = options.espeak ?? await espeakVersion();
-  const key = longCacheKey(text, LONG_VOICE, LONG_SPEED, espeak);
-  const wavPath = join(dir, `${name}.wav`);
-  const textPath = join(dir, `${name}.txt`);
-  const sidecarPath = join(dir, `${name}.json`);
+  const { voice, speed } = options.voice ?? DEFAULT_LONG_VOICE;
+  const key = longCacheKey(text, voice, speed, espeak);
+  const stem = longStem(name, { voice, speed });
+  const wavPath = join(dir, `${stem}.wav`);
+  const textPath = join(dir, `${stem}.txt`);
+  const sidecarPath = join(dir, `${stem}.json`);
   if (!options.force) {
     const old = await readSidecar(sidecarPath);
     if (old?.key === key) {
@@ -215,13 +270,13 @@ export async function ensureLongRecording(
       }
     }
   }
-  const wav = await speakTextFile(sourcePath);
+  const wav = await speakTextFile(sourcePath, voice, speed);
   const info = parseWav(wav);
   const sidecar: LongSidecar = {
     key,
     name,
-    voice: LONG_VOICE,
-    speed: LONG_SPEED,
+    voice,
+    speed,
     espeak,
     text_sha256: sha256(text),
     wav_sha256: sha256(wav),

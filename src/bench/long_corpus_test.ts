@@ -1,5 +1,11 @@
 import { join } from "node:path";
-import { assert, assertEquals } from "../testing/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "../testing/assert.ts";
 import { parseWav } from "../audio/mod.ts";
 import { normalizeWords } from "../accuracy/mod.ts";
 import {
@@ -11,6 +17,9 @@ import {
   LONG_SAMPLE_RATE,
   LONG_TEXT_DIR,
   longCacheKey,
+  longStem,
+  parseVoices,
+  voiceLabel,
 } from "./long_corpus.ts";
 
 /** Reference words of each committed text (≈ 2:00 and ≈ 7:59 at -s 160). */
@@ -95,6 +104,50 @@ Deno.test("long corpus generation is deterministic and cached (needs espeak-ng)"
       assertEquals(again.sidecar.wav_sha256, first.sidecar.wav_sha256);
     });
     await t.step(
+      "another voice: its own files beside the corpus' own, other speech",
+      async () => {
+        const gb = await ensureLongRecording("tiny", {
+          dir,
+          textDir,
+          espeak,
+          voice: { voice: "en-gb", speed: 180 },
+        });
+        assert(gb.generated);
+        assertEquals(gb.wavPath, join(dir, "tiny@en-gb-180.wav"));
+        assertEquals(
+          [gb.sidecar.voice, gb.sidecar.speed, gb.sidecar.words],
+          ["en-gb", 180, 12],
+        );
+        assert(gb.sidecar.wav_sha256 !== first.sidecar.wav_sha256);
+        assert(gb.sidecar.key !== first.sidecar.key);
+        // Faster speech: shorter.
+        assert(gb.sidecar.duration_s < first.sidecar.duration_s);
+        const own = await ensureLongRecording("tiny", { dir, textDir, espeak });
+        assert(!own.generated, "the corpus' own voice is still cached");
+        const again = await ensureLongRecording("tiny", {
+          dir,
+          textDir,
+          espeak,
+          voice: { voice: "en-gb", speed: 180 },
+        });
+        assert(!again.generated);
+      },
+    );
+    await t.step(
+      "a voice espeak-ng doesn't know fails, naming it",
+      async () => {
+        const error = await assertRejects(() =>
+          ensureLongRecording("tiny", {
+            dir,
+            textDir,
+            espeak,
+            voice: { voice: "xx-nosuchvoice", speed: 160 },
+          })
+        );
+        assertMatch(String(error), /-v xx-nosuchvoice/);
+      },
+    );
+    await t.step(
       "a changed text changes the key and the recording",
       async () => {
         await Deno.writeTextFile(
@@ -114,4 +167,45 @@ Deno.test("long corpus generation is deterministic and cached (needs espeak-ng)"
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("parseVoices reads VOICE:SPEED lists and names a bad entry", () => {
+  assertEquals(parseVoices(""), []);
+  assertEquals(parseVoices("en-gb:160, en-us+m3:140,en-gb:160"), [
+    { voice: "en-gb", speed: 160 },
+    { voice: "en-us+m3", speed: 140 },
+  ]);
+  for (
+    const bad of [
+      "en-gb",
+      "en-gb:",
+      ":160",
+      "en gb:160",
+      "en-gb:79",
+      "en-gb:451",
+      "en-gb:16.5",
+      "-v:160",
+      "en-gb:160:1",
+    ]
+  ) {
+    const error = assertThrows(() => parseVoices(`en-us:180,${bad}`));
+    assert(error instanceof RangeError, bad);
+    assertMatch(
+      error.message,
+      new RegExp(`"${bad.trim().replace(/[.+]/g, "\\$&")}"`),
+    );
+  }
+  assertEquals(voiceLabel({ voice: "en-us+m3", speed: 140 }), "en-us+m3:140");
+});
+
+Deno.test("longStem keeps the corpus' own voice's names and marks the others", () => {
+  assertEquals(longStem("2min", { voice: "en-us", speed: 160 }), "2min");
+  assertEquals(
+    longStem("2min", { voice: "en-us", speed: 180 }),
+    "2min@en-us-180",
+  );
+  assertEquals(
+    longStem("8min", { voice: "en-us+m3", speed: 140 }),
+    "8min@en-us+m3-140",
+  );
 });

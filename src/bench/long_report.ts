@@ -316,6 +316,8 @@ export interface LayoutWer {
  */
 export interface LayoutsSummary {
   recording: string;
+  /** The espeak-ng voice (`VOICE:SPEED`) when not the corpus' own. */
+  voice?: string;
   offsets_s: number[];
   /** The engine alone's pieces per layout. */
   pieces: number[];
@@ -400,6 +402,7 @@ export const WER_TARGETS = {
  * judged on the means.
  */
 export function formatLayouts(l: LayoutsSummary): string[] {
+  const name = l.voice ? `${l.recording} (${l.voice})` : l.recording;
   const range = (w: LayoutWer) =>
     `mean ${w.mean_wer_pct.toFixed(2)} % (${w.min_wer_pct.toFixed(2)}–${
       w.max_wer_pct.toFixed(2)
@@ -410,13 +413,11 @@ export function formatLayouts(l: LayoutsSummary): string[] {
     ...(l.sequential ? [`our whole-file pass ${range(l.sequential)}`] : []),
   ];
   const verdict = (delta: number, bound: number, against: string) =>
-    `${l.recording}: WER ≤ ${against}${
-      bound ? ` + ${bound}` : ""
-    } on the means: ${delta <= bound ? "met" : "not met"} (${
-      delta >= 0 ? "+" : ""
-    }${delta.toFixed(2)} points)`;
+    `${name}: WER ≤ ${against}${bound ? ` + ${bound}` : ""} on the means: ${
+      delta <= bound ? "met" : "not met"
+    } (${delta >= 0 ? "+" : ""}${delta.toFixed(2)} points)`;
   return [
-    `${l.recording}: WER over ${l.offsets_s.length} cut layouts (${
+    `${name}: WER over ${l.offsets_s.length} cut layouts (${
       l.offsets_s.join("/")
     } s of leading silence): ${systems.join("; ")}`,
     ...(l.engine_minus_peer === null ? [] : [
@@ -430,4 +431,83 @@ export function formatLayouts(l: LayoutsSummary): string[] {
       ),
     ]),
   ];
+}
+
+/**
+ * One recording's word error rates over several voices, each voice's the
+ * mean over its cut layouts: the same text spoken differently, so that a
+ * change is not judged on one speaker.
+ */
+export interface VoicesSummary {
+  recording: string;
+  /** `VOICE:SPEED` of each voice, the corpus' own first. */
+  voices: string[];
+  /** Means over the voices of each voice's layout mean, %. */
+  engine_mean_wer_pct: number;
+  /** Null unless measured for every voice. */
+  peer_mean_wer_pct: number | null;
+  sequential_mean_wer_pct: number | null;
+  engine_minus_peer: number | null;
+  engine_minus_sequential: number | null;
+}
+
+/**
+ * The {@linkcode VoicesSummary} of `recording` from its layout summaries,
+ * one per voice (`voices[i]` naming `summaries[i]`).
+ *
+ * @throws {RangeError} when there is no summary, or the names don't match.
+ */
+export function summarizeVoices(
+  recording: string,
+  voices: readonly string[],
+  summaries: readonly LayoutsSummary[],
+): VoicesSummary {
+  if (summaries.length === 0 || summaries.length !== voices.length) {
+    throw new RangeError(
+      `summarizeVoices: ${summaries.length} summaries for ${voices.length} voices`,
+    );
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const over = (key: "peer" | "sequential") => {
+    const wers = summaries.map((l) => l[key]?.mean_wer_pct);
+    return wers.every((w): w is number => typeof w === "number")
+      ? mean(wers)
+      : null;
+  };
+  const engine = mean(summaries.map((l) => l.engine.mean_wer_pct));
+  const peer = over("peer");
+  const sequential = over("sequential");
+  return {
+    recording,
+    voices: [...voices],
+    engine_mean_wer_pct: engine,
+    peer_mean_wer_pct: peer,
+    sequential_mean_wer_pct: sequential,
+    engine_minus_peer: peer === null ? null : engine - peer,
+    engine_minus_sequential: sequential === null ? null : engine - sequential,
+  };
+}
+
+/** The line `deno task bench:long` prints for a {@linkcode VoicesSummary}. */
+export function formatVoices(v: VoicesSummary): string {
+  const pct = (x: number) => `${x.toFixed(2)} %`;
+  const delta = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
+  const parts = [`engine alone's pieces ${pct(v.engine_mean_wer_pct)}`];
+  if (v.peer_mean_wer_pct !== null) {
+    parts.push(
+      `faster-whisper ${pct(v.peer_mean_wer_pct)} (pieces ${
+        delta(v.engine_minus_peer!)
+      })`,
+    );
+  }
+  if (v.sequential_mean_wer_pct !== null) {
+    parts.push(
+      `our whole-file pass ${pct(v.sequential_mean_wer_pct)} (pieces ${
+        delta(v.engine_minus_sequential!)
+      })`,
+    );
+  }
+  return `${v.recording}: WER over ${v.voices.length} voices (${
+    v.voices.join(", ")
+  }), means of the layouts' means: ${parts.join("; ")}`;
 }

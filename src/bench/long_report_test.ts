@@ -2,6 +2,7 @@ import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
 import {
   formatLayouts,
   formatTable,
+  formatVoices,
   type LongRun,
   type LongSystem,
   pieceStats,
@@ -9,6 +10,7 @@ import {
   realTimeFactor,
   summarizeLayouts,
   summarizeRuns,
+  summarizeVoices,
 } from "./long_report.ts";
 
 function run(
@@ -286,4 +288,52 @@ Deno.test("formatLayouts prints the means and judges issue 12's WER targets on t
     ])).length,
     1,
   );
+});
+
+Deno.test("summarizeVoices averages each voice's layout means and the gaps", () => {
+  const own = summarizeLayouts("8min", [
+    { offset_s: 0, pieces: 36, engine: 16, peer: 15, sequential: 15.5 },
+    { offset_s: 3, pieces: 36, engine: 17, peer: 16, sequential: 16.5 },
+  ]);
+  const gb = {
+    ...summarizeLayouts("8min", [
+      { offset_s: 0, pieces: 35, engine: 20, peer: 18, sequential: 19 },
+      { offset_s: 3, pieces: 35, engine: 21, peer: 19, sequential: 18 },
+    ]),
+    voice: "en-gb:160",
+  };
+  const v = summarizeVoices("8min", ["en-us:160", "en-gb:160"], [own, gb]);
+  assertEquals(v.voices, ["en-us:160", "en-gb:160"]);
+  assertEquals(v.engine_mean_wer_pct, (16.5 + 20.5) / 2);
+  assertEquals(v.peer_mean_wer_pct, (15.5 + 18.5) / 2);
+  assertEquals(v.sequential_mean_wer_pct, (16 + 18.5) / 2);
+  assertEquals(v.engine_minus_peer, 18.5 - 17);
+  assertEquals(v.engine_minus_sequential, 18.5 - 17.25);
+  assertEquals(
+    formatVoices(v),
+    "8min: WER over 2 voices (en-us:160, en-gb:160), means of the layouts' means: " +
+      "engine alone's pieces 18.50 %; faster-whisper 17.00 % (pieces +1.50); " +
+      "our whole-file pass 17.25 % (pieces +1.25)",
+  );
+  // A voice the peer missed: no peer figure at all.
+  const noPeer = summarizeLayouts("8min", [
+    { offset_s: 0, pieces: 35, engine: 20, peer: null, sequential: 19 },
+  ]);
+  const partial = summarizeVoices("8min", ["a:160", "b:160"], [own, noPeer]);
+  assertEquals(partial.peer_mean_wer_pct, null);
+  assertEquals(partial.engine_minus_peer, null);
+  assert(!formatVoices(partial).includes("faster-whisper"));
+  assertThrows(() => summarizeVoices("8min", [], []));
+  assertThrows(() => summarizeVoices("8min", ["a:160"], [own, gb]));
+});
+
+Deno.test("formatLayouts names another voice beside the recording", () => {
+  const gb = {
+    ...summarizeLayouts("2min", [
+      { offset_s: 0, pieces: 9, engine: 20, peer: 18, sequential: 19 },
+    ]),
+    voice: "en-gb:160",
+  };
+  const lines = formatLayouts(gb);
+  assert(lines.every((l) => l.startsWith("2min (en-gb:160): ")), lines[0]);
 });

@@ -1,7 +1,7 @@
 /**
  * `deno task bench:long [--recordings 2min,8min] [--repeat 3] [--workers N]
  * [--peer-threads N] [--engine-streams N] [--layouts N] [--model NAME]
- * [--no-sequential]
+ * [--voices VOICE:SPEED,…] [--no-sequential]
  * [--fairness N] [--api native|openai] [--out DIR]`: one long
  * recording at a time end to end through our stack (one `POST /jobs`,
  * long-polled; with `--api openai` one `POST /v1/audio/transcriptions`
@@ -14,7 +14,10 @@
  * over `--layouts` cut layouts (default 4: the recording after 0, 3, 6, 9 s
  * of leading silence, which moves where the pieces are cut; 1 skips it) of
  * the engine alone, faster-whisper and the whole-file pass, with issue 12's
- * accuracy targets judged on their means; then fairness: N copies
+ * accuracy targets judged on their means; with `--voices en-gb:160,…`
+ * the same texts spoken by espeak-ng in those voices too, every layout
+ * measured in each, and the means over the voices (issue 12's targets stay
+ * judged on the corpus' own voice); then fairness: N copies
  * (default 4, 0 skips) of the last recording from one identity while
  * another sends 1 s clips at 1/s.
  *
@@ -38,12 +41,21 @@ import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
 import { DEFAULT_MODEL } from "../models/mod.ts";
 import { estimateMinutes, runLongBench } from "../bench/long_bench.ts";
-import { LONG_RECORDINGS, LONG_TEXT_DIR } from "../bench/long_corpus.ts";
-import { formatLayouts, formatTable } from "../bench/long_report.ts";
+import {
+  LONG_RECORDINGS,
+  LONG_TEXT_DIR,
+  type LongVoice,
+  parseVoices,
+} from "../bench/long_corpus.ts";
+import {
+  formatLayouts,
+  formatTable,
+  formatVoices,
+} from "../bench/long_report.ts";
 
 const USAGE = "usage: deno task bench:long [--recordings 2min,8min] " +
   "[--repeat N] [--workers N] [--peer-threads N] [--engine-streams N] " +
-  "[--layouts N] [--model NAME] " +
+  "[--layouts N] [--model NAME] [--voices VOICE:SPEED,...] " +
   "[--no-sequential] [--fairness N] [--api native|openai] [--out DIR]";
 
 /** Approximate durations of the committed recordings, for the notice. */
@@ -85,6 +97,7 @@ async function main(): Promise<number> {
       "engine-streams": { type: "string" },
       layouts: { type: "string" },
       model: { type: "string" },
+      voices: { type: "string", default: "" },
       "no-sequential": { type: "boolean", default: false },
       fairness: { type: "string" },
       api: { type: "string", default: "native" },
@@ -127,6 +140,17 @@ async function main(): Promise<number> {
     64,
   );
   const layouts = intFlag("layouts", values.layouts, 4, 1, 16);
+  let voices: LongVoice[];
+  try {
+    voices = parseVoices(values.voices);
+  } catch (error) {
+    throw new ConfigError(`--voices: ${(error as Error).message}; ${USAGE}`);
+  }
+  if (voices.length > 0 && engineStreams === 0) {
+    throw new ConfigError(
+      `--voices needs the engine alone (--engine-streams 0 skips it); ${USAGE}`,
+    );
+  }
   const model = values.model ?? DEFAULT_MODEL;
   const sequential = !values["no-sequential"];
   const fairnessRecordings = intFlag("fairness", values.fairness, 4, 0, 16);
@@ -146,9 +170,10 @@ async function main(): Promise<number> {
     sequential,
     engineStreams > 0,
   ) + Math.ceil(
-    // The extra cut layouts: engine alone ~0.025 × the audio, the peer
-    // ~0.03 ×, the whole-file pass ~0.03 × each.
-    (engineStreams > 0 ? layouts - 1 : 0) *
+    // The extra cut layouts (and every layout of each other voice): engine
+    // alone ~0.025 × the audio, the peer ~0.03 ×, the whole-file pass
+    // ~0.03 × each.
+    (engineStreams > 0 ? layouts - 1 + voices.length * layouts : 0) *
       recordings.reduce((a, r) => a + (APPROX_AUDIO_S[r] ?? 300), 0) *
       (0.025 + 0.03 + (sequential ? 0.03 : 0)) / 60,
   ) + Math.ceil(
@@ -188,6 +213,7 @@ async function main(): Promise<number> {
       peerThreads,
       engineStreams,
       layouts,
+      voices,
       model,
       sequential,
       sequentialThreads: cores,
@@ -218,9 +244,10 @@ async function main(): Promise<number> {
         }`,
       );
     }
-    for (const l of result.layouts) {
+    for (const l of [...result.layouts, ...result.voiceLayouts]) {
       for (const line of formatLayouts(l)) console.log(line);
     }
+    for (const v of result.voices) console.log(formatVoices(v));
     const f = result.fairness;
     if (f) {
       console.log(
