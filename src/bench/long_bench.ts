@@ -11,8 +11,7 @@
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../config/mod.ts";
 import { ConfigError } from "../errors/mod.ts";
-import { decodeAudio, encodeWav, readBase64File } from "../audio/mod.ts";
-import { normalizeWords, wordErrorRate } from "../accuracy/mod.ts";
+import { decodeAudio, readBase64File } from "../audio/mod.ts";
 import {
   free,
   type ModelHandle,
@@ -21,7 +20,14 @@ import {
 } from "../engine/mod.ts";
 import { verifyInstalledModel } from "../models/mod.ts";
 import { parseEnv, WorkerConfigSchema } from "../config/mod.ts";
-import { piecesThroughEngine, withLeadingSilence } from "./long_engine.ts";
+import { piecesThroughEngine } from "./long_engine.ts";
+import {
+  type LayoutSystems,
+  measureLayout,
+  measureVoices,
+  speakVoices,
+  werAndWords,
+} from "./long_layouts.ts";
 import { setup } from "../setup/mod.ts";
 import { type Stack, startStack } from "../stack/mod.ts";
 import { SAMPLE_CLIP } from "./engine_throughput.ts";
@@ -30,7 +36,6 @@ import {
   transcribeThroughStack,
 } from "./long_clients.ts";
 import {
-  DEFAULT_LONG_VOICE,
   ensureLongRecording,
   EspeakMissingError,
   espeakVersion,
@@ -46,7 +51,6 @@ import {
   type RecordingSummary,
   summarizeLayouts,
   summarizeRuns,
-  summarizeVoices,
   type VoicesSummary,
 } from "./long_report.ts";
 import {
@@ -185,14 +189,6 @@ async function loadAverage(): Promise<number | null> {
   return text && Number.isFinite(v) ? v : null;
 }
 
-function werAndWords(reference: string, hypothesis: string) {
-  return {
-    wer_pct: wordErrorRate([{ reference, hypothesis }]),
-    words_out: normalizeWords(hypothesis).length,
-    reference_words: normalizeWords(reference).length,
-  };
-}
-
 /**
  * Runs the bench: provisions, generates the recordings, installs the peer
  * (or says why not), starts the stack and the peer, warms both with the
@@ -219,7 +215,7 @@ export async function runLongBench(
   const runs: LongRun[] = [];
   const layouts: LayoutsSummary[] = [];
   const voiceLayouts: LayoutsSummary[] = [];
-  const voices: VoicesSummary[] = [];
+  const voiceSummaries: VoicesSummary[] = [];
   const report: Record<string, unknown> = {
     schema: "bench-long/1",
     started_at: startedAt,
@@ -244,7 +240,7 @@ export async function runLongBench(
     runs,
     layouts,
     voice_layouts: voiceLayouts,
-    voices,
+    voices: voiceSummaries,
   };
   const write = async (extra: Record<string, unknown> = {}) => {
     await Deno.writeTextFile(
@@ -305,31 +301,9 @@ export async function runLongBench(
       );
       recordings.push(r);
     }
-    // The same texts in the other voices, spoken before anything starts so
-    // that a voice espeak-ng doesn't know stops the bench at once.
-    const extraVoices = (o.voices ?? []).filter((v) =>
-      voiceLabel(v) !== voiceLabel(DEFAULT_LONG_VOICE)
-    );
-    const voiced = new Map<string, LongRecording>();
-    for (const r of recordings) {
-      for (const v of o.engineStreams > 0 ? extraVoices : []) {
-        const spoken = await ensureLongRecording(r.name, { espeak, voice: v })
-          .catch((error) => {
-            throw new ConfigError(
-              `--voices ${voiceLabel(v)}: espeak-ng can't speak it: ${
-                (error as Error).message
-              }`,
-              { cause: error },
-            );
-          });
-        say(
-          `bench:long: ${r.name} (${voiceLabel(v)}): ${
-            spoken.sidecar.duration_s.toFixed(1)
-          } s${spoken.generated ? " (generated)" : ""}`,
-        );
-        voiced.set(`${r.name} ${voiceLabel(v)}`, spoken);
-      }
-    }
+    // The same texts in the other voices (with the engine alone only).
+    const voices = o.engineStreams > 0 ? o.voices ?? [] : [];
+    const voiced = await speakVoices(recordings, voices, espeak, say);
     report.corpus = [...recordings, ...voiced.values()].map((r) => ({
       ...r.sidecar,
       wav: r.wavPath,
@@ -607,57 +581,22 @@ export async function runLongBench(
       const lastOf = (system: LongRun["system"]) =>
         runs.findLast((r) => r.recording === rec.name && r.system === system);
       const engineRun = lastOf("engine");
-      /**
-       * One cut layout of `speech` (the recording after `offset_s` of
-       * silence): the engine alone's pieces and, on the same shifted file,
-       * the peer and our whole-file pass, each as a WER against `text`.
-       */
-      const measureLayout = async (
-        label: string,
-        speech: Float32Array,
-        text: string,
-        offset_s: number,
-      ): Promise<LayoutMeasure> => {
-        const wer = (hypothesis: string) =>
-          werAndWords(text, hypothesis).wer_pct;
-        const shifted = withLeadingSilence(speech, offset_s);
-        const e = await guard(
-          piecesThroughEngine(model!, shifted, pieceSettings, o.engineStreams),
-        );
-        const m: LayoutMeasure = {
-          offset_s,
-          pieces: e.pieces,
-          engine: wer(e.text),
-          peer: null,
-          sequential: null,
-        };
-        if (peer) {
+      const systems: LayoutSystems = {
+        engine: (pcm) =>
+          guard(
+            piecesThroughEngine(model!, pcm, pieceSettings, o.engineStreams),
+          ),
+        peer: peer
+          ? async (path) => (await watch(peer!.transcribe(path))).text
+          : null,
+        wholeFile: o.sequential
+          ? async (pcm) => (await wholeFile(pcm)).out.text
+          : null,
+        tempDir: async () =>
           layoutDir ??= await Deno.makeTempDir({
             prefix: "bench-long-layouts-",
-          });
-          const path = join(layoutDir, `layout-${offset_s}s.wav`);
-          await Deno.writeFile(
-            path,
-            encodeWav(shifted, { sampleRate: 16_000 }),
-          );
-          m.peer = wer((await watch(peer.transcribe(path))).text);
-          await Deno.remove(path);
-        }
-        if (o.sequential) {
-          m.sequential = wer((await wholeFile(shifted)).out.text);
-        }
-        say(
-          `bench:long: ${label} after ${offset_s} s of silence: WER engine alone ${
-            m.engine.toFixed(2)
-          } % (${m.pieces} pieces)${
-            m.peer === null ? "" : `, faster-whisper ${m.peer!.toFixed(2)} %`
-          }${
-            m.sequential === null
-              ? ""
-              : `, whole-file ${m.sequential!.toFixed(2)} %`
-          }`,
-        );
-        return m;
+          }),
+        say,
       };
       let own: LayoutsSummary | null = null;
       if (model && engineRun) {
@@ -670,7 +609,7 @@ export async function runLongBench(
         }];
         for (let k = 1; k < o.layouts; k++) {
           measures.push(
-            await measureLayout(rec.name, samples, rec.text, 3 * k),
+            await measureLayout(systems, rec.name, samples, rec.text, 3 * k),
           );
         }
         own = summarizeLayouts(rec.name, measures);
@@ -681,28 +620,21 @@ export async function runLongBench(
       }
       // The same text in other voices: every layout measured the same way.
       if (own && voiced.size > 0) {
-        const mine: LayoutsSummary[] = [own];
-        const names = [voiceLabel(DEFAULT_LONG_VOICE)];
-        for (const v of extraVoices) {
-          const label = `${rec.name} (${voiceLabel(v)})`;
-          const spoken = voiced.get(`${rec.name} ${voiceLabel(v)}`)!;
-          const speech =
-            (await decodeAudio(await Deno.readFile(spoken.wavPath)))
-              .samples;
-          const measures: LayoutMeasure[] = [];
-          for (let k = 0; k < o.layouts; k++) {
-            measures.push(await measureLayout(label, speech, rec.text, 3 * k));
-          }
-          const summary = {
-            ...summarizeLayouts(rec.name, measures),
-            voice: voiceLabel(v),
-          };
-          voiceLayouts.push(summary);
-          mine.push(summary);
-          names.push(voiceLabel(v));
-          await write();
-        }
-        voices.push(summarizeVoices(rec.name, names, mine));
+        voiceSummaries.push(
+          await measureVoices(
+            systems,
+            rec.name,
+            rec.text,
+            own,
+            voices,
+            voiced,
+            o.layouts,
+            async (summary) => {
+              voiceLayouts.push(summary);
+              await write();
+            },
+          ),
+        );
         await write();
       }
     }
@@ -737,7 +669,7 @@ export async function runLongBench(
       fairness,
       layouts,
       voiceLayouts,
-      voices,
+      voices: voiceSummaries,
     };
   } catch (error) {
     await write({ error: String((error as Error)?.message ?? error) }).catch(
