@@ -68,7 +68,8 @@ export function openaiCases(add: AddCase, ctx: CorpusContext): void {
       "timestamp_granularities[]": "word",
       response_format: "json",
     }, 400],
-    ["stream", { stream: "true" }, 400],
+    ["stream not a boolean", { stream: "yes" }, 400],
+    ["stream with srt", { stream: "true", response_format: "srt" }, 400],
     ["prompt too long", { prompt: "p".repeat(2001) }, 400],
   ];
   for (const [name, extra, status] of fields) {

@@ -94,6 +94,7 @@ const ERRORS: Record<string, [string, number, string, string]> = {
     "temperature",
   ],
   "wrong key": ["openai.AuthenticationError", 401, "invalid_api_key", ""],
+  "stream srt": ["openai.BadRequestError", 400, "invalid_field", "stream"],
 };
 
 /** The sample as a WAV file in a fresh folder, its words and duration. */
@@ -222,6 +223,8 @@ Deno.test({
         "verbose_json words",
         "srt",
         "vtt",
+        "stream",
+        "stream srt",
         "unknown model",
         "not audio",
         "bad temperature",

@@ -221,6 +221,86 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
     );
 
     await t.step(
+      "stream: a long recording's text arrives piece by piece, in order",
+      async () => {
+        const rec = await longRecording(200);
+        const t0 = performance.now();
+        const { data: stream, response } = await client.audio.transcriptions
+          .create({
+            model: "whisper-1",
+            file: new File([rec.wav as Uint8Array<ArrayBuffer>], "long.wav"),
+            stream: true,
+          }).withResponse();
+        const events: { type: string; at: number; text: string }[] = [];
+        for await (const e of stream) {
+          events.push({
+            type: e.type,
+            at: performance.now() - t0,
+            text: e.type === "transcript.text.delta" ? e.delta : e.text,
+          });
+        }
+        const done = events.at(-1)!;
+        const deltas = events.slice(0, -1);
+        assertEquals(done.type, "transcript.text.done");
+        assert(
+          deltas.length >= 2 &&
+            deltas.every((e) => e.type === "transcript.text.delta"),
+          JSON.stringify(events.map((e) => [e.type, Math.round(e.at)])),
+        );
+        assertEquals(deltas.map((e) => e.text).join(""), done.text);
+        // The first text came while later pieces were still running.
+        assert(
+          deltas[0]!.at < done.at - 500,
+          `first delta at ${deltas[0]!.at} ms, done at ${done.at} ms`,
+        );
+        const wer = wordErrorRate([{
+          reference: rec.text,
+          hypothesis: done.text,
+        }]);
+        assert(wer < 25, `WER ${wer.toFixed(1)} %`);
+        const job = await (await fetch(
+          `${stack.baseUrl}/jobs/${response.headers.get("x-job-id")}`,
+          { headers: { authorization: "Bearer alice" } },
+        )).json();
+        assert(job.progress.pieces_total >= 8, JSON.stringify(job.progress));
+        assertEquals(job.transcript, done.text);
+      },
+    );
+
+    await t.step(
+      "stream: a job deleted on the way ends the stream with the SDK's APIError",
+      async () => {
+        const rec = await longRecording(75);
+        const { data: stream, response } = await client.audio.transcriptions
+          .create({
+            model: "whisper-1",
+            file: new File([rec.wav as Uint8Array<ArrayBuffer>], "long.wav"),
+            stream: true,
+          }).withResponse();
+        const id = response.headers.get("x-job-id");
+        // 409 while a worker is taking the job (it says to retry).
+        let status = 0;
+        for (let i = 0; i < 50 && status !== 200; i++) {
+          const r = await fetch(`${stack.baseUrl}/jobs/${id}`, {
+            method: "DELETE",
+            headers: { authorization: "Bearer alice" },
+          });
+          await r.body?.cancel();
+          status = r.status;
+          if (status === 409) await new Promise((r) => setTimeout(r, 50));
+        }
+        assertEquals(status, 200);
+        const error = await rejectsWith(async () => {
+          for await (const e of stream) {
+            assert(e.type === "transcript.text.delta", `got ${e.type}`);
+          }
+        }, OpenAI.APIError);
+        assertEquals(error.code, "job_not_found");
+        assertMatch(error.message, new RegExp(`job ${id} was deleted`));
+      },
+    );
+
+    await t.step(
       "bench:long --api openai's client: SRT cues and the job read back",
       async () => {
         const r = await transcribeThroughOpenAi(stack.baseUrl, wav, "s.wav");

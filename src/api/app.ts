@@ -130,6 +130,7 @@ export function createApp(deps: ApiDeps): Hono<Env> {
       jobs,
       deps.installedModels,
       uploads,
+      log,
     ),
   );
   app.route(

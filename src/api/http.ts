@@ -156,6 +156,50 @@ export function stringField(form: FormData, name: string): string | undefined {
 }
 
 /**
+ * Any thrown value as the {@linkcode AppError} it answers with: itself,
+ * zod errors a 422, Redis out of memory a 429 `storage_full`, Redis down a
+ * 503, anything else a 500.
+ */
+export function asAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof z.ZodError) {
+    return new ValidationError("invalid_body", describeIssues(error));
+  }
+  if (isRedisOom(error)) {
+    return new StorageFullError(
+      "the job store is full (Redis is at its maxmemory); retry shortly",
+      5,
+      { cause: error },
+    );
+  }
+  if (isRedisDown(error)) {
+    return new UnavailableError("the job store is unavailable; retry shortly", {
+      cause: error,
+    });
+  }
+  return new AppError(500, "internal_error", "internal server error", {
+    cause: error,
+  });
+}
+
+/** Logs a request's 5xx with the error behind it. */
+export function logFailure(
+  c: Context<Env>,
+  e: AppError,
+  error: unknown,
+  log: Logger,
+): void {
+  log({
+    level: "error",
+    msg: "request failed",
+    method: c.req.method,
+    path: c.req.path,
+    code: e.code,
+    error: String((error as Error)?.stack ?? error),
+  });
+}
+
+/**
  * Maps any thrown value to our JSON error response: typed errors keep their
  * status, zod errors are 422, Redis being down is 503, anything else a
  * logged 500. On the OpenAI-compatible routes (`/v1/*`) the body and
@@ -166,35 +210,8 @@ export function errorResponse(
   error: unknown,
   log: Logger,
 ): Response {
-  let e: AppError;
-  if (error instanceof AppError) e = error;
-  else if (error instanceof z.ZodError) {
-    e = new ValidationError("invalid_body", describeIssues(error));
-  } else if (isRedisOom(error)) {
-    e = new StorageFullError(
-      "the job store is full (Redis is at its maxmemory); retry shortly",
-      5,
-      { cause: error },
-    );
-  } else if (isRedisDown(error)) {
-    e = new UnavailableError("the job store is unavailable; retry shortly", {
-      cause: error,
-    });
-  } else {
-    e = new AppError(500, "internal_error", "internal server error", {
-      cause: error,
-    });
-  }
-  if (e.status >= 500) {
-    log({
-      level: "error",
-      msg: "request failed",
-      method: c.req.method,
-      path: c.req.path,
-      code: e.code,
-      error: String((error as Error)?.stack ?? error),
-    });
-  }
+  const e = asAppError(error);
+  if (e.status >= 500) logFailure(c, e, error, log);
   c.set("errorCode", e.code);
   const headers: Record<string, string> = {};
   if (e.retryAfterS !== undefined) {

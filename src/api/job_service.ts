@@ -24,6 +24,7 @@ import {
   pieceAudioBytes,
   PieceStore,
   type SessionRecord,
+  stitchPieces,
   type StorageBudget,
   type StorageUse,
   type Store,
@@ -415,23 +416,29 @@ export class JobService {
    * Waits until job `id` is final, `timeoutMs` has passed or `signal`
    * aborts (the client went away: a job still queued is then cancelled, so
    * no worker transcribes for nobody). Returns the job as it last was, or
-   * null once it is gone.
+   * null once it is gone. With `onProgress`, calls it with the job each time
+   * it wakes before the end (a piece finished, or `tickMs` passed).
    */
   async awaitFinal(
     events: JobEvents,
     id: string,
     timeoutMs: number,
     signal: AbortSignal,
+    progress: {
+      onProgress?: (job: JobRecord) => Promise<void>;
+      tickMs?: number;
+    } = {},
   ): Promise<JobRecord | null> {
     const deadline = Date.now() + timeoutMs;
     const stop = new AbortController();
     const wake = AbortSignal.any([stop.signal, signal]);
+    const tickMs = progress.tickMs ?? Infinity;
     try {
       while (true) {
         // Subscribe before reading, so a finish in between still wakes us.
         const woken = events.waitFor(
           id,
-          Math.max(0, deadline - Date.now()),
+          Math.min(tickMs, Math.max(0, deadline - Date.now())),
           wake,
         );
         const job = await this.#d.store.getJob(id);
@@ -444,11 +451,22 @@ export class JobService {
           }
           return job;
         }
+        await progress.onProgress?.(job);
         await woken;
       }
     } finally {
       stop.abort();
     }
+  }
+
+  /**
+   * The text of a split job's first pieces that are all done (its
+   * `partial_transcript`); "" for a job not split, or none done yet.
+   */
+  async textSoFar(job: JobRecord): Promise<string> {
+    if (job.pieces_total === null || job.pieces_done === 0) return "";
+    const pieces = await this.#pieces.results(job.job_id);
+    return stitchPieces(pieces, { prefixOnly: true }).transcript;
   }
 
   /** Audio seconds of long recordings not yet transcribed (metrics). */

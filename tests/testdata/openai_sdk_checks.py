@@ -19,7 +19,12 @@ import traceback
 import wave
 
 import openai
-from openai.types.audio import Transcription, TranscriptionVerbose
+from openai.types.audio import (
+    Transcription,
+    TranscriptionTextDeltaEvent,
+    TranscriptionTextDoneEvent,
+    TranscriptionVerbose,
+)
 
 TIMING = re.compile(
     r"^(\d\d):(\d\d):(\d\d)([,.])(\d\d\d) --> (\d\d):(\d\d):(\d\d)([,.])(\d\d\d)$"
@@ -147,6 +152,33 @@ def check_text():
     )
     assert type(r) is str, f"text came back as {type(r).__name__}"
     return {"text": r}
+
+
+def check_stream():
+    events = list(
+        client.audio.transcriptions.create(model="whisper-1", file=AUDIO, stream=True)
+    )
+    kinds = [type(e).__name__ for e in events]
+    assert len(events) >= 2, f"events {kinds}"
+    deltas, done = events[:-1], events[-1]
+    assert all(type(e) is TranscriptionTextDeltaEvent for e in deltas), kinds
+    assert type(done) is TranscriptionTextDoneEvent, kinds
+    assert done.type == "transcript.text.done", done.type
+    joined = "".join(e.delta for e in deltas)
+    assert joined == done.text, f"deltas {joined!r} != done {done.text!r}"
+    assert done.usage is not None and done.usage.type == "duration", done.usage
+    return {"text": done.text, "events": kinds}
+
+
+def check_stream_srt():
+    e = expect_error(
+        openai.BadRequestError,
+        400,
+        lambda: client.audio.transcriptions.create(
+            model="whisper-1", file=AUDIO, stream=True, response_format="srt"
+        ),
+    )
+    return error_values(e)
 
 
 def check_verbose_json():
@@ -293,6 +325,8 @@ CHECKS = {
     "verbose_json words": check_verbose_json_words,
     "srt": lambda: check_subtitles("srt"),
     "vtt": lambda: check_subtitles("vtt"),
+    "stream": check_stream,
+    "stream srt": check_stream_srt,
     "unknown model": check_unknown_model,
     "not audio": check_not_audio,
     "bad temperature": check_bad_temperature,

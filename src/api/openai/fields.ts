@@ -31,8 +31,11 @@ const FIELDS = {
   temperature: z.coerce.number().min(0).max(1).optional(),
   timestamp_granularities: z.array(z.enum(["segment", "word"])).max(2)
     .optional(),
-  stream: z.enum(["false"]).optional(),
+  stream: z.enum(["true", "false"], "must be true or false").optional(),
 };
+
+/** The formats a streamed transcription may ask for (its events carry text). */
+export const STREAM_FORMATS: readonly ResponseFormat[] = ["json", "text"];
 
 /** A transcription request's fields besides the file. */
 export interface TranscriptionFields {
@@ -42,6 +45,11 @@ export interface TranscriptionFields {
   response_format: ResponseFormat;
   temperature?: number;
   timestamp_granularities?: ("segment" | "word")[];
+  /**
+   * Server-sent events as the text grows (`transcript.text.delta`, then
+   * `transcript.text.done`) instead of one answer at the end.
+   */
+  stream: boolean;
 }
 
 /**
@@ -72,19 +80,18 @@ export function parseTranscriptionFields(form: FormData): TranscriptionFields {
   for (const [name, schema] of Object.entries(FIELDS)) {
     const r = schema.safeParse(raw[name as keyof typeof FIELDS]);
     if (!r.success) {
-      const message = name === "stream"
-        ? "stream: streaming is not supported for transcriptions here; omit it or send false"
-        : `${name}: ${r.error.issues.map((i) => i.message).join("; ")}`;
       throw new BadRequestError(
-        name === "stream" ? "unsupported_field" : "invalid_field",
-        message,
+        "invalid_field",
+        `${name}: ${r.error.issues.map((i) => i.message).join("; ")}`,
         { extra: { param: name } },
       );
     }
     out[name] = r.data;
   }
-  const fields = out as unknown as TranscriptionFields & { stream?: string };
-  delete fields.stream;
+  const fields = {
+    ...out,
+    stream: out.stream === "true",
+  } as unknown as TranscriptionFields;
   if (
     fields.timestamp_granularities && fields.response_format !== "verbose_json"
   ) {
@@ -92,6 +99,15 @@ export function parseTranscriptionFields(form: FormData): TranscriptionFields {
       "invalid_field",
       "timestamp_granularities: needs response_format verbose_json",
       { extra: { param: "timestamp_granularities" } },
+    );
+  }
+  if (fields.stream && !STREAM_FORMATS.includes(fields.response_format)) {
+    throw new BadRequestError(
+      "invalid_field",
+      `stream: a streamed transcription sends text events; response_format must be ${
+        STREAM_FORMATS.join(" or ")
+      }, not ${fields.response_format}`,
+      { extra: { param: "stream" } },
     );
   }
   return fields;

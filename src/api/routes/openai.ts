@@ -4,7 +4,9 @@
  * and `GET /v1/models[/{id}]`. A transcription is a job on the same queue
  * as the native routes (same admission, fairness and pieces for long
  * audio); the request answers when the job ends, within
- * `TRANSCRIPTION_TIMEOUT_S`. Errors use OpenAI's shape (see `http.ts`).
+ * `TRANSCRIPTION_TIMEOUT_S`, or streams its text as server-sent events
+ * (`stream=true`, see `openai/stream.ts`). Errors use OpenAI's shape (see
+ * `http.ts`).
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -18,15 +20,18 @@ import {
   TooLargeError,
 } from "../../errors/mod.ts";
 import { type ApiConfig, modelsDir } from "../../config/mod.ts";
-import type { DecodeOptions, JobEvents } from "../../queue/mod.ts";
+import type { DecodeOptions, JobEvents, JobRecord } from "../../queue/mod.ts";
 import { findCatalogEntry } from "../../models/mod.ts";
 import {
+  asAppError,
   clientGone,
   declaredLength,
   type Env,
+  logFailure,
   MULTIPART_OVERHEAD,
   readForm,
 } from "../http.ts";
+import type { Logger } from "../../log/mod.ts";
 import { isFinal, type JobService } from "../job_service.ts";
 import type { UploadMemory } from "../upload_memory.ts";
 import {
@@ -35,6 +40,13 @@ import {
   type TranscriptionFields,
 } from "../openai/fields.ts";
 import { renderTranscription } from "../openai/render.ts";
+import { type StreamSource, transcriptionEvents } from "../openai/stream.ts";
+
+/**
+ * A streamed transcription writes at least this often (a comment when the
+ * text has not grown), so proxies don't take a long wait for a dead line.
+ */
+const STREAM_KEEP_ALIVE_MS = 15_000;
 
 /** The OpenAI-compatible routes. */
 export function openAiRoutes(
@@ -43,6 +55,7 @@ export function openAiRoutes(
   jobs: JobService,
   installedModels: () => Promise<string[]>,
   uploads: UploadMemory,
+  log: Logger,
 ): Hono<Env> {
   const app = new Hono<Env>();
 
@@ -113,33 +126,37 @@ export function openAiRoutes(
       reading[Symbol.dispose]();
       c.header("x-job-id", jobId);
       c.header("x-model", model);
+      const timeoutMs = config.TRANSCRIPTION_TIMEOUT_S * 1000;
+      const ended = (job: JobRecord | null) => endedError(job, jobId, config);
+      if (fields.stream) {
+        c.header("content-type", "text/event-stream; charset=utf-8");
+        c.header("cache-control", "no-cache");
+        const source: StreamSource = {
+          awaitFinal: (signal, onProgress) =>
+            jobs.awaitFinal(events, jobId, timeoutMs, signal, {
+              onProgress,
+              tickMs: STREAM_KEEP_ALIVE_MS,
+            }),
+          textSoFar: (job) => jobs.textSoFar(job),
+          failure: ended,
+          onServerError: (e, cause) => logFailure(c, e, cause, log),
+        };
+        return c.body(
+          transcriptionEvents(source, {
+            toAppError: asAppError,
+            keepAliveMs: STREAM_KEEP_ALIVE_MS,
+            clientGone: clientGone(c),
+          }),
+          200,
+        );
+      }
       const job = await jobs.awaitFinal(
         events,
         jobId,
-        config.TRANSCRIPTION_TIMEOUT_S * 1000,
+        timeoutMs,
         clientGone(c),
       );
-      if (job === null) {
-        throw new NotFoundError(
-          "job_not_found",
-          `job ${jobId} was deleted before it finished`,
-        );
-      }
-      if (!isFinal(job)) {
-        throw new AppError(
-          504,
-          "transcription_timeout",
-          `the transcription did not finish within ${config.TRANSCRIPTION_TIMEOUT_S} s; ` +
-            `it carries on as job ${jobId} (GET /jobs/${jobId})`,
-          { extra: { job_id: jobId } },
-        );
-      }
-      if (job.status === "failed") {
-        throw jobFailureError(
-          job.error?.code ?? "transcription_failed",
-          job.error?.message ?? "the transcription failed",
-        );
-      }
+      if (job?.status !== "completed") throw ended(job);
       c.header("x-processing-ms", String(job.processing_ms ?? 0));
       c.header("x-queue-wait-ms", String(job.queue_wait_ms ?? 0));
       const { body, contentType } = renderTranscription(job, fields);
@@ -178,6 +195,37 @@ export function openAiRoutes(
   });
 
   return app;
+}
+
+/**
+ * The error a transcription request answers with when its job did not
+ * complete: gone (404), still running at the time limit (504, naming the
+ * job, which carries on) or failed (the failure's status).
+ */
+function endedError(
+  job: JobRecord | null,
+  jobId: string,
+  config: ApiConfig,
+): AppError {
+  if (job === null) {
+    return new NotFoundError(
+      "job_not_found",
+      `job ${jobId} was deleted before it finished`,
+    );
+  }
+  if (!isFinal(job)) {
+    return new AppError(
+      504,
+      "transcription_timeout",
+      `the transcription did not finish within ${config.TRANSCRIPTION_TIMEOUT_S} s; ` +
+        `it carries on as job ${jobId} (GET /jobs/${jobId})`,
+      { extra: { job_id: jobId } },
+    );
+  }
+  return jobFailureError(
+    job.error?.code ?? "transcription_failed",
+    job.error?.message ?? "the transcription failed",
+  );
 }
 
 /** The job options a request's fields ask for. */

@@ -1,0 +1,120 @@
+import { assertEquals } from "../../testing/assert.ts";
+import { AppError } from "../../errors/mod.ts";
+import type { JobRecord } from "../../queue/mod.ts";
+import {
+  parseSse,
+  SSE_KEEP_ALIVE,
+  sseData,
+  type StreamSource,
+  transcriptionEvents,
+} from "./stream.ts";
+
+/** A job record with the fields the stream reads. */
+function job(fields: Partial<JobRecord>): JobRecord {
+  return {
+    status: "processing",
+    transcript: null,
+    audio_duration_s: 42.2,
+    ...fields,
+  } as JobRecord;
+}
+
+/**
+ * A source that wakes once per entry of `texts` with that text so far, then
+ * ends with `last` (or throws it).
+ */
+function scripted(texts: string[], last: JobRecord | Error): StreamSource {
+  return {
+    async awaitFinal(_signal, onProgress) {
+      for (const text of texts) await onProgress(job({ transcript: text }));
+      if (last instanceof Error) throw last;
+      return last;
+    },
+    textSoFar: (j) => Promise.resolve(j.transcript ?? ""),
+    failure: () => new AppError(504, "transcription_timeout", "too long"),
+  };
+}
+
+async function read(
+  source: StreamSource,
+  keepAliveMs = 60_000,
+): Promise<string> {
+  const stream = transcriptionEvents(source, {
+    toAppError: (e) =>
+      e instanceof AppError ? e : new AppError(500, "internal_error", "oops"),
+    keepAliveMs,
+    clientGone: new AbortController().signal,
+  });
+  return await new Response(stream).text();
+}
+
+Deno.test("transcriptionEvents: a delta per growth of the text, the done event with the whole text", async () => {
+  const text = await read(scripted(
+    ["", "One two.", "One two.", "One two. Three."],
+    job({ status: "completed", transcript: "One two. Three. Four." }),
+  ));
+  assertEquals(parseSse(text), [
+    { type: "transcript.text.delta", delta: "One two." },
+    { type: "transcript.text.delta", delta: " Three." },
+    { type: "transcript.text.delta", delta: " Four." },
+    {
+      type: "transcript.text.done",
+      text: "One two. Three. Four.",
+      usage: { type: "duration", seconds: 43 },
+    },
+  ]);
+});
+
+Deno.test("transcriptionEvents: text that does not extend what was sent is not sent; the done event still has the whole text", async () => {
+  const events = parseSse(
+    await read(scripted(
+      ["One two."],
+      job({ status: "completed", transcript: "One, two. Three." }),
+    )),
+  );
+  assertEquals(events, [
+    { type: "transcript.text.delta", delta: "One two." },
+    {
+      type: "transcript.text.done",
+      text: "One, two. Three.",
+      usage: { type: "duration", seconds: 43 },
+    },
+  ]);
+});
+
+Deno.test("transcriptionEvents: a quiet wait writes keep-alive comments, which parseSse skips", async () => {
+  const text = await read(
+    scripted(["", ""], job({ status: "completed", transcript: "Hi." })),
+    0,
+  );
+  assertEquals(text.split(SSE_KEEP_ALIVE).length - 1, 2);
+  assertEquals(parseSse(text).length, 2);
+});
+
+Deno.test("transcriptionEvents: a job that ends without text, or a throw, is one OpenAI error event", async () => {
+  assertEquals(
+    parseSse(await read(scripted(["A."], job({ status: "processing" })))),
+    [{ type: "transcript.text.delta", delta: "A." }, {
+      error: {
+        message: "too long",
+        type: "server_error",
+        param: null,
+        code: "transcription_timeout",
+      },
+    }],
+  );
+  assertEquals(parseSse(await read(scripted([], new Error("redis gone")))), [{
+    error: {
+      message: "oops",
+      type: "server_error",
+      param: null,
+      code: "internal_error",
+    },
+  }]);
+});
+
+Deno.test("sseData and parseSse round-trip, and data spread over lines joins", () => {
+  const text = sseData({ a: 1 }) + ": comment\n\n" +
+    'data: {"b":\ndata: 2}\n\n';
+  assertEquals(parseSse(text), [{ a: 1 }, { b: 2 }]);
+});
