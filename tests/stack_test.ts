@@ -217,23 +217,29 @@ Deno.test("a worker killed mid-job: the job still completes, stored once", async
   });
 });
 
-Deno.test("a /v1 client that hangs up takes its queued job with it; one that waits gets its text", async () => {
-  // One worker held 3 s per job, so the second job waits in the queue.
+Deno.test("a /v1 client that hangs up, streaming or not, takes its queued job with it; one that waits gets its text", async () => {
+  // One worker held 5 s per job, so the other jobs wait in the queue.
   await withStack({
     workers: 1,
     workerEnv: {
       FAULT_INJECTION: "test-only",
-      FAULT_PROCESSING_DELAY_MS: "3000",
+      FAULT_PROCESSING_DELAY_MS: "5000",
     },
   }, async (stack) => {
-    // Each step well within the worker's 3 s hold.
+    // Each step well within the worker's 5 s hold.
     const WAIT = { timeoutMs: 2500, intervalMs: 20 };
     const soon = (ok: () => Promise<boolean>) => async () =>
       (await ok()) ? true : undefined;
-    const v1 = (user: string, wav: Uint8Array, signal?: AbortSignal) => {
+    const v1 = (
+      user: string,
+      wav: Uint8Array,
+      signal?: AbortSignal,
+      stream = false,
+    ) => {
       const form = new FormData();
       form.append("file", new Blob([wav as BlobPart]), "s.wav");
       form.append("model", "whisper-1");
+      if (stream) form.append("stream", "true");
       return fetch(`${stack.baseUrl}/v1/audio/transcriptions`, {
         method: "POST",
         headers: { "x-user-id": user },
@@ -269,6 +275,23 @@ Deno.test("a /v1 client that hangs up takes its queued job with it; one that wai
       WAIT,
     );
     const goneMs = Math.round(performance.now() - hungUp);
+    // A streaming caller: its answer had begun (events), then it hung up.
+    const streamStop = new AbortController();
+    const streaming = await v1("gone-stream", wav, streamStop.signal, true);
+    assertEquals(streaming.status, 200);
+    assertEquals(
+      streaming.headers.get("content-type"),
+      "text/event-stream; charset=utf-8",
+    );
+    assertEquals((await jobsOf("gone-stream"))[0]?.status, "queued");
+    const streamHungUp = performance.now();
+    streamStop.abort();
+    await until(
+      "the streamed job to go",
+      soon(async () => (await jobsOf("gone-stream")).length === 0),
+      WAIT,
+    );
+    const streamGoneMs = Math.round(performance.now() - streamHungUp);
     assertEquals((await jobsOf("stays"))[0]?.status, "processing");
     const done = await stays;
     assertEquals(done.status, 200);
@@ -277,10 +300,12 @@ Deno.test("a /v1 client that hangs up takes its queued job with it; one that wai
     await writeReport("client_gone", {
       suite: "tests/stack_test.ts",
       job_gone_after_ms: goneMs,
-      worker_hold_ms: 3000,
+      streamed_job_gone_after_ms: streamGoneMs,
+      worker_hold_ms: 5000,
       summary:
-        `a /v1 caller hung up while its job was queued behind another (one worker, each job held 3 s): ` +
-        `the job was gone ${goneMs} ms later, before the worker was free; the caller that stayed got its text`,
+        `a /v1 caller hung up while its job was queued behind another (one worker, each job held 5 s): ` +
+        `the job was gone ${goneMs} ms later (${streamGoneMs} ms for a caller streaming events), ` +
+        `before the worker was free; the caller that stayed got its text`,
     });
   });
 });
