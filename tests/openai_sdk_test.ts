@@ -72,6 +72,13 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
       apiKey: "alice",
       maxRetries: 0,
     });
+    /** A streamed transcription of `wav`, with the HTTP response. */
+    const streamed = (wav: Uint8Array) =>
+      client.audio.transcriptions.create({
+        model: "whisper-1",
+        file: new File([wav as Uint8Array<ArrayBuffer>], "long.wav"),
+        stream: true,
+      }).withResponse();
 
     await t.step("json (default): the sample's words", async () => {
       const r = await client.audio.transcriptions.create({
@@ -225,12 +232,7 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
       async () => {
         const rec = await longRecording(200);
         const t0 = performance.now();
-        const { data: stream, response } = await client.audio.transcriptions
-          .create({
-            model: "whisper-1",
-            file: new File([rec.wav as Uint8Array<ArrayBuffer>], "long.wav"),
-            stream: true,
-          }).withResponse();
+        const { data: stream, response } = await streamed(rec.wav);
         const events: { type: string; at: number; text: string }[] = [];
         for await (const e of stream) {
           events.push({
@@ -271,12 +273,7 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
       "stream: a job deleted on the way ends the stream with the SDK's APIError",
       async () => {
         const rec = await longRecording(75);
-        const { data: stream, response } = await client.audio.transcriptions
-          .create({
-            model: "whisper-1",
-            file: new File([rec.wav as Uint8Array<ArrayBuffer>], "long.wav"),
-            stream: true,
-          }).withResponse();
+        const { data: stream, response } = await streamed(rec.wav);
         const id = response.headers.get("x-job-id");
         // 409 while a worker is taking the job (it says to retry).
         let status = 0;

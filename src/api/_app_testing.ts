@@ -122,3 +122,20 @@ export const RESULT = {
   audio_duration_s: 1,
   model_name: "tiny.en-q8_0",
 };
+
+/** A transcription request for `/v1/audio/transcriptions`. */
+export function v1Form(
+  fields: Record<string, string> = {},
+  user = "alice",
+  signal?: AbortSignal,
+): RequestInit {
+  const form = new FormData();
+  form.append("file", new Blob([WAV as BlobPart]), "a.wav");
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  return {
+    method: "POST",
+    headers: { authorization: `Bearer ${user}` },
+    body: form,
+    signal,
+  };
+}

@@ -6,24 +6,16 @@
  * stack (tests/openai_sdk_test.ts, tests/openai_python_test.ts).
  */
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
-import { RESULT, WAV, withApp } from "./_app_testing.ts";
+import { RESULT, v1Form, withApp } from "./_app_testing.ts";
 import { parseSse } from "./openai/stream.ts";
 
+/** A streamed transcription request: {@linkcode v1Form} with `stream=true`. */
 function streamForm(
   fields: Record<string, string>,
   user: string,
   signal?: AbortSignal,
 ): RequestInit {
-  const form = new FormData();
-  form.append("file", new Blob([WAV as BlobPart]), "a.wav");
-  form.append("stream", "true");
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  return {
-    method: "POST",
-    headers: { authorization: `Bearer ${user}` },
-    body: form,
-    signal,
-  };
+  return v1Form({ stream: "true", ...fields }, user, signal);
 }
 
 Deno.test("app: a streamed /v1 transcription sends its text as a delta, then done with usage", async () => {
@@ -113,14 +105,10 @@ Deno.test("app: stream=true takes json or text only; a bad stream value is a 400
       assertEquals(body.error.code, "invalid_field");
       assertMatch(body.error.message, pattern);
     }
-    const form = new FormData();
-    form.append("file", new Blob([WAV as BlobPart]), "a.wav");
-    form.append("stream", "yes");
-    const res = await app.request("/v1/audio/transcriptions", {
-      method: "POST",
-      headers: { authorization: "Bearer dave" },
-      body: form,
-    });
+    const res = await app.request(
+      "/v1/audio/transcriptions",
+      v1Form({ stream: "yes" }, "dave"),
+    );
     assertEquals(res.status, 400);
     const body = await res.json();
     assertEquals(body.error.param, "stream");

@@ -8,24 +8,7 @@
 import { assert, assertEquals, assertMatch } from "../testing/assert.ts";
 import type { Store } from "../queue/mod.ts";
 import { hashKey } from "./identity.ts";
-import { RESULT, WAV, withApp } from "./_app_testing.ts";
-
-/** A transcription request for `/v1/audio/transcriptions`. */
-function v1Form(
-  fields: Record<string, string> = {},
-  user = "alice",
-  signal?: AbortSignal,
-): RequestInit {
-  const form = new FormData();
-  form.append("file", new Blob([WAV as BlobPart]), "a.wav");
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  return {
-    method: "POST",
-    headers: { authorization: `Bearer ${user}` },
-    body: form,
-    signal,
-  };
-}
+import { RESULT, v1Form, withApp } from "./_app_testing.ts";
 
 /** Waits until `owner` has a job, and returns its id. */
 async function firstJob(store: Store, owner: string): Promise<string> {
