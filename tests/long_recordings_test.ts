@@ -24,6 +24,7 @@ import {
   writeReport,
 } from "./chaos_helpers.ts";
 import { longRecording } from "../src/testing/long_audio.ts";
+import { transcribeThroughStack } from "../src/bench/mod.ts";
 import { flacTone } from "./_audio.ts";
 import { parseEnv, WorkerConfigSchema } from "../src/config/mod.ts";
 
@@ -197,6 +198,34 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
             progress_seen: seen,
             wer_percent: round(wer),
           });
+        },
+      ),
+    );
+
+    ok.push(
+      await t.step(
+        "a client polling a 200 s recording has its first words long before the end",
+        async () => {
+          const long = await longRecording(200);
+          const r = await transcribeThroughStack(
+            stack.baseUrl,
+            long.wav,
+            "first-text.wav",
+            120_000,
+          );
+          assertEquals(r.job.status, "completed");
+          const first = r.first_text_s;
+          assert(
+            first !== null && first < r.wall_s / 2,
+            `first text after ${first} s of ${r.wall_s} s`,
+          );
+          // The text first shown is the start of the final transcript.
+          assert(r.job.transcript.length > 0);
+          figures.first_text = {
+            recording_s: round(long.durationS),
+            first_text_s: round(first, 2),
+            done_s: round(r.wall_s, 2),
+          };
         },
       ),
     );
@@ -418,6 +447,7 @@ Deno.test("long recordings: pieces, progress, stitching, cancel and fairness on 
         (f.progress_seen ?? []).join("→")
       }, WER ${f.wer_percent} %, every cut in a pause; ` +
       `a meeting's ${f.meeting?.gap_s} s gap of silence and noise: ${f.meeting?.segments_in_gap} segments in it, WER ${f.meeting?.wer_after_gap_percent} % after it; ` +
+      `a client polling a ${f.first_text?.recording_s} s recording had its first words after ${f.first_text?.first_text_s} s of ${f.first_text?.done_s} s; ` +
       `DELETE mid-way cancelled ${f.cancel?.pieces_cancelled} of ${f.cancel?.pieces_total} pieces, nothing left queued or stored; ` +
       `an hour of FLAC accepted with the default limits and split into ${f.hour?.pieces_total} pieces; ` +
       `1 s clips of another identity beside 2 × ${f.fairness?.long_recording_s} s recordings: ` +

@@ -6,9 +6,12 @@
 Prints one JSON line on stdout after loading the model:
     {"ready": true, "load_s": ..., "faster_whisper": "1.2.1", "ctranslate2": "..."}
 then one JSON line per file, in order:
-    {"file": ..., "wall_s": ..., "audio_s": ..., "text": ..., "segments": [...]}
+    {"file": ..., "wall_s": ..., "first_text_s": ..., "audio_s": ...,
+     "text": ..., "segments": [...]}
 where wall_s covers transcribe() and consuming its segment generator (the
-decoding happens while the generator is consumed), not the model load.
+decoding happens while the generator is consumed), not the model load, and
+first_text_s is when the generator gave its first segment with text (null
+when none had any): when a client could show the first words.
 A file that fails gives {"file": ..., "error": "..."} and the next one goes on.
 With --serve, after the FILE arguments it reads one path per stdin line until
 end of input. Settings: beam_size=1, language="en",
@@ -63,14 +66,18 @@ def main():
                 condition_on_previous_text=False,
                 vad_filter=False,
             )
-            segs = [
-                {"start": s.start, "end": s.end, "text": s.text.strip()}
-                for s in segments
-            ]
+            segs = []
+            first_text = None
+            for s in segments:
+                text = s.text.strip()
+                if text and first_text is None:
+                    first_text = time.perf_counter() - t
+                segs.append({"start": s.start, "end": s.end, "text": text})
             wall = time.perf_counter() - t
             emit({
                 "file": path,
                 "wall_s": wall,
+                "first_text_s": first_text,
                 "audio_s": info.duration,
                 "text": " ".join(s["text"] for s in segs if s["text"]),
                 "segments": segs,

@@ -421,12 +421,10 @@ export async function runLongBench(
       const samples = (await decodeAudio(wav)).samples;
       for (let i = 1; i <= o.repeat; i++) {
         const oursLoad = await loadAverage();
-        const { wall_s, job, cues } = await watch(
+        const { wall_s, first_text_s, job, cues } = await watch(
           o.api === "openai"
             ? transcribeThroughOpenAi(live.baseUrl, wav, `${rec.name}.wav`)
-              .then((
-                r,
-              ): { wall_s: number; job: unknown; cues: number | null } => r)
+              .then((r) => ({ ...r, first_text_s: null as number | null }))
             : transcribeThroughStack(
               live.baseUrl,
               wav,
@@ -441,6 +439,7 @@ export async function runLongBench(
           system: "ours",
           index: i,
           wall_s,
+          first_text_s,
           audio_s: audioS,
           ...werAndWords(rec.text, transcript),
           pieces,
@@ -463,7 +462,7 @@ export async function runLongBench(
         say(
           `bench:long: ${rec.name} run ${i}/${o.repeat} ours: ${
             wall_s.toFixed(2)
-          } s, ` +
+          } s${firstText(first_text_s)}, ` +
             `WER ${last.wer_pct.toFixed(2)} %, ${
               pieces
                 ? `${pieces.count} pieces on ${pieces.worker_ids.length} worker(s)${
@@ -483,6 +482,7 @@ export async function runLongBench(
             system: "peer",
             index: i,
             wall_s: p.wall_s,
+            first_text_s: p.first_text_s,
             audio_s: audioS,
             ...werAndWords(rec.text, p.text),
             pieces: null,
@@ -496,7 +496,7 @@ export async function runLongBench(
           say(
             `bench:long: ${rec.name} run ${i}/${o.repeat} peer: ${
               p.wall_s.toFixed(2)
-            } s, ` +
+            } s${firstText(p.first_text_s)}, ` +
               `WER ${runs.at(-1)!.wer_pct.toFixed(2)} %`,
           );
           await write();
@@ -689,4 +689,9 @@ export async function runLongBench(
     // free() would wait for it; the process exits instead.
     if (model && ok) await free(model).catch(() => {});
   }
+}
+
+/** ", first text after N s" for a progress line; "" when not measured. */
+function firstText(seconds: number | null): string {
+  return seconds === null ? "" : `, first text after ${seconds.toFixed(2)} s`;
 }

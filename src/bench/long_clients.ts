@@ -13,13 +13,18 @@ export const BENCH_LONG_USER = "bench-long";
 // deno-lint-ignore no-explicit-any
 type JobRecord = any;
 
-/** POSTs `wav` to /jobs and long-polls it to the end; the job and the wall time. */
+/**
+ * POSTs `wav` to /jobs and long-polls it to the end (each poll wakes when a
+ * piece finishes); the job, the wall time, and when a poll first showed
+ * text (`partial_transcript`, or the transcript of a job not split): when
+ * a client could show the first words.
+ */
 export async function transcribeThroughStack(
   baseUrl: string,
   wav: Uint8Array,
   filename: string,
   timeoutMs: number,
-): Promise<{ wall_s: number; job: JobRecord }> {
+): Promise<{ wall_s: number; first_text_s: number | null; job: JobRecord }> {
   const headers = { "x-user-id": BENCH_LONG_USER };
   const form = new FormData();
   form.append("file", new Blob([wav as BlobPart]), filename);
@@ -34,14 +39,19 @@ export async function transcribeThroughStack(
   }
   const id = (await r.json()).job_id as string;
   const deadline = t0 + timeoutMs;
+  let firstText: number | null = null;
   while (true) {
     const g = await fetch(`${baseUrl}/jobs/${id}?wait=30`, { headers });
     if (g.status !== 200) {
       throw new Error(`GET /jobs/${id}: ${g.status} ${await g.text()}`);
     }
     const job = await g.json();
+    const seconds = (performance.now() - t0) / 1000;
+    if (firstText === null && (job.partial_transcript || job.transcript)) {
+      firstText = seconds;
+    }
     if (job.status === "completed") {
-      return { wall_s: (performance.now() - t0) / 1000, job };
+      return { wall_s: seconds, first_text_s: firstText, job };
     }
     if (job.status === "failed") {
       throw new Error(`job ${id} failed: ${JSON.stringify(job.error)}`);

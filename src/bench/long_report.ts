@@ -44,6 +44,12 @@ export interface LongRun {
   index: number;
   /** Wall time, seconds (ours: POST to the final GET; peer: transcribe + consume). */
   wall_s: number;
+  /**
+   * When the client first had text to show, seconds from the same start
+   * (ours: the first poll with a `partial_transcript`; peer: its first
+   * segment with text); null or absent where not measured.
+   */
+  first_text_s?: number | null;
   audio_s: number;
   wer_pct: number;
   words_out: number;
@@ -75,6 +81,8 @@ export interface SystemSummary {
   alone_ms: number | null;
   /** Each run's wall time, in run order. */
   walls_s: number[];
+  /** Median over the runs that measured it of {@linkcode LongRun.first_text_s}. */
+  first_text_s: number | null;
 }
 
 /** One recording's summary: each system and the ratio of walls. */
@@ -167,6 +175,9 @@ export function summarizeSystem(
   const split = runs.flatMap((r) => r.pieces ? [r.pieces] : []);
   const timelines = split.flatMap((p) => p.timeline ? [p.timeline] : []);
   const wall = median(runs.map((r) => r.wall_s));
+  const firstTexts = runs.flatMap((r) =>
+    typeof r.first_text_s === "number" ? [r.first_text_s] : []
+  );
   return {
     runs: runs.length,
     wall_s: wall,
@@ -183,6 +194,7 @@ export function summarizeSystem(
       ? median(timelines.map((t) => t.alone_ms))
       : null,
     walls_s: runs.map((r) => r.wall_s),
+    first_text_s: firstTexts.length ? median(firstTexts) : null,
   };
 }
 
@@ -254,6 +266,7 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
     "system",
     "runs",
     "wall s",
+    "first text s",
     "RTF",
     "WER %",
     "words out/ref",
@@ -277,6 +290,7 @@ export function formatTable(summaries: readonly RecordingSummary[]): string {
         SYSTEM_LABELS[system],
         String(m.runs),
         fixed(m.wall_s, 2),
+        m.first_text_s === null ? "-" : fixed(m.first_text_s, 2),
         fixed(m.rtf, 4),
         fixed(m.wer_pct, 2),
         `${m.words_out}/${m.reference_words}`,

@@ -123,12 +123,21 @@ Deno.test("summarizeRuns takes medians, real-time factors and ours ÷ peer", () 
     timeline: { lead_ms: p50 / 10, tail_ms: p95 / 10, alone_ms: 100 },
   });
   const runs = [
-    run("ours", 1, 10, 15, { pieces: piece(2000, 3000, ["w1", "w2"]) }),
-    run("peer", 1, 4, 14),
-    run("ours", 2, 14, 16, { pieces: piece(2400, 3600, ["w2", "w3"]) }),
-    run("peer", 2, 6, 12),
-    run("ours", 3, 12, 17, { pieces: piece(2200, 3100, ["w1"]) }),
-    run("peer", 3, 5, 13),
+    run("ours", 1, 10, 15, {
+      pieces: piece(2000, 3000, ["w1", "w2"]),
+      first_text_s: 1.5,
+    }),
+    run("peer", 1, 4, 14, { first_text_s: 0.4 }),
+    run("ours", 2, 14, 16, {
+      pieces: piece(2400, 3600, ["w2", "w3"]),
+      first_text_s: 1.1,
+    }),
+    run("peer", 2, 6, 12, { first_text_s: null }),
+    run("ours", 3, 12, 17, {
+      pieces: piece(2200, 3100, ["w1"]),
+      first_text_s: 1.3,
+    }),
+    run("peer", 3, 5, 13, { first_text_s: 0.6 }),
     run("sequential", 1, 30, 13.5),
   ];
   const [s] = summarizeRuns(runs);
@@ -154,11 +163,19 @@ Deno.test("summarizeRuns takes medians, real-time factors and ours ÷ peer", () 
   assertEquals(s.sequential?.wall_s, 30);
   assertEquals(s.sequential?.rtf, 0.25);
   assertEquals(s.ratio_ours_peer, 2.4);
+  // First text: medians over the runs that measured it.
+  assertEquals(s.ours?.first_text_s, 1.3);
+  assertEquals(s.peer?.first_text_s, 0.5);
+  assertEquals(s.sequential?.first_text_s, null);
 
   const table = formatTable([s]);
   const lines = table.split("\n");
   assertEquals(lines.length, 4);
+  assert(lines[0]!.includes("wall s  first text s"), lines[0]);
   assert(lines[1]!.startsWith("2min (120.0 s)  ours (stack)"), lines[1]);
+  assert(/12\.00 +1\.30 /.test(lines[1]!), lines[1]);
+  assert(/5\.00 +0\.50 /.test(lines[2]!), lines[2]);
+  assert(/30\.00 +- /.test(lines[3]!), lines[3]);
   assert(lines[1]!.includes("2200 / 3100"), lines[1]);
   assert(lines[1]!.includes("220 / 310 / 100"), lines[1]);
   assert(lines[1]!.trimEnd().endsWith("2.40"), lines[1]);

@@ -179,6 +179,11 @@ export interface PeerResult {
   file: string;
   /** transcribe() plus consuming its segments, seconds. */
   wall_s: number;
+  /**
+   * When the first segment with text came out of the generator, seconds
+   * (null when none had text, or an older runner's line).
+   */
+  first_text_s: number | null;
   /** Audio duration as faster-whisper decoded it, seconds. */
   audio_s: number | null;
   text: string;
@@ -257,6 +262,7 @@ export function parsePeerLine(line: string): PeerLine {
     kind: "result",
     file: v.file,
     wall_s: v.wall_s,
+    first_text_s: isNum(v.first_text_s) ? v.first_text_s : null,
     audio_s: isNum(v.audio_s) ? v.audio_s : null,
     text: v.text,
     segments,

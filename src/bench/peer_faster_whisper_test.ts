@@ -31,6 +31,7 @@ Deno.test("parsePeerLine reads the runner's ready, result and failure lines", as
     const result = {
       file: "/c/2min.wav",
       wall_s: 3.59,
+      first_text_s: 0.41,
       audio_s: 119.99,
       text: "The lighthouse on Gull Point. Was built.",
       segments: [
@@ -43,11 +44,12 @@ Deno.test("parsePeerLine reads the runner's ready, result and failure lines", as
       ...result,
     });
   });
-  await t.step("result without audio_s", () => {
+  await t.step("result without audio_s or first_text_s", () => {
     const r = parsePeerLine(
-      '{"file": "a.wav", "wall_s": 1, "text": "", "segments": []}',
+      '{"file": "a.wav", "wall_s": 1, "first_text_s": null, "text": "", "segments": []}',
     );
     assertEquals(r.kind === "result" && r.audio_s, null);
+    assertEquals(r.kind === "result" && r.first_text_s, null);
   });
   await t.step("failure", () => {
     assertEquals(
@@ -151,6 +153,8 @@ Deno.test("startPeer drives the runner script over stdin/stdout (stub faster_whi
           assertEquals(r.segments.length, 2);
           assertEquals(r.audio_s, 3);
           assert(r.wall_s >= 0 && r.wall_s < 5);
+          const first = r.first_text_s;
+          assert(first !== null && first >= 0 && first <= r.wall_s, `${first}`);
         }
       });
       await t.step(

@@ -21,7 +21,9 @@
  * (default 4, 0 skips) of the last recording from one identity while
  * another sends 1 s clips at 1/s.
  *
- * Prints a table of medians (wall s, real-time factor, WER %, words out /
+ * Prints a table of medians (wall s, first text s — when a client first
+ * had words to show: ours' first poll with a `partial_transcript`, the
+ * peer's first segment —, real-time factor, WER %, words out /
  * reference words, per-piece processing p50/p95, ours ÷ peer, engine alone
  * ÷ peer) and what the stack adds over the engine alone on stdout, and
  * writes every run, the medians and the machine's facts to
