@@ -89,8 +89,13 @@ export function transcriptionEvents(
       };
       const run = async () => {
         try {
+          let done = 0;
           const job = await source.awaitFinal(gone, async (j) => {
-            grow(await source.textSoFar(j));
+            // The text grows only when a piece has finished.
+            if (j.pieces_done > done) {
+              done = j.pieces_done;
+              grow(await source.textSoFar(j));
+            }
             if (Date.now() - lastWrite >= keepAliveMs) write(SSE_KEEP_ALIVE);
           });
           if (job?.status !== "completed") throw source.failure(job);

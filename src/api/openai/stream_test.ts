@@ -20,19 +20,33 @@ function job(fields: Partial<JobRecord>): JobRecord {
 }
 
 /**
- * A source that wakes once per entry of `texts` with that text so far, then
- * ends with `last` (or throws it).
+ * A source that wakes once per entry of `wakes` (pieces done so far, and
+ * the text those pieces make), then ends with `last` (or throws it);
+ * `reads` counts the text reads.
  */
-function scripted(texts: string[], last: JobRecord | Error): StreamSource {
-  return {
-    async awaitFinal(_signal, onProgress) {
-      for (const text of texts) await onProgress(job({ transcript: text }));
+function scripted(
+  wakes: [number, string][],
+  last: JobRecord | Error,
+): StreamSource & { reads: number } {
+  const source = {
+    reads: 0,
+    async awaitFinal(
+      _signal: AbortSignal,
+      onProgress: (job: JobRecord) => Promise<void>,
+    ) {
+      for (const [done, text] of wakes) {
+        await onProgress(job({ pieces_done: done, transcript: text }));
+      }
       if (last instanceof Error) throw last;
       return last;
     },
-    textSoFar: (j) => Promise.resolve(j.transcript ?? ""),
+    textSoFar: (j: JobRecord) => {
+      source.reads++;
+      return Promise.resolve(j.transcript ?? "");
+    },
     failure: () => new AppError(504, "transcription_timeout", "too long"),
   };
+  return source;
 }
 
 async function read(
@@ -49,10 +63,16 @@ async function read(
 }
 
 Deno.test("transcriptionEvents: a delta per growth of the text, the done event with the whole text", async () => {
-  const text = await read(scripted(
-    ["", "One two.", "One two.", "One two. Three."],
+  const source = scripted(
+    [[0, ""], [1, "One two."], [1, "One two."], [2, "One two."], [
+      3,
+      "One two. Three.",
+    ]],
     job({ status: "completed", transcript: "One two. Three. Four." }),
-  ));
+  );
+  const text = await read(source);
+  // Text is read only when a piece has finished since the last read.
+  assertEquals(source.reads, 3);
   assertEquals(parseSse(text), [
     { type: "transcript.text.delta", delta: "One two." },
     { type: "transcript.text.delta", delta: " Three." },
@@ -68,7 +88,7 @@ Deno.test("transcriptionEvents: a delta per growth of the text, the done event w
 Deno.test("transcriptionEvents: text that does not extend what was sent is not sent; the done event still has the whole text", async () => {
   const events = parseSse(
     await read(scripted(
-      ["One two."],
+      [[1, "One two."]],
       job({ status: "completed", transcript: "One, two. Three." }),
     )),
   );
@@ -84,7 +104,10 @@ Deno.test("transcriptionEvents: text that does not extend what was sent is not s
 
 Deno.test("transcriptionEvents: a quiet wait writes keep-alive comments, which parseSse skips", async () => {
   const text = await read(
-    scripted(["", ""], job({ status: "completed", transcript: "Hi." })),
+    scripted(
+      [[0, ""], [0, ""]],
+      job({ status: "completed", transcript: "Hi." }),
+    ),
     0,
   );
   assertEquals(text.split(SSE_KEEP_ALIVE).length - 1, 2);
@@ -93,7 +116,9 @@ Deno.test("transcriptionEvents: a quiet wait writes keep-alive comments, which p
 
 Deno.test("transcriptionEvents: a job that ends without text, or a throw, is one OpenAI error event", async () => {
   assertEquals(
-    parseSse(await read(scripted(["A."], job({ status: "processing" })))),
+    parseSse(
+      await read(scripted([[1, "A."]], job({ status: "processing" }))),
+    ),
     [{ type: "transcript.text.delta", delta: "A." }, {
       error: {
         message: "too long",
