@@ -2,6 +2,7 @@
 
     python3 examples/openai_python.py recording.wav          # prints the text
     python3 examples/openai_python.py recording.wav --srt    # prints SRT subtitles
+    python3 examples/openai_python.py recording.wav --stream # prints the text as it comes
 
 OPENAI_BASE_URL: the service's /v1 (default http://127.0.0.1:8001/v1).
 OPENAI_API_KEY: your API key with AUTH_MODE=api_key; otherwise any name for yourself.
@@ -22,7 +23,15 @@ client = OpenAI(
 )
 # "whisper-1" is the service's default model; client.models.list() names the others.
 with open(sys.argv[1], "rb") as audio:
-    if "--srt" in sys.argv[2:]:
+    if "--stream" in sys.argv[2:]:
+        # A long recording's text arrives as its first pieces are done.
+        for event in client.audio.transcriptions.create(
+            model="whisper-1", file=audio, stream=True
+        ):
+            if event.type == "transcript.text.delta":
+                print(event.delta, end="", flush=True)
+        print()
+    elif "--srt" in sys.argv[2:]:
         srt = client.audio.transcriptions.create(
             model="whisper-1", file=audio, response_format="srt"
         )

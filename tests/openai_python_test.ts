@@ -208,6 +208,15 @@ Deno.test({
       );
 
       await t.step(
+        "example --stream: prints the text as it comes",
+        async () => {
+          const run = await python([EXAMPLE, audio.path, "--stream"], env);
+          assertEquals(run.code, 0, run.stderr);
+          assertEquals(words(run.stdout), words(audio.text));
+        },
+      );
+
+      await t.step(
         "example without a file: usage on stderr, exit 2",
         async () => {
           const run = await python([EXAMPLE], env);
