@@ -221,6 +221,7 @@ Deno.test("a /v1 client that hangs up, streaming or not, takes its queued job wi
   // One worker held 5 s per job, so the other jobs wait in the queue.
   await withStack({
     workers: 1,
+    env: { STREAM_KEEP_ALIVE_S: "1" },
     workerEnv: {
       FAULT_INJECTION: "test-only",
       FAULT_PROCESSING_DELAY_MS: "5000",
@@ -284,6 +285,14 @@ Deno.test("a /v1 client that hangs up, streaming or not, takes its queued job wi
       "text/event-stream; charset=utf-8",
     );
     assertEquals((await jobsOf("gone-stream"))[0]?.status, "queued");
+    // While it waits, a keep-alive comment comes every STREAM_KEEP_ALIVE_S.
+    const waitStarted = performance.now();
+    const reader = streaming.body!.pipeThrough(new TextDecoderStream())
+      .getReader();
+    const first = await reader.read();
+    const keepAliveMs = Math.round(performance.now() - waitStarted);
+    assertEquals(first.value, ": keep-alive\n\n");
+    assert(keepAliveMs >= 900 && keepAliveMs < 2500, `${keepAliveMs} ms`);
     const streamHungUp = performance.now();
     streamStop.abort();
     await until(
@@ -301,10 +310,12 @@ Deno.test("a /v1 client that hangs up, streaming or not, takes its queued job wi
       suite: "tests/stack_test.ts",
       job_gone_after_ms: goneMs,
       streamed_job_gone_after_ms: streamGoneMs,
+      stream_keep_alive_after_ms: keepAliveMs,
       worker_hold_ms: 5000,
       summary:
         `a /v1 caller hung up while its job was queued behind another (one worker, each job held 5 s): ` +
-        `the job was gone ${goneMs} ms later (${streamGoneMs} ms for a caller streaming events), ` +
+        `the job was gone ${goneMs} ms later (${streamGoneMs} ms for a caller streaming events, ` +
+        `whose keep-alive comment came after ${keepAliveMs} ms at STREAM_KEEP_ALIVE_S 1), ` +
         `before the worker was free; the caller that stayed got its text`,
     });
   });

@@ -177,6 +177,12 @@ export const ApiConfigSchema = z.object({
    * the answer). The OpenAI SDKs' own default timeout is 600 s.
    */
   TRANSCRIPTION_TIMEOUT_S: intFrom(1, 86400).default(600),
+  /**
+   * A streamed transcription (`stream=true`) writes a comment line once
+   * this many seconds have passed without an event, so proxies with idle
+   * timeouts don't cut a long wait.
+   */
+  STREAM_KEEP_ALIVE_S: intFrom(1, 300).default(15),
   /** Extra latency added to every request (fault injection, test-only). */
   FAULT_API_DELAY_MS: intFrom(0, 60_000).default(0),
 }).superRefine((c, ctx) => checkFaults(c, ctx, "FAULT_API_DELAY_MS"));

@@ -42,12 +42,6 @@ import {
 import { renderTranscription } from "../openai/render.ts";
 import { type StreamSource, transcriptionEvents } from "../openai/stream.ts";
 
-/**
- * A streamed transcription writes at least this often (a comment when the
- * text has not grown), so proxies don't take a long wait for a dead line.
- */
-const STREAM_KEEP_ALIVE_MS = 15_000;
-
 /** The OpenAI-compatible routes. */
 export function openAiRoutes(
   config: ApiConfig,
@@ -129,13 +123,15 @@ export function openAiRoutes(
       const timeoutMs = config.TRANSCRIPTION_TIMEOUT_S * 1000;
       const ended = (job: JobRecord | null) => endedError(job, jobId, config);
       if (fields.stream) {
+        const keepAliveMs = config.STREAM_KEEP_ALIVE_S * 1000;
         c.header("content-type", "text/event-stream; charset=utf-8");
         c.header("cache-control", "no-cache");
         const source: StreamSource = {
           awaitFinal: (signal, onProgress) =>
             jobs.awaitFinal(events, jobId, timeoutMs, signal, {
               onProgress,
-              tickMs: STREAM_KEEP_ALIVE_MS,
+              // Wakes three times per interval: the gap stays near it.
+              tickMs: keepAliveMs / 3,
             }),
           textSoFar: (job) => jobs.textSoFar(job),
           failure: ended,
@@ -144,7 +140,7 @@ export function openAiRoutes(
         return c.body(
           transcriptionEvents(source, {
             toAppError: asAppError,
-            keepAliveMs: STREAM_KEEP_ALIVE_MS,
+            keepAliveMs,
             clientGone: clientGone(c),
           }),
           200,
