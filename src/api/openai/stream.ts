@@ -107,11 +107,13 @@ export function transcriptionEvents(
           };
           write(sseData({ type: "transcript.text.done", text, usage }));
         } catch (error) {
-          const e = toAppError(error);
-          if (e.status >= 500) source.onServerError?.(e, error);
-          write(sseData(openAiError(e).body));
+          if (!gone.aborted) {
+            const e = toAppError(error);
+            if (e.status >= 500) source.onServerError?.(e, error);
+            write(sseData(openAiError(e).body));
+          }
         }
-        if (!gone.aborted) controller.close();
+        if (!cancelled.signal.aborted) controller.close();
       };
       void run();
     },

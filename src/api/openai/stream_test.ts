@@ -52,12 +52,13 @@ function scripted(
 async function read(
   source: StreamSource,
   keepAliveMs = 60_000,
+  clientGone = new AbortController().signal,
 ): Promise<string> {
   const stream = transcriptionEvents(source, {
     toAppError: (e) =>
       e instanceof AppError ? e : new AppError(500, "internal_error", "oops"),
     keepAliveMs,
-    clientGone: new AbortController().signal,
+    clientGone,
   });
   return await new Response(stream).text();
 }
@@ -136,6 +137,22 @@ Deno.test("transcriptionEvents: a job that ends without text, or a throw, is one
       code: "internal_error",
     },
   }]);
+});
+
+Deno.test("transcriptionEvents: once the client has gone, nothing more is written or reported", async () => {
+  const reported: string[] = [];
+  const source = {
+    ...scripted([[1, "A."]], job({ status: "processing" })),
+    onServerError: (e: AppError) => reported.push(e.code),
+  };
+  const gone = new AbortController();
+  gone.abort();
+  assertEquals(await read(source, 0, gone.signal), "");
+  assertEquals(reported, []);
+  // Still there: the same ending is an error event, and reported (a 5xx).
+  const stayed = await read(source, 60_000);
+  assertEquals(parseSse(stayed).length, 2);
+  assertEquals(reported, ["transcription_timeout"]);
 });
 
 Deno.test("sseData and parseSse round-trip, and data spread over lines joins", () => {
