@@ -389,6 +389,15 @@ Deno.test("the official OpenAI JS SDK transcribes through /v1 in every format", 
         words(cueText(parseSrt(await Deno.readTextFile(`${dir}/out.srt`)))),
         words(text),
       );
+      const streamed = await run(Deno.execPath(), [
+        "run",
+        "-A",
+        "examples/openai_js.ts",
+        wavPath,
+        "--stream",
+      ], env);
+      assertEquals(streamed.code, 0, streamed.stderr);
+      assertEquals(words(streamed.stdout), words(text));
       const curl = await run("bash", [
         "examples/openai_curl.sh",
         wavPath,
