@@ -1,14 +1,20 @@
 /**
  * Word error rate: word-level edit distance between a reference transcript
- * and a hypothesis, after lower-casing and dropping punctuation.
+ * and a hypothesis, after lower-casing, dropping punctuation and writing
+ * numbers as digits.
  *
  * @module
  */
+import { words } from "../../perf/lib/words.js";
 
-/** Lower-case words without punctuation: "Hello, World!" → ["hello", "world"]. */
+/**
+ * The words accuracy compares, as the k6 scenarios read them (one
+ * normalizer, plain JavaScript so k6 loads it too): lower-case, no
+ * punctuation, spoken numbers as digits. "Hello, World!" → ["hello",
+ * "world"]; "twelve steps" and "12 steps" → ["12", "steps"].
+ */
 export function normalizeWords(text: string): string[] {
-  return text.toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, " ").split(/\s+/)
-    .filter((w) => w.length > 0);
+  return words(text);
 }
 
 /**

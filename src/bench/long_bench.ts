@@ -22,6 +22,7 @@ import { verifyInstalledModel } from "../models/mod.ts";
 import { parseEnv, WorkerConfigSchema } from "../config/mod.ts";
 import { piecesThroughEngine } from "./long_engine.ts";
 import {
+  layoutMeasure,
   type LayoutSystems,
   measureLayout,
   measureVoices,
@@ -600,13 +601,13 @@ export async function runLongBench(
       };
       let own: LayoutsSummary | null = null;
       if (model && engineRun) {
-        const measures: LayoutMeasure[] = [{
-          offset_s: 0,
-          pieces: Number(engineRun.detail?.pieces),
-          engine: engineRun.wer_pct,
-          peer: lastOf("peer")?.wer_pct ?? null,
-          sequential: lastOf("sequential")?.wer_pct ?? null,
-        }];
+        const measures: LayoutMeasure[] = [
+          layoutMeasure(0, Number(engineRun.detail?.pieces), rec.text, {
+            engine: engineRun.transcript,
+            peer: lastOf("peer")?.transcript ?? null,
+            sequential: lastOf("sequential")?.transcript ?? null,
+          }),
+        ];
         for (let k = 1; k < o.layouts; k++) {
           measures.push(
             await measureLayout(systems, rec.name, samples, rec.text, 3 * k),

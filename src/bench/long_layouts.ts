@@ -22,6 +22,7 @@ import {
 import {
   type LayoutMeasure,
   type LayoutsSummary,
+  type LayoutTranscripts,
   summarizeLayouts,
   summarizeVoices,
   type VoicesSummary,
@@ -33,6 +34,28 @@ export function werAndWords(reference: string, hypothesis: string) {
     wer_pct: wordErrorRate([{ reference, hypothesis }]),
     words_out: normalizeWords(hypothesis).length,
     reference_words: normalizeWords(reference).length,
+  };
+}
+
+/**
+ * One layout's {@linkcode LayoutMeasure} from each system's text (`peer`
+ * and `sequential` null when not run) against the reference `text`.
+ */
+export function layoutMeasure(
+  offset_s: number,
+  pieces: number,
+  text: string,
+  transcripts: LayoutTranscripts,
+): LayoutMeasure {
+  const wer = (hypothesis: string | null) =>
+    hypothesis == null ? null : werAndWords(text, hypothesis).wer_pct;
+  return {
+    offset_s,
+    pieces,
+    engine: werAndWords(text, transcripts.engine).wer_pct,
+    peer: wer(transcripts.peer),
+    sequential: wer(transcripts.sequential),
+    transcripts,
   };
 }
 
@@ -60,23 +83,21 @@ export async function measureLayout(
   text: string,
   offset_s: number,
 ): Promise<LayoutMeasure> {
-  const wer = (hypothesis: string) => werAndWords(text, hypothesis).wer_pct;
   const shifted = withLeadingSilence(speech, offset_s);
   const e = await systems.engine(shifted);
-  const m: LayoutMeasure = {
-    offset_s,
-    pieces: e.pieces,
-    engine: wer(e.text),
+  const texts: LayoutTranscripts = {
+    engine: e.text,
     peer: null,
     sequential: null,
   };
   if (systems.peer) {
     const path = join(await systems.tempDir(), `layout-${offset_s}s.wav`);
     await Deno.writeFile(path, encodeWav(shifted, { sampleRate: 16_000 }));
-    m.peer = wer(await systems.peer(path));
+    texts.peer = await systems.peer(path);
     await Deno.remove(path);
   }
-  if (systems.wholeFile) m.sequential = wer(await systems.wholeFile(shifted));
+  if (systems.wholeFile) texts.sequential = await systems.wholeFile(shifted);
+  const m = layoutMeasure(offset_s, e.pieces, text, texts);
   systems.say(
     `bench:long: ${label} after ${offset_s} s of silence: WER engine alone ${
       m.engine.toFixed(2)

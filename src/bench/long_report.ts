@@ -344,6 +344,8 @@ export interface LayoutsSummary {
   engine_minus_peer: number | null;
   /** Engine mean − whole-file mean, points; null without it. */
   engine_minus_sequential: number | null;
+  /** Each layout's texts (null where not kept). */
+  transcripts: (LayoutTranscripts | null)[];
 }
 
 /** One layout's measurements for {@linkcode summarizeLayouts}. */
@@ -354,6 +356,15 @@ export interface LayoutMeasure {
   engine: number;
   peer?: number | null;
   sequential?: number | null;
+  /** Each system's text, so the archive can be scored again. */
+  transcripts?: LayoutTranscripts;
+}
+
+/** One layout's texts: the engine alone's pieces, the peer, the whole file. */
+export interface LayoutTranscripts {
+  engine: string;
+  peer: string | null;
+  sequential: string | null;
 }
 
 function layoutWer(wers: readonly number[]): LayoutWer {
@@ -399,6 +410,7 @@ export function summarizeLayouts(
     engine_minus_sequential: sequential
       ? engine.mean_wer_pct - sequential.mean_wer_pct
       : null,
+    transcripts: layouts.map((l) => l.transcripts ?? null),
   };
 }
 

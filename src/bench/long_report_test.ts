@@ -254,6 +254,7 @@ Deno.test("summarizeLayouts gives each system's WER per layout, mean, range and 
     },
     engine_minus_peer: 53 / 3 - 14,
     engine_minus_sequential: 53 / 3 - 15,
+    transcripts: [null, null, null],
   });
   assertThrows(() => summarizeLayouts("2min", []));
 });
