@@ -2,7 +2,12 @@
  * `deno task perf --find-capacity` as users run it, kept short: two 5 s
  * steps at 1 and 2 jobs/s on one worker, the engine alone on 10 jobs.
  */
-import { assert, assertEquals, assertMatch } from "../src/testing/assert.ts";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertMatch,
+} from "../src/testing/assert.ts";
 import { join } from "node:path";
 import { CapacityReportSchema } from "../src/perf/mod.ts";
 import { finish, startPerf, tagged } from "./_perf_process.ts";
@@ -55,6 +60,18 @@ Deno.test("perf --find-capacity steps the rate, archives the report and chart, l
   assertEquals(report.result.stop_reason, "max rate passed");
   assertEquals(report.setup.long_poll, true);
   assert(report.engine.jobs_per_s! > 0);
+  // Measured again after the steps; the ratio is against the mean of both.
+  assert(report.engine.after_jobs_per_s! > 0);
+  assertAlmostEquals(
+    report.result.engine_ratio!,
+    2 / ((report.engine.jobs_per_s! + report.engine.after_jobs_per_s!) / 2),
+    1e-9,
+  );
+  assertMatch(err, /engine alone \(again, after the steps\)/);
+  assertMatch(
+    err,
+    /jobs\/s before the steps, \d+\.\d\d after \([-+]\d+\.\d %\), mean/,
+  );
   for (const s of report.steps) {
     assertEquals(s.dropped, 0);
     assertEquals(s.success_rate, 1);

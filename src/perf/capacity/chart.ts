@@ -4,7 +4,11 @@
  * limit, CPU use (service, k6, whole machine) on the right axis (cores), and
  * the capacity found marked.
  */
-import type { CapacityReport, CapacityStep } from "./report.ts";
+import {
+  type CapacityReport,
+  type CapacityStep,
+  describeEngine,
+} from "./report.ts";
 import { escapeXml as esc, niceNumber, tickLabel, tickStep } from "../_svg.ts";
 
 const W = 900;
@@ -92,7 +96,7 @@ export function renderCapacityChart(report: CapacityReport): string {
         }; ${cpus} CPUs shared with k6; ${report.steps.length} steps of ${report.setup.step_duration_s} s${
           report.engine.jobs_per_s === null
             ? ""
-            : `; engine alone ${report.engine.jobs_per_s.toFixed(2)} jobs/s`
+            : `; engine alone ${describeEngine(report.engine)}`
         }`,
       )
     }</text>`,

@@ -103,8 +103,14 @@ export const CapacityReportSchema = z.object({
     min_throughput_ratio: n,
   }),
   engine: z.object({
-    /** Engine alone: the best of one 1-thread stream per core and one per worker; null when skipped. */
+    /** Engine alone before the steps: the best of one 1-thread stream per core and one per worker; null when skipped. */
     jobs_per_s: n.positive().nullable(),
+    /**
+     * Engine alone again after the steps, on the best stream count; null
+     * when skipped or interrupted (absent in archives from before it). The
+     * ratios are taken against the mean of both readings when it is there.
+     */
+    after_jobs_per_s: n.positive().nullable().optional(),
     streams: z.number().int().min(0),
     jobs: z.number().int().min(0),
   }),
@@ -121,7 +127,7 @@ export const CapacityReportSchema = z.object({
     k6_share: n.min(0).max(1).nullable(),
     /** capacity ÷ (1 − k6_share). */
     capacity_without_k6_per_s: n.positive().nullable(),
-    /** capacity ÷ engine. */
+    /** capacity ÷ engine ({@linkcode engineReference}). */
     engine_ratio: n.min(0).nullable(),
     /** capacity_without_k6 ÷ engine. */
     engine_ratio_without_k6: n.min(0).nullable(),
@@ -279,10 +285,39 @@ export function renderStepTable(steps: readonly CapacityStep[]): string {
   return [line(head), ...rows.map(line)].join("\n");
 }
 
+/**
+ * The engine-alone figure the ratios are taken against: the mean of the
+ * readings before and after the steps, or the one before when there is no
+ * second; null when the engine wasn't measured.
+ */
+export function engineReference(
+  engine: CapacityReport["engine"],
+): number | null {
+  const { jobs_per_s: before, after_jobs_per_s: after } = engine;
+  if (before === null) return null;
+  return after == null ? before : (before + after) / 2;
+}
+
+/**
+ * How the engine's two readings compare: "32.72 jobs/s before the steps,
+ * 31.08 after (-5.0 %), mean 31.90", or the one reading.
+ */
+export function describeEngine(engine: CapacityReport["engine"]): string {
+  const { jobs_per_s: before, after_jobs_per_s: after } = engine;
+  if (before === null) return "not measured";
+  if (after == null) return `${before.toFixed(2)} jobs/s`;
+  const drift = (100 * (after - before)) / before;
+  return `${before.toFixed(2)} jobs/s before the steps, ${
+    after.toFixed(2)
+  } after (${drift >= 0 ? "+" : ""}${drift.toFixed(1)} %), mean ${
+    ((before + after) / 2).toFixed(2)
+  }`;
+}
+
 /** The one stdout line. */
 export function resultLine(report: CapacityReport): string {
   const r = report.result;
-  const engine = report.engine.jobs_per_s;
+  const engine = engineReference(report.engine);
   const eng = engine === null
     ? "engine not measured"
     : `engine ${engine.toFixed(2)} jobs/s, ratio ${
@@ -341,9 +376,7 @@ export function describeResult(report: CapacityReport): string[] {
     const verdict = (met: boolean | null) =>
       met === null ? "—" : met ? "met" : "NOT met";
     lines.push(
-      `capacity: engine alone ${
-        report.engine.jobs_per_s.toFixed(2)
-      } jobs/s; ratio ${
+      `capacity: engine alone ${describeEngine(report.engine)}; ratio ${
         f(r.engine_ratio, 3)
       }: goal ≥ ${r.goals.min_engine_ratio} ${
         verdict(r.goals.engine_ratio_met)

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch } from "../../testing/assert.ts";
 import {
   CapacityReportSchema,
   describeResult,
+  engineReference,
   k6Share,
   renderStepTable,
   resultLine,
@@ -76,6 +77,35 @@ Deno.test("summarize reports the capacity, the k6 adjustment and the goals", asy
         "without k6 0.956: met",
     );
   });
+  await t.step(
+    "two engine readings: the ratio against their mean, the drift shown",
+    () => {
+      const engine = {
+        jobs_per_s: 9,
+        after_jobs_per_s: 8,
+        streams: 2,
+        jobs: 120,
+      };
+      assertEquals(engineReference(engine), 8.5);
+      assertEquals(engineReference({ ...engine, after_jobs_per_s: null }), 9);
+      const r = summarize(steps, engineReference(engine), "resolution reached");
+      assertEquals(r.engine_ratio, 7.5 / 8.5);
+      const report = CapacityReportSchema.parse({
+        ...capacityReport(steps, r),
+        engine,
+      });
+      assertEquals(
+        describeResult(report).at(-1),
+        "capacity: engine alone 9.00 jobs/s before the steps, 8.00 after " +
+          "(-11.1 %), mean 8.50; ratio 0.882: goal ≥ 0.9 NOT met; " +
+          "without k6 0.956: met",
+      );
+      assertEquals(
+        resultLine(report),
+        "capacity: 7.5 jobs/s (engine 8.50 jobs/s, ratio 0.88)",
+      );
+    },
+  );
   await t.step("none passed", () => {
     const r = summarize(
       [capacityStep(1, 4, false)],

@@ -265,36 +265,35 @@ export async function runCapacity(
   const streamCounts = [...new Set([cpus, o.perf.workers])];
   let engine: number | null = null;
   let engineStreams = 0;
-  // Ctrl-C during the engine run (nothing else runs yet) ends it after the
+  // Ctrl-C during an engine run (nothing else runs then) ends it after the
   // run, with a report, instead of killing the process.
   let early: string | undefined;
   const onSignal = () => early ??= "interrupted by a signal (Ctrl-C)";
-  if (s.engineJobs > 0) {
+  const engineAlone = async (streams: readonly number[], when: string) => {
     Deno.addSignalListener("SIGINT", onSignal);
     Deno.addSignalListener("SIGTERM", onSignal);
     try {
       say(
-        `capacity: engine alone (no stack): ${s.engineJobs} jobs on ${
-          streamCounts.join(" and on ")
+        `capacity: engine alone (${when}): ${s.engineJobs} jobs on ${
+          streams.join(" and on ")
         } streams of 1 thread`,
       );
-      const e = await engineFigures({
+      return await engineFigures({
         model: o.perf.model,
-        streams: streamCounts,
+        streams,
         jobs: s.engineJobs,
-        onThroughput: (streams, jobsPerS) =>
-          say(
-            `capacity: engine ${
-              jobsPerS.toFixed(2)
-            } jobs/s on ${streams} streams`,
-          ),
+        onThroughput: (n, jobsPerS) =>
+          say(`capacity: engine ${jobsPerS.toFixed(2)} jobs/s on ${n} streams`),
       });
-      engine = e.throughput;
-      engineStreams = e.streams;
     } finally {
       Deno.removeSignalListener("SIGINT", onSignal);
       Deno.removeSignalListener("SIGTERM", onSignal);
     }
+  };
+  if (s.engineJobs > 0) {
+    const e = await engineAlone(streamCounts, "no stack, before the steps");
+    engine = e.throughput;
+    engineStreams = e.streams;
   }
 
   const session = early ? { interrupted: early } : await openSession(o.perf, {
@@ -323,6 +322,17 @@ export async function runCapacity(
       await session.close();
     }
   }
+  // The machine's speed moves over minutes here: the engine alone again,
+  // on its best stream count, so the ratio is taken against its speed over
+  // the whole run (the mean of both readings) and the drift is shown.
+  let engineAfter: number | null = null;
+  if (engine !== null && stop !== "interrupted" && !early) {
+    engineAfter = (await engineAlone([engineStreams], "again, after the steps"))
+      .throughput;
+  }
+  const engineMean = engine !== null && engineAfter !== null
+    ? (engine + engineAfter) / 2
+    : engine;
 
   const report: CapacityReport = CapacityReportSchema.parse({
     kind: "capacity",
@@ -352,11 +362,12 @@ export async function runCapacity(
     },
     engine: {
       jobs_per_s: engine,
+      after_jobs_per_s: engineAfter,
       streams: engineStreams,
       jobs: engine === null ? 0 : s.engineJobs,
     },
     steps,
-    result: summarize(steps, engine, stop, stopDetail),
+    result: summarize(steps, engineMean, stop, stopDetail),
     method: METHOD,
   });
   await Deno.writeTextFile(
