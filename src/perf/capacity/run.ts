@@ -64,6 +64,7 @@ import {
   type CapacityStep,
   describeResult,
   describeStep,
+  engineReference,
   k6Share,
   METHOD,
   ORCHESTRATOR,
@@ -330,9 +331,12 @@ export async function runCapacity(
     engineAfter = (await engineAlone([engineStreams], "again, after the steps"))
       .throughput;
   }
-  const engineMean = engine !== null && engineAfter !== null
-    ? (engine + engineAfter) / 2
-    : engine;
+  const engineBlock: CapacityReport["engine"] = {
+    jobs_per_s: engine,
+    after_jobs_per_s: engineAfter,
+    streams: engineStreams,
+    jobs: engine === null ? 0 : s.engineJobs,
+  };
 
   const report: CapacityReport = CapacityReportSchema.parse({
     kind: "capacity",
@@ -360,14 +364,9 @@ export async function runCapacity(
       max_latency_p95_s: criteria.maxLatencyP95S,
       min_throughput_ratio: criteria.minThroughputRatio,
     },
-    engine: {
-      jobs_per_s: engine,
-      after_jobs_per_s: engineAfter,
-      streams: engineStreams,
-      jobs: engine === null ? 0 : s.engineJobs,
-    },
+    engine: engineBlock,
     steps,
-    result: summarize(steps, engineMean, stop, stopDetail),
+    result: summarize(steps, engineReference(engineBlock), stop, stopDetail),
     method: METHOD,
   });
   await Deno.writeTextFile(
