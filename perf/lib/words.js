@@ -204,17 +204,11 @@ export function spokenNumbersToDigits(words) {
  * @returns {string[]}
  */
 export function words(text) {
-  // "Café" → "cafe": letters lose their accents (the class below is a–z).
-  let plain = String(text || "").normalize("NFKD").replace(
-    /[\u0300-\u036f]/g,
-    "",
-  )
-    .toLowerCase();
-  // "1,000,000" → "1000000" (a pass per comma of a group of three digits).
-  for (let before = ""; before !== plain;) {
-    before = plain;
-    plain = plain.replace(/(\d),(\d\d\d)(\D|$)/, "$1$2$3");
-  }
+  // "Café" → "cafe": letters lose their accents (the class below is a–z);
+  // "1,000,000" → "1000000": a comma before a group of three digits goes.
+  const plain = String(text || "").normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "").toLowerCase()
+    .replace(/(\d),(?=\d{3}(?!\d))/g, "$1");
   return spokenNumbersToDigits(
     plain.replace(/%/g, " percent ").replace(/[^a-z0-9'. ]+/g, " ")
       .split(/\s+/)
