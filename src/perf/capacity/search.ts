@@ -1,7 +1,8 @@
 /**
  * The rate search of `deno task perf --find-capacity`, as pure functions: a
  * geometric ramp while every step passes, then bisection between the highest
- * pass and the lowest fail down to a resolution.
+ * pass and the lowest fail down to a resolution, and the highest pass run
+ * once more: the capacity is a rate that passed twice.
  */
 
 /** Parameters of the rate search. */
@@ -52,7 +53,9 @@ export function bracket(trials: readonly Trial[]): { lo: number; hi: number } {
  * multiplies the last pass by `rateFactor` (capped at `maxRate`) until a
  * step fails; then the midpoint of the bracket, on the `resolution` grid,
  * until pass and fail are at most `resolution` apart. A first step that
- * fails bisects down towards 0.
+ * fails bisects down towards 0. Then the bracket's pass runs once more: a
+ * step at the edge passes or fails with the machine's noise, so a lucky
+ * pass that fails again becomes the fail and the bisection goes on below.
  */
 export function nextRate(
   trials: readonly Trial[],
@@ -70,7 +73,10 @@ export function nextRate(
     );
     return Math.min(up, top);
   }
-  if (hi - lo <= res + 1e-9) return undefined;
+  if (hi - lo <= res + 1e-9) {
+    const runs = trials.filter((t) => t.rate === lo).length;
+    return lo > 0 && runs < 2 ? lo : undefined;
+  }
   let mid = quantize((lo + hi) / 2, res);
   if (mid <= lo) mid = quantize(lo + res, res);
   if (mid >= hi) mid = quantize(hi - res, res);

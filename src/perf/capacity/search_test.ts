@@ -16,15 +16,23 @@ const PARAMS: SearchParams = {
   resolution: 0.5,
 };
 
-/** Runs the search against a service that passes every rate ≤ `capacity`. */
+/**
+ * Runs the search against a service that passes every rate ≤ `capacity`
+ * (and, with `lucky`, passes those rates the first time only).
+ */
 function searchAgainst(
   capacity: number,
   p: SearchParams = PARAMS,
+  lucky: readonly number[] = [],
 ): { trials: Trial[]; found: number | undefined } {
   const trials: Trial[] = [];
   for (let r = nextRate(trials, p); r !== undefined; r = nextRate(trials, p)) {
-    assert(!trials.some((t) => t.rate === r), `rate ${r} tried twice`);
-    trials.push({ rate: r, pass: r <= capacity });
+    const before = trials.filter((t) => t.rate === r);
+    // Only a pass is tried again, and only once.
+    assert(before.length < 2, `rate ${r} tried three times`);
+    assert(before.every((t) => t.pass), `failed rate ${r} tried again`);
+    const pass = r <= capacity || (lucky.includes(r) && before.length === 0);
+    trials.push({ rate: r, pass });
   }
   return { trials, found: capacityOf(trials) };
 }
@@ -42,6 +50,26 @@ Deno.test("capacity search ramps, then bisects to the resolution", async (t) => 
       "11.5-",
       "10.5+",
       "11+",
+      "11+",
+    ]);
+    assertEquals(found, 11);
+  });
+  await t.step("a lucky pass at the edge fails when run again", () => {
+    // 11.5 passes once by chance: run again, it fails, and the search goes
+    // on below it.
+    const { trials, found } = searchAgainst(11.2, PARAMS, [11.5]);
+    assertEquals(rates(trials), [
+      "4+",
+      "6+",
+      "9+",
+      "13.5-",
+      "11.5+",
+      "12.5-",
+      "12-",
+      "11.5-",
+      "10.5+",
+      "11+",
+      "11+",
     ]);
     assertEquals(found, 11);
   });
@@ -52,7 +80,7 @@ Deno.test("capacity search ramps, then bisects to the resolution", async (t) => 
   });
   await t.step("a failing start bisects down to a lower capacity", () => {
     const { trials, found } = searchAgainst(0.7);
-    assertEquals(rates(trials), ["4-", "2-", "1-", "0.5+"]);
+    assertEquals(rates(trials), ["4-", "2-", "1-", "0.5+", "0.5+"]);
     assertEquals(found, 0.5);
   });
   await t.step("every rate passing stops at --max-rate", () => {
@@ -96,7 +124,7 @@ Deno.test("capacity search finds any capacity within the resolution", () => {
         const { trials, found } = searchAgainst(capacity, p);
         // The ramp's steps, then a halving of the bracket per step.
         const bound = Math.ceil(Math.log(40 / start) / Math.log(rateFactor)) +
-          Math.ceil(Math.log2(40 / resolution)) + 2;
+          Math.ceil(Math.log2(40 / resolution)) + 3;
         assert(trials.length <= bound, `${trials.length} steps > ${bound}`);
         if (capacity >= 40) return found === 40;
         if (capacity < resolution) return found === undefined;
