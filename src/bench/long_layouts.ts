@@ -47,14 +47,16 @@ export function layoutMeasure(
   text: string,
   transcripts: LayoutTranscripts,
 ): LayoutMeasure {
-  const wer = (hypothesis: string | null) =>
-    hypothesis == null ? null : werAndWords(text, hypothesis).wer_pct;
+  const wer = (hypothesis: string) =>
+    wordErrorRate([{ reference: text, hypothesis }]);
+  const maybe = (hypothesis: string | null) =>
+    hypothesis == null ? null : wer(hypothesis);
   return {
     offset_s,
     pieces,
-    engine: werAndWords(text, transcripts.engine).wer_pct,
-    peer: wer(transcripts.peer),
-    sequential: wer(transcripts.sequential),
+    engine: wer(transcripts.engine),
+    peer: maybe(transcripts.peer),
+    sequential: maybe(transcripts.sequential),
     transcripts,
   };
 }

@@ -310,7 +310,7 @@ export function describeEngine(engine: CapacityReport["engine"]): string {
   return `${before.toFixed(2)} jobs/s before the steps, ${
     after.toFixed(2)
   } after (${drift >= 0 ? "+" : ""}${drift.toFixed(1)} %), mean ${
-    ((before + after) / 2).toFixed(2)
+    engineReference(engine)!.toFixed(2)
   }`;
 }
 
