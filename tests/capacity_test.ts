@@ -97,6 +97,36 @@ Deno.test("perf --find-capacity steps the rate, archives the report and chart, l
   await Deno.remove(run.resultsDir, { recursive: true });
 });
 
+Deno.test("perf --find-capacity --api openai searches the one-request route the OpenAI SDKs use", async () => {
+  const run = startPerf([...SHORT, "--api", "openai", "--engine-jobs", "0"]);
+  const code = await finish(run);
+  const err = run.stderr();
+  assertEquals(code, 0, err.slice(-3000));
+  assertEquals(tagged(run.tag), [], "no process left behind");
+  assertMatch(run.stdout(), /^capacity: 2 jobs\/s \(engine not measured\)\n$/);
+  assertMatch(err, /one request per job \(--api openai\)/);
+  const dir = archive(run.resultsDir);
+  const report = CapacityReportSchema.parse(
+    JSON.parse(await Deno.readTextFile(join(dir, "capacity.json"))),
+  );
+  assertEquals(report.setup.api, "openai");
+  assertEquals(report.setup.long_poll, false);
+  // Every request answered with its transcript is a completion, timed by
+  // the request's own duration (k6 may start one more than rate × time).
+  assertEquals(report.steps.map((s) => [s.rate_per_s, s.pass]), [
+    [1, true],
+    [2, true],
+  ]);
+  for (const s of report.steps) {
+    assert(s.latency_s.p50! > 0.01 && s.latency_s.p95! <= 2, JSON.stringify(s));
+    assert(s.throughput_per_s! > 0.9 * s.rate_per_s, JSON.stringify(s));
+    assert(s.cpu_cores.api > 0 && s.cpu_cores.workers > 0);
+    assertEquals([s.failed, s.dropped, s.success_rate], [0, 0, 1]);
+    assert(s.completed >= s.offered, JSON.stringify(s));
+  }
+  await Deno.remove(run.resultsDir, { recursive: true });
+});
+
 Deno.test("perf --find-capacity interrupted by Ctrl-C stops everything and exits 1", async () => {
   const run = startPerf([...SHORT, "--engine-jobs", "0"]);
   await run.waitFor(/capacity: step 1: 1 jobs\/s/);

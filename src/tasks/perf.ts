@@ -10,12 +10,13 @@
  * instead of the native chunked upload and polling; the polling flags don't
  * apply to it.
  *
- * `deno task perf --find-capacity [--step-duration D] [--start-rate N]
- * [--rate-factor F] [--max-rate N] [--resolution N] [--budget D]
- * [--engine-jobs N] [--workers N] [--model NAME] [--warmup D]
+ * `deno task perf --find-capacity [--api native|openai] [--step-duration D]
+ * [--start-rate N] [--rate-factor F] [--max-rate N] [--resolution N]
+ * [--budget D] [--engine-jobs N] [--workers N] [--model NAME] [--warmup D]
  * [--poll-interval S] [--max-polls N]`: measures the engine alone, then
  * searches the highest arrival rate the embedded stack sustains (success ≥
- * 99.9 %, p95 ≤ 2 s, throughput keeping up) with short k6 steps; writes
+ * 99.9 %, p95 ≤ 2 s, throughput keeping up) with short k6 steps of the
+ * chosen protocol (native: long polling); writes
  * `capacity.json` and `capacity.svg` and prints `capacity: <rate> jobs/s
  * (engine <x> jobs/s, ratio <r>)` on stdout.
  *

@@ -56,6 +56,7 @@ export function capacityReport(
     machine: { cpus: 2, cpu_model: "test CPU" },
     setup: {
       model: "tiny.en",
+      api: "native",
       workers: 2,
       long_poll: true,
       poll_wait_s: 5,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { capacityOf } from "./search.ts";
 import { formatPercent } from "./step.ts";
 import type { CpuUsage } from "../proc_cpu.ts";
+import { APIS } from "../scenarios.ts";
 
 /** The issue's goals for the capacity. */
 export const GOALS = {
@@ -83,8 +84,13 @@ export const CapacityReportSchema = z.object({
   }),
   setup: z.object({
     model: z.string(),
+    /**
+     * The protocol the steps drove (archives before `--api` was allowed
+     * here: native).
+     */
+    api: z.enum(APIS).default("native"),
     workers: z.number().int().positive(),
-    /** Always true: `GET /jobs/{id}?wait=` returns when the job ends. */
+    /** Native: true, `GET /jobs/{id}?wait=` returns when the job ends. */
     long_poll: z.boolean(),
     poll_wait_s: n.positive(),
     max_polls: z.number().int().positive(),
@@ -354,7 +360,11 @@ export function describeResult(report: CapacityReport): string[] {
       formatPercent(report.criteria.min_success_rate)
     } (dropped iterations count as failures), end-to-end p95 ≤ ${report.criteria.max_latency_p95_s} s, throughput ≥ ${
       formatPercent(report.criteria.min_throughput_ratio)
-    } of the rate, long polling ${report.setup.long_poll ? "on" : "off"}`,
+    } of the rate, ${
+      report.setup.api === "native"
+        ? `long polling ${report.setup.long_poll ? "on" : "off"}`
+        : `one request per job (--api ${report.setup.api})`
+    }`,
   ];
   if (r.capacity_per_s === null) {
     lines.push("capacity: no rate met the criteria");

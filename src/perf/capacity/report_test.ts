@@ -124,3 +124,30 @@ Deno.test("summarize reports the capacity, the k6 adjustment and the goals", asy
     );
   });
 });
+
+Deno.test("the report names the protocol the steps drove", async (t) => {
+  const steps = [capacityStep(1, 4, true)];
+  const r = summarize(steps, 8, "resolution reached");
+  const criteriaLine = (report: unknown) =>
+    describeResult(CapacityReportSchema.parse(report))[1]!;
+  await t.step("an archive from before --api: native, long polling", () => {
+    const old = capacityReport(steps, r) as { setup: Record<string, unknown> };
+    delete old.setup.api;
+    const report = CapacityReportSchema.parse(old);
+    assertEquals(report.setup.api, "native");
+    assertMatch(criteriaLine(old), /, long polling on$/);
+  });
+  await t.step("--api openai: one request per job", () => {
+    const report = capacityReport(steps, r);
+    report.setup = { ...report.setup, api: "openai", long_poll: false };
+    assertMatch(
+      criteriaLine(report),
+      /, one request per job \(--api openai\)$/,
+    );
+  });
+  await t.step("an unknown protocol is refused", () => {
+    const report = capacityReport(steps, r);
+    const bad = { ...report, setup: { ...report.setup, api: "soap" } };
+    assert(!CapacityReportSchema.safeParse(bad).success);
+  });
+});

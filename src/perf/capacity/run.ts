@@ -41,6 +41,7 @@ import {
   provision,
 } from "../session.ts";
 import { loadSummary, type RunSummary } from "../summary.ts";
+import { DEFAULT_API, SCENARIOS } from "../scenarios.ts";
 import { clockTicks, CpuSampler } from "../proc_cpu.ts";
 import {
   bracket,
@@ -143,7 +144,6 @@ const REFUSED: Record<string, string> = {
   "base-url": "the CPU of the service's processes is measured here",
   "fault-processing-delay-ms": "a capacity is measured without faults",
   "fault-api-delay-ms": "a capacity is measured without faults",
-  api: "the search drives the native protocol (long polling)",
   workload: "the search measures the sample workload",
 };
 
@@ -202,18 +202,24 @@ export function capacityOptionsFrom(
     );
   }
   // Everything else is `deno task perf`'s own validation; BASE_URL from the
-  // environment is ignored like the refused flag.
+  // environment is ignored like the refused flag. The native protocol polls
+  // long; the OpenAI route answers its one request itself.
+  const polling = (flags.api ?? DEFAULT_API) === "native"
+    ? {
+      "long-poll": true,
+      "poll-interval": (flags["poll-interval"] as string | undefined) ??
+        env("POLL_INTERVAL") ?? CAPACITY_DEFAULTS.pollInterval,
+      "max-polls": (flags["max-polls"] as string | undefined) ??
+        env("MAX_POLLS") ?? CAPACITY_DEFAULTS.maxPolls,
+    }
+    : {};
   const perf = perfOptionsFrom({
     ...flags,
     rate: "1",
     duration: s.stepDuration,
     vus: "1",
     "max-vus": "1",
-    "long-poll": true,
-    "poll-interval": (flags["poll-interval"] as string | undefined) ??
-      env("POLL_INTERVAL") ?? CAPACITY_DEFAULTS.pollInterval,
-    "max-polls": (flags["max-polls"] as string | undefined) ??
-      env("MAX_POLLS") ?? CAPACITY_DEFAULTS.maxPolls,
+    ...polling,
     warmup: (flags.warmup as string | undefined) ?? CAPACITY_DEFAULTS.warmup,
     "no-assert": true,
   }, (name) => name === "BASE_URL" ? undefined : env(name));
@@ -347,6 +353,7 @@ export async function runCapacity(
     machine: { cpus, cpu_model: await cpuModel() },
     setup: {
       model: o.perf.model,
+      api: o.perf.api,
       workers: o.perf.workers,
       long_poll: o.perf.longPoll,
       poll_wait_s: Math.max(1, Math.min(30, Math.ceil(o.perf.pollInterval))),
@@ -483,11 +490,13 @@ async function search(
         { cause: error },
       );
     }
+    const scenario = SCENARIOS[o.perf.api];
     const m = measureStep(
       rate,
       durationToSeconds(o.perf.duration),
       summary,
-      await readCompletions(join(runDir, SAMPLES_FILE)),
+      await readCompletions(join(runDir, SAMPLES_FILE), scenario.latency),
+      scenario.success,
     );
     const verdict = judgeStep(m);
     const cpu = stepCpu(usage);

@@ -49,6 +49,12 @@ Deno.test("capacityOptionsFrom validates the search flags, naming the flag", asy
     assertEquals(o.perf.warmup, "0s");
     assertEquals(o.perf.baseUrl, undefined);
   });
+  await t.step("--api openai: one request per job, nothing polls", () => {
+    const o = capacityOptionsFrom({ api: "openai" }, noEnv);
+    assertEquals(o.perf.api, "openai");
+    assertEquals(o.perf.longPoll, false);
+    assertEquals(o.perf.warmup, "10s");
+  });
   const bad: [Record<string, string>, RegExp][] = [
     [{ "step-duration": "soon" }, /--step-duration: must be a k6 duration/],
     [{ "start-rate": "0" }, /--start-rate: .*\(got "0"\)/],
@@ -68,7 +74,11 @@ Deno.test("capacityOptionsFrom validates the search flags, naming the flag", asy
     [{ duration: "1m" }, /--duration can't be combined/],
     [{ "base-url": "http://x" }, /--base-url can't be combined/],
     [{ repeat: "2" }, /--repeat can't be combined/],
-    [{ api: "openai" }, /--api can't be combined .*native protocol/],
+    [{ api: "soap" }, /--api/],
+    [
+      { api: "openai", "long-poll": "true" },
+      /--long-poll applies to the native protocol's polling/,
+    ],
     [{ workload: "mixed" }, /--workload can't be combined .*sample workload/],
     [{ workers: "0" }, /--workers \/ WORKERS/],
   ];

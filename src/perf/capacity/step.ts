@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ConfigError } from "../../errors/mod.ts";
 import { forEachK6Line, statistic } from "../../verdict/mod.ts";
 import type { RunSummary } from "../summary.ts";
+import { type ScenarioInfo, SCENARIOS } from "../scenarios.ts";
 
 /** What a step must achieve to pass. */
 export interface Criteria {
@@ -70,31 +71,35 @@ export interface Completions {
   latencyS: number[];
 }
 
-const LATENCY = "transcription_latency_seconds";
-
 const LatencyPoint = z.object({
   type: z.literal("Point"),
-  metric: z.literal(LATENCY),
+  metric: z.string(),
   data: z.object({ time: z.string(), value: z.number() }),
 });
 
 /**
  * Reads the completions of a run from k6's JSON lines (plain or `.gz`): the
- * time and value of each `transcription_latency_seconds` sample (k6 adds a
- * sample when the poll sees the job completed).
+ * time and value of each sample of the scenario's end-to-end latency metric,
+ * in seconds (k6 adds one when an iteration gets its transcript: the native
+ * scenario's poll that sees the job completed, the OpenAI route's answer).
  * @throws {ConfigError} naming the file when it can't be read.
  */
-export async function readCompletions(path: string): Promise<Completions> {
+export async function readCompletions(
+  path: string,
+  latency: ScenarioInfo["latency"] = SCENARIOS.native.latency,
+): Promise<Completions> {
   const out: Completions = { atMs: [], latencyS: [] };
   try {
     await forEachK6Line(path, (line) => {
-      if (!line.includes(`"${LATENCY}"`) || !line.includes('"Point"')) return;
+      if (!line.includes(`"${latency.metric}"`) || !line.includes('"Point"')) {
+        return;
+      }
       const p = LatencyPoint.safeParse(JSON.parse(line));
-      if (!p.success) return;
+      if (!p.success || p.data.metric !== latency.metric) return;
       const at = Date.parse(p.data.data.time);
       if (Number.isFinite(at)) {
         out.atMs.push(at);
-        out.latencyS.push(p.data.data.value);
+        out.latencyS.push(p.data.data.value * latency.toSeconds);
       }
     });
   } catch (error) {
@@ -106,17 +111,21 @@ export async function readCompletions(path: string): Promise<Completions> {
   return out;
 }
 
-/** Reduces a step's summary and completions to a {@linkcode StepMeasure}. */
+/**
+ * Reduces a step's summary and completions to a {@linkcode StepMeasure};
+ * `success` is the scenario's Rate with one outcome per iteration.
+ */
 export function measureStep(
   rate: number,
   seconds: number,
   summary: RunSummary,
   completions: Completions,
+  success: string = SCENARIOS.native.success,
 ): StepMeasure {
   const value = (metric: string, stat: string) =>
     summary.metrics.get(metric)?.values[stat] ?? 0;
-  const completed = value("transcription_success_rate", "passes");
-  const failed = value("transcription_success_rate", "fails");
+  const completed = value(success, "passes");
+  const failed = value(success, "fails");
   const dropped = value("dropped_iterations", "count");
   const offered = Math.round(rate * seconds);
   const attempts = Math.max(offered, completed + failed + dropped);

@@ -11,6 +11,7 @@ import {
   vusFor,
 } from "./step.ts";
 import { parseSummary } from "../summary.ts";
+import { SCENARIOS } from "../scenarios.ts";
 
 function summary(passes: number, fails: number, dropped?: number) {
   const metrics: Record<string, Record<string, number>> = {
@@ -35,6 +36,22 @@ function completions(n: number, gapS: number, latency: (i: number) => number) {
     latencyS: Array.from({ length: n }, (_, i) => latency(i)),
   };
 }
+
+Deno.test("measureStep counts the scenario's own success Rate", () => {
+  const metrics = {
+    openai_success_rate: { passes: 38, fails: 2, value: 0.95 },
+    transcription_success_rate: { passes: 1, fails: 0, value: 1 },
+  };
+  const m = measureStep(
+    2,
+    20,
+    parseSummary(JSON.stringify({ metrics }), "summary.json"),
+    completions(38, 0.5, () => 0.2),
+    SCENARIOS.openai.success,
+  );
+  assertEquals([m.completed, m.failed], [38, 2]);
+  assertEquals(m.successRate, 38 / 40);
+});
 
 Deno.test("measureStep counts dropped and missing iterations as failures", async (t) => {
   await t.step("a clean step", () => {
@@ -179,6 +196,24 @@ Deno.test("readCompletions reads latency points with their times from k6 JSON li
     await Deno.writeFile(path, new Uint8Array(gz));
     assertEquals((await readCompletions(path)).latencyS, [1.049, 0.5]);
   });
+  await t.step(
+    "the OpenAI scenario's request durations, ms made s",
+    async () => {
+      const path = join(dir, "openai.json");
+      await Deno.writeTextFile(
+        path,
+        lines + [
+          '{"metric":"openai_request_duration_ms","type":"Point","data":{"time":"2026-11-29T12:07:12Z","value":250,"tags":{}}}',
+          '{"metric":"openai_server_processing_ms","type":"Point","data":{"time":"2026-11-29T12:07:12Z","value":90,"tags":{}}}',
+          '{"metric":"openai_request_duration_ms","type":"Point","data":{"time":"2026-11-29T12:07:13.5Z","value":1500,"tags":{}}}',
+        ].join("\n") + "\n",
+      );
+      const c = await readCompletions(path, SCENARIOS.openai.latency);
+      // Neither the native latency nor another openai_* metric counts.
+      assertEquals(c.latencyS, [0.25, 1.5]);
+      assertEquals(c.atMs[1]! - c.atMs[0]!, 1500);
+    },
+  );
   await t.step("a missing file is a ConfigError naming it", async () => {
     const path = join(dir, "nope.json.gz");
     const error = await readCompletions(path).catch((e) => e);
