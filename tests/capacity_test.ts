@@ -59,6 +59,7 @@ Deno.test("perf --find-capacity steps the rate, archives the report and chart, l
   assertEquals(report.result.capacity_per_s, 2);
   assertEquals(report.result.stop_reason, "max rate passed");
   assertEquals(report.setup.long_poll, true);
+  assertEquals([report.setup.poll_wait_s, report.setup.max_polls], [5, 6]);
   assert(report.engine.jobs_per_s! > 0);
   // Measured again after the steps; the ratio is against the mean of both.
   assert(report.engine.after_jobs_per_s! > 0);
@@ -111,6 +112,10 @@ Deno.test("perf --find-capacity --api openai searches the one-request route the 
   );
   assertEquals(report.setup.api, "openai");
   assertEquals(report.setup.long_poll, false);
+  assertEquals([report.setup.poll_wait_s, report.setup.max_polls], [
+    null,
+    null,
+  ]);
   // Every request answered with its transcript is a completion, timed by
   // the request's own duration (k6 may start one more than rate × time).
   assertEquals(report.steps.map((s) => [s.rate_per_s, s.pass]), [

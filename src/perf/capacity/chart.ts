@@ -8,6 +8,7 @@ import {
   type CapacityReport,
   type CapacityStep,
   describeEngine,
+  protocolOf,
 } from "./report.ts";
 import { escapeXml as esc, niceNumber, tickLabel, tickStep } from "../_svg.ts";
 
@@ -91,8 +92,8 @@ export function renderCapacityChart(report: CapacityReport): string {
     }</text>`,
     `<text x="${LEFT}" y="57" font-size="11" fill="#444">${
       esc(
-        `${report.setup.workers} workers, ${report.setup.model}, long polling ${
-          report.setup.long_poll ? "on" : "off"
+        `${report.setup.workers} workers, ${report.setup.model}, ${
+          protocolOf(report.setup)
         }; ${cpus} CPUs shared with k6; ${report.steps.length} steps of ${report.setup.step_duration_s} s${
           report.engine.jobs_per_s === null
             ? ""

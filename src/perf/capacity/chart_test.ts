@@ -108,3 +108,17 @@ Deno.test("renderCapacityChart says so when no rate passed", async (t) => {
     assert(!svg.includes("NaN"));
   });
 });
+
+Deno.test("renderCapacityChart names the protocol the steps drove", () => {
+  const steps = [capacityStep(1, 4, true)];
+  const report = capacityReport(
+    steps,
+    summarize(steps, 8, "resolution reached"),
+  );
+  assertMatch(renderCapacityChart(report), /tiny\.en, long polling on; /);
+  report.setup = { ...report.setup, api: "openai", long_poll: false };
+  assertMatch(
+    renderCapacityChart(report),
+    /tiny\.en, one request per job \(--api openai\); /,
+  );
+});

@@ -92,8 +92,9 @@ export const CapacityReportSchema = z.object({
     workers: z.number().int().positive(),
     /** Native: true, `GET /jobs/{id}?wait=` returns when the job ends. */
     long_poll: z.boolean(),
-    poll_wait_s: n.positive(),
-    max_polls: z.number().int().positive(),
+    /** The long poll's wait and the polls allowed; null: nothing polls. */
+    poll_wait_s: n.positive().nullable(),
+    max_polls: z.number().int().positive().nullable(),
     step_duration_s: n.positive(),
     warmup_s: n.min(0),
     start_rate_per_s: n.positive(),
@@ -348,6 +349,13 @@ export function describeStep(s: CapacityStep): string {
   }`;
 }
 
+/** How the steps sent their jobs, in words: `long polling on`, … */
+export function protocolOf(setup: CapacityReport["setup"]): string {
+  return setup.api === "native"
+    ? `long polling ${setup.long_poll ? "on" : "off"}`
+    : `one request per job (--api ${setup.api})`;
+}
+
 /** The result in words (stderr). */
 export function describeResult(report: CapacityReport): string[] {
   const r = report.result;
@@ -360,11 +368,7 @@ export function describeResult(report: CapacityReport): string[] {
       formatPercent(report.criteria.min_success_rate)
     } (dropped iterations count as failures), end-to-end p95 ≤ ${report.criteria.max_latency_p95_s} s, throughput ≥ ${
       formatPercent(report.criteria.min_throughput_ratio)
-    } of the rate, ${
-      report.setup.api === "native"
-        ? `long polling ${report.setup.long_poll ? "on" : "off"}`
-        : `one request per job (--api ${report.setup.api})`
-    }`,
+    } of the rate, ${protocolOf(report.setup)}`,
   ];
   if (r.capacity_per_s === null) {
     lines.push("capacity: no rate met the criteria");

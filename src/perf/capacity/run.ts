@@ -356,8 +356,10 @@ export async function runCapacity(
       api: o.perf.api,
       workers: o.perf.workers,
       long_poll: o.perf.longPoll,
-      poll_wait_s: Math.max(1, Math.min(30, Math.ceil(o.perf.pollInterval))),
-      max_polls: o.perf.maxPolls,
+      poll_wait_s: o.perf.api === "native"
+        ? Math.max(1, Math.min(30, Math.ceil(o.perf.pollInterval)))
+        : null,
+      max_polls: o.perf.api === "native" ? o.perf.maxPolls : null,
       step_duration_s: stepS,
       warmup_s: durationToSeconds(o.perf.warmup),
       start_rate_per_s: s.startRate,
