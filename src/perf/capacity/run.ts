@@ -439,6 +439,8 @@ async function search(
     await freshState(session, say);
   }
 
+  // Which metrics carry a job's latency and outcome in this protocol.
+  const scenario = SCENARIOS[o.perf.api];
   const trials: Trial[] = [];
   for (let rate = nextRate(trials, params); rate !== undefined;) {
     if (stoppedBy) return { stop: "interrupted", detail: stoppedBy };
@@ -492,7 +494,6 @@ async function search(
         { cause: error },
       );
     }
-    const scenario = SCENARIOS[o.perf.api];
     const m = measureStep(
       rate,
       durationToSeconds(o.perf.duration),
